@@ -1,0 +1,375 @@
+//! One database handle for both backends.
+//!
+//! SQL is written once with `$1` placeholders (sqlx binds `$N` by number on SQLite too) and
+//! executed through [`on_pool!`](crate::on_pool) / [`on_tx!`](crate::on_tx), which expand the
+//! same expression once per backend. The few dialect differences (upserts, date maths,
+//! full-text search) sit side by side in the module that owns the table, switched on
+//! [`Backend`].
+
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{PgPool, Postgres, Sqlite, SqlitePool};
+use tokio::sync::Notify;
+
+/// Which database engine a [`Db`] talks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Backend {
+    /// Embedded SQLite file (the default).
+    Sqlite,
+    /// PostgreSQL server.
+    Postgres,
+}
+
+impl Backend {
+    /// Lower-case name used in logs, metrics and `/ready`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgres",
+        }
+    }
+}
+
+/// Errors opening or using the database.
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    /// The URL is neither `sqlite:` nor `postgres:`/`postgresql:` or does not parse.
+    #[error("DATABASE_URL `{url}` is not valid: {reason}")]
+    InvalidUrl {
+        /// The URL with any password removed.
+        url: String,
+        /// Why it was refused.
+        reason: String,
+    },
+    /// The folder for the SQLite file could not be created.
+    #[error("cannot create database folder {path}: {source}")]
+    CreateDir {
+        /// The folder.
+        path: String,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// Any error from the driver.
+    #[error(transparent)]
+    Sqlx(#[from] sqlx::Error),
+}
+
+/// Pool settings taken from configuration.
+#[derive(Debug, Clone)]
+pub struct PoolSettings {
+    /// Maximum connections for PostgreSQL.
+    pub postgres_max_connections: u32,
+    /// Maximum connections for SQLite (readers run in parallel under WAL; writers queue).
+    pub sqlite_max_connections: u32,
+    /// How long a connection waits for SQLite's write lock before giving up.
+    pub sqlite_busy_timeout: Duration,
+    /// How long a request waits for a free connection.
+    pub acquire_timeout: Duration,
+}
+
+impl Default for PoolSettings {
+    fn default() -> Self {
+        Self {
+            postgres_max_connections: 16,
+            sqlite_max_connections: 8,
+            sqlite_busy_timeout: Duration::from_secs(5),
+            acquire_timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+/// The pool of one of the two backends.
+#[derive(Debug, Clone)]
+pub enum Pool {
+    /// SQLite pool.
+    Sqlite(SqlitePool),
+    /// PostgreSQL pool.
+    Postgres(PgPool),
+}
+
+/// The database handle every service receives: a pool plus the signal that wakes the
+/// event dispatcher when a transaction that recorded events commits.
+#[derive(Debug, Clone)]
+pub struct Db {
+    pool: Pool,
+    events_committed: Arc<Notify>,
+}
+
+/// Connections in use and idle, for `/metrics`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolStats {
+    /// Connections currently lent out.
+    pub in_use: u32,
+    /// Connections open and idle.
+    pub idle: u32,
+    /// Configured maximum.
+    pub max: u32,
+}
+
+/// Removes the password from a URL so it can be logged or shown.
+pub fn redact_url(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            let _ = parsed.set_password(Some("***"));
+            parsed.to_string()
+        }
+        _ => url.to_owned(),
+    }
+}
+
+impl Db {
+    /// Opens a pool for `url` (`sqlite://path`, `sqlite::memory:`, `postgres://...`).
+    ///
+    /// SQLite is opened in WAL mode with foreign keys on, `synchronous=NORMAL` (safe under
+    /// WAL) and a busy timeout; its folder is created if missing.
+    pub async fn connect(url: &str, settings: &PoolSettings) -> Result<Self, DbError> {
+        let invalid = |reason: String| DbError::InvalidUrl {
+            url: redact_url(url),
+            reason,
+        };
+        let pool = if url.starts_with("sqlite:") {
+            let options = SqliteConnectOptions::from_str(url)
+                .map_err(|e| invalid(e.to_string()))?
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal)
+                .foreign_keys(true)
+                .busy_timeout(settings.sqlite_busy_timeout);
+            let path = options.get_filename();
+            if let Some(parent) = path.parent() {
+                if !parent.as_os_str().is_empty() && !parent.exists() {
+                    std::fs::create_dir_all(parent).map_err(|source| DbError::CreateDir {
+                        path: parent.display().to_string(),
+                        source,
+                    })?;
+                }
+            }
+            let pool = SqlitePoolOptions::new()
+                .max_connections(settings.sqlite_max_connections.max(1))
+                .acquire_timeout(settings.acquire_timeout)
+                .connect_with(options)
+                .await?;
+            Pool::Sqlite(pool)
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            let options = PgConnectOptions::from_str(url).map_err(|e| invalid(e.to_string()))?;
+            let pool = PgPoolOptions::new()
+                .max_connections(settings.postgres_max_connections.max(1))
+                .acquire_timeout(settings.acquire_timeout)
+                .connect_with(options)
+                .await?;
+            Pool::Postgres(pool)
+        } else {
+            return Err(invalid(
+                "expected a sqlite:// or postgres:// URL".to_owned(),
+            ));
+        };
+        Ok(Self::from_pool(pool))
+    }
+
+    /// Wraps an existing pool.
+    pub fn from_pool(pool: Pool) -> Self {
+        Self {
+            pool,
+            events_committed: Arc::new(Notify::new()),
+        }
+    }
+
+    /// The backend behind this handle.
+    pub fn backend(&self) -> Backend {
+        match self.pool {
+            Pool::Sqlite(_) => Backend::Sqlite,
+            Pool::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    /// The underlying pool, for [`on_pool!`](crate::on_pool).
+    pub fn pool(&self) -> &Pool {
+        &self.pool
+    }
+
+    /// Starts a write transaction. On SQLite it is `BEGIN IMMEDIATE`, so it takes the
+    /// write lock up front and waits on the busy timeout instead of failing on upgrade.
+    pub async fn begin(&self) -> Result<Tx, sqlx::Error> {
+        let inner = match &self.pool {
+            Pool::Sqlite(pool) => TxInner::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await?),
+            Pool::Postgres(pool) => TxInner::Postgres(pool.begin().await?),
+        };
+        Ok(Tx {
+            inner,
+            recorded_events: false,
+            events_committed: self.events_committed.clone(),
+        })
+    }
+
+    /// One round trip to the database (readiness probe).
+    pub async fn ping(&self) -> Result<(), sqlx::Error> {
+        crate::on_pool!(self, |pool| {
+            sqlx::query("SELECT 1").execute(pool).await.map(|_| ())
+        })
+    }
+
+    /// Connections in use and idle.
+    pub fn stats(&self) -> PoolStats {
+        let (size, idle, max) = match &self.pool {
+            Pool::Sqlite(p) => (
+                p.size(),
+                p.num_idle() as u32,
+                p.options().get_max_connections(),
+            ),
+            Pool::Postgres(p) => (
+                p.size(),
+                p.num_idle() as u32,
+                p.options().get_max_connections(),
+            ),
+        };
+        PoolStats {
+            in_use: size.saturating_sub(idle),
+            idle,
+            max,
+        }
+    }
+
+    /// Signal that wakes the event dispatcher after a commit that recorded events.
+    pub fn events_committed(&self) -> Arc<Notify> {
+        self.events_committed.clone()
+    }
+
+    /// Closes every connection (at shutdown, so SQLite checkpoints its WAL).
+    pub async fn close(&self) {
+        match &self.pool {
+            Pool::Sqlite(p) => p.close().await,
+            Pool::Postgres(p) => p.close().await,
+        }
+    }
+}
+
+/// A write transaction on either backend. Dropping it without [`Tx::commit`] rolls back.
+pub struct Tx {
+    /// The driver transaction, for [`on_tx!`](crate::on_tx).
+    pub inner: TxInner,
+    recorded_events: bool,
+    events_committed: Arc<Notify>,
+}
+
+/// The driver transaction of one of the two backends.
+pub enum TxInner {
+    /// SQLite transaction.
+    Sqlite(sqlx::Transaction<'static, Sqlite>),
+    /// PostgreSQL transaction.
+    Postgres(sqlx::Transaction<'static, Postgres>),
+}
+
+impl Tx {
+    /// The backend of this transaction.
+    pub fn backend(&self) -> Backend {
+        match self.inner {
+            TxInner::Sqlite(_) => Backend::Sqlite,
+            TxInner::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    /// Marks that this transaction wrote to the outbox, so commit wakes the dispatcher.
+    pub(crate) fn mark_events_recorded(&mut self) {
+        self.recorded_events = true;
+    }
+
+    /// Commits, then wakes the event dispatcher if events were recorded.
+    pub async fn commit(self) -> Result<(), sqlx::Error> {
+        match self.inner {
+            TxInner::Sqlite(tx) => tx.commit().await?,
+            TxInner::Postgres(tx) => tx.commit().await?,
+        }
+        if self.recorded_events {
+            self.events_committed.notify_one();
+        }
+        Ok(())
+    }
+
+    /// Rolls back explicitly (dropping does the same, later).
+    pub async fn rollback(self) -> Result<(), sqlx::Error> {
+        match self.inner {
+            TxInner::Sqlite(tx) => tx.rollback().await,
+            TxInner::Postgres(tx) => tx.rollback().await,
+        }
+    }
+}
+
+/// Runs the same sqlx expression on whichever pool a [`Db`] holds.
+///
+/// ```ignore
+/// let n: i64 = on_pool!(db, |pool| sqlx::query_scalar("SELECT count(*) FROM t").fetch_one(pool).await)?;
+/// ```
+#[macro_export]
+macro_rules! on_pool {
+    ($db:expr, |$pool:ident| $body:expr) => {
+        match $db.pool() {
+            $crate::db::Pool::Sqlite($pool) => $body,
+            $crate::db::Pool::Postgres($pool) => $body,
+        }
+    };
+}
+
+/// Runs the same sqlx expression inside a [`Tx`] on either backend; `$conn` is a
+/// `&mut Connection` usable as an executor.
+#[macro_export]
+macro_rules! on_tx {
+    ($tx:expr, |$conn:ident| $body:expr) => {
+        match &mut $tx.inner {
+            $crate::db::TxInner::Sqlite(t) => {
+                let $conn = &mut **t;
+                $body
+            }
+            $crate::db::TxInner::Postgres(t) => {
+                let $conn = &mut **t;
+                $body
+            }
+        }
+    };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redacts_passwords() {
+        assert_eq!(
+            redact_url("postgres://meridian:s3cret@db:5432/app"),
+            "postgres://meridian:***@db:5432/app"
+        );
+        assert_eq!(redact_url("sqlite://./data/m.db"), "sqlite://./data/m.db");
+    }
+
+    #[tokio::test]
+    async fn refuses_unknown_scheme() {
+        let err = Db::connect("mysql://x", &PoolSettings::default())
+            .await
+            .expect_err("mysql is not supported");
+        assert!(err.to_string().contains("DATABASE_URL"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn sqlite_is_wal_with_foreign_keys() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let url = format!("sqlite://{}/nested/m.db", dir.path().display());
+        let db = Db::connect(&url, &PoolSettings::default())
+            .await
+            .expect("open");
+        let mode: String = on_pool!(db, |p| sqlx::query_scalar("PRAGMA journal_mode")
+            .fetch_one(p)
+            .await)
+        .expect("pragma");
+        assert_eq!(mode, "wal");
+        let fk: i64 = on_pool!(db, |p| sqlx::query_scalar("PRAGMA foreign_keys")
+            .fetch_one(p)
+            .await)
+        .expect("pragma");
+        assert_eq!(fk, 1);
+        db.ping().await.expect("ping");
+    }
+}

@@ -1,0 +1,279 @@
+//! Domain events through a transactional outbox.
+//!
+//! A service records an event with [`record`] inside the same [`Tx`] as the change it
+//! describes, so an event exists if and only if the change committed. The
+//! [`EventDispatcher`] delivers committed events to in-process subscribers:
+//!
+//! - **at least once**: a delivery is marked only after the handler succeeded; a handler
+//!   that fails, or a process that dies mid-way, gets the event again;
+//! - **in order per record**: events are taken in commit-sequence order, and once an event
+//!   of a record fails, later events of that record wait for the next pass;
+//! - **surviving restarts**: what is undelivered is found in the table at start.
+//!
+//! Handlers must therefore be idempotent (keyed on the event id).
+
+use std::collections::HashSet;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use sqlx::types::Json;
+use tokio::sync::watch;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::clock::SharedClock;
+use crate::db::{Db, Tx};
+
+/// The record an event is about.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct EventRecord {
+    /// Record type (`deal`, `ticket`, ...).
+    #[serde(rename = "type")]
+    pub record_type: String,
+    /// Record id.
+    pub id: Uuid,
+}
+
+/// The stable envelope of a domain event (DESIGN.md section 4).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct DomainEvent {
+    /// Event id (UUIDv7).
+    pub id: Uuid,
+    /// `<entity>.<verb>`, e.g. `deal.stage_changed`.
+    #[serde(rename = "type")]
+    pub event_type: String,
+    /// Owning organisation.
+    pub org_id: Uuid,
+    /// When the change happened.
+    pub occurred_at: DateTime<Utc>,
+    /// Who did it (user id, `api_key:<id>`, `system`), if known.
+    pub actor: Option<String>,
+    /// The record it is about.
+    pub record: EventRecord,
+    /// Event-specific payload.
+    pub data: serde_json::Value,
+}
+
+/// An event to record.
+#[derive(Debug, Clone)]
+pub struct NewEvent {
+    /// `<entity>.<verb>`.
+    pub event_type: String,
+    /// Owning organisation.
+    pub org_id: Uuid,
+    /// Who did it.
+    pub actor: Option<String>,
+    /// Record type.
+    pub record_type: String,
+    /// Record id.
+    pub record_id: Uuid,
+    /// Payload.
+    pub data: serde_json::Value,
+}
+
+/// Appends `event` to the outbox inside `tx`; it is delivered only if `tx` commits.
+pub async fn record(
+    tx: &mut Tx,
+    clock: &SharedClock,
+    event: NewEvent,
+) -> Result<Uuid, sqlx::Error> {
+    let id = Uuid::now_v7();
+    let occurred_at = clock.now();
+    crate::on_tx!(tx, |conn| {
+        sqlx::query(
+            "INSERT INTO outbox_events (id, org_id, event_type, record_type, record_id, actor, occurred_at, data) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(id)
+        .bind(event.org_id)
+        .bind(&event.event_type)
+        .bind(&event.record_type)
+        .bind(event.record_id)
+        .bind(&event.actor)
+        .bind(occurred_at)
+        .bind(Json(&event.data))
+        .execute(conn)
+        .await
+        .map(|r| r.rows_affected())
+    })?;
+    tx.mark_events_recorded();
+    Ok(id)
+}
+
+/// What a handler returns: `Err` with a reason means "deliver again later".
+pub type HandlerFuture = Pin<Box<dyn Future<Output = Result<(), String>> + Send>>;
+
+type Handler = Arc<dyn Fn(DomainEvent) -> HandlerFuture + Send + Sync>;
+
+struct Subscriber {
+    name: String,
+    handler: Handler,
+}
+
+#[derive(sqlx::FromRow)]
+struct EventRow {
+    seq: i64,
+    id: Uuid,
+    org_id: Uuid,
+    event_type: String,
+    record_type: String,
+    record_id: Uuid,
+    actor: Option<String>,
+    occurred_at: DateTime<Utc>,
+    data: Json<serde_json::Value>,
+}
+
+impl From<EventRow> for DomainEvent {
+    fn from(row: EventRow) -> Self {
+        DomainEvent {
+            id: row.id,
+            event_type: row.event_type,
+            org_id: row.org_id,
+            occurred_at: row.occurred_at,
+            actor: row.actor,
+            record: EventRecord {
+                record_type: row.record_type,
+                id: row.record_id,
+            },
+            data: row.data.0,
+        }
+    }
+}
+
+/// Delivers committed outbox events to in-process subscribers.
+pub struct EventDispatcher {
+    db: Db,
+    clock: SharedClock,
+    subscribers: Vec<Subscriber>,
+    poll_interval: Duration,
+    batch_size: i64,
+}
+
+impl EventDispatcher {
+    /// A dispatcher with no subscribers yet.
+    pub fn new(db: Db, clock: SharedClock) -> Self {
+        Self {
+            db,
+            clock,
+            subscribers: Vec::new(),
+            poll_interval: Duration::from_secs(1),
+            batch_size: 200,
+        }
+    }
+
+    /// How often to look for undelivered events when no commit signals one.
+    pub fn with_poll_interval(mut self, every: Duration) -> Self {
+        self.poll_interval = every;
+        self
+    }
+
+    /// Adds a subscriber. `name` is its durable identity: renaming it redelivers everything.
+    pub fn subscribe<F, Fut>(&mut self, name: impl Into<String>, handler: F)
+    where
+        F: Fn(DomainEvent) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<(), String>> + Send + 'static,
+    {
+        self.subscribers.push(Subscriber {
+            name: name.into(),
+            handler: Arc::new(move |event| Box::pin(handler(event))),
+        });
+    }
+
+    /// One pass: delivers every undelivered event to every subscriber; returns the number
+    /// of deliveries made.
+    pub async fn deliver_pending(&self) -> Result<usize, sqlx::Error> {
+        let mut delivered = 0;
+        for subscriber in &self.subscribers {
+            loop {
+                let (made, more) = self.deliver_batch(subscriber).await?;
+                delivered += made;
+                if !more || made == 0 {
+                    break;
+                }
+            }
+        }
+        Ok(delivered)
+    }
+
+    /// Delivers up to one batch; returns (deliveries made, whether the batch was full).
+    async fn deliver_batch(&self, subscriber: &Subscriber) -> Result<(usize, bool), sqlx::Error> {
+        let rows: Vec<EventRow> = crate::on_pool!(self.db, |pool| {
+            sqlx::query_as(
+                "SELECT seq, id, org_id, event_type, record_type, record_id, actor, occurred_at, data \
+                 FROM outbox_events e \
+                 WHERE NOT EXISTS (SELECT 1 FROM outbox_deliveries d WHERE d.subscriber = $1 AND d.event_seq = e.seq) \
+                 ORDER BY seq LIMIT $2",
+            )
+            .bind(&subscriber.name)
+            .bind(self.batch_size)
+            .fetch_all(pool)
+            .await
+        })?;
+        let full = rows.len() as i64 == self.batch_size;
+        let mut blocked: HashSet<(String, Uuid)> = HashSet::new();
+        let mut made = 0;
+        for row in rows {
+            let key = (row.record_type.clone(), row.record_id);
+            if blocked.contains(&key) {
+                continue;
+            }
+            let seq = row.seq;
+            let event = DomainEvent::from(row);
+            let event_id = event.id;
+            let event_type = event.event_type.clone();
+            match (subscriber.handler)(event).await {
+                Ok(()) => {
+                    let now = self.clock.now();
+                    crate::on_pool!(self.db, |pool| {
+                        sqlx::query(
+                            "INSERT INTO outbox_deliveries (subscriber, event_seq, delivered_at) VALUES ($1, $2, $3) \
+                             ON CONFLICT DO NOTHING",
+                        )
+                        .bind(&subscriber.name)
+                        .bind(seq)
+                        .bind(now)
+                        .execute(pool)
+                        .await
+                        .map(|r| r.rows_affected())
+                    })?;
+                    made += 1;
+                }
+                Err(reason) => {
+                    tracing::warn!(
+                        subscriber = %subscriber.name, event_id = %event_id, event_type = %event_type,
+                        %reason, "event handler failed; will retry"
+                    );
+                    blocked.insert(key);
+                }
+            }
+        }
+        // A batch where everything was blocked must not spin: report no progress.
+        Ok((made, full && made > 0))
+    }
+
+    /// Runs until `shutdown` turns true: delivers at start (events left from before a
+    /// restart), after every commit that recorded events, and every poll interval.
+    pub fn spawn(self, mut shutdown: watch::Receiver<bool>) -> tokio::task::JoinHandle<()> {
+        let wake = self.db.events_committed();
+        tokio::spawn(async move {
+            loop {
+                if let Err(err) = self.deliver_pending().await {
+                    tracing::warn!(error = %err, "event delivery pass failed; will retry");
+                }
+                tokio::select! {
+                    _ = wake.notified() => {}
+                    _ = tokio::time::sleep(self.poll_interval) => {}
+                    changed = shutdown.changed() => {
+                        if changed.is_err() || *shutdown.borrow() {
+                            break;
+                        }
+                    }
+                }
+            }
+        })
+    }
+}

@@ -1,0 +1,25 @@
+//! Meridian kernel: the foundations every module builds on.
+//!
+//! - [`db`]: one handle over SQLite and PostgreSQL, transactions, dispatch macros.
+//! - [`migrate`]: per-module migrations merged into one ordered, checksummed history.
+//! - [`problem`]: RFC 9457 errors with a registry of stable codes.
+//! - [`list`]: list/single envelopes, cursor pagination, sorting and filtering.
+//! - [`events`]: the transactional outbox and its in-process dispatcher.
+//! - [`clock`]: injected time.
+//! - [`testing`] (feature `testing`): fresh databases on both backends for tests.
+
+pub mod clock;
+pub mod db;
+pub mod events;
+pub mod list;
+pub mod migrate;
+pub mod problem;
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
+
+pub use clock::{Clock, SharedClock, SystemClock};
+pub use db::{Backend, Db, Tx};
+pub use problem::{ErrorCode, FieldError, Problem};
+
+#[cfg(test)]
+mod tests;
