@@ -11,6 +11,7 @@
 pub mod clock;
 pub mod db;
 pub mod events;
+pub mod http;
 pub mod list;
 pub mod migrate;
 pub mod problem;
@@ -19,6 +20,7 @@ pub mod testing;
 
 pub use clock::{Clock, SharedClock, SystemClock};
 pub use db::{Backend, Db, Tx};
+pub use http::{ApiJson, ApiQuery};
 pub use problem::{ErrorCode, FieldError, Problem};
 
 #[cfg(test)]

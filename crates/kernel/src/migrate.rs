@@ -85,11 +85,14 @@ impl Status {
     }
 }
 
+/// Which module owns each migration version.
+type Owners = Vec<(i64, &'static str)>;
+
 fn merged(
     modules: &[ModuleMigrations],
     backend: Backend,
-) -> Result<(Migrator, Vec<(i64, &'static str)>), MigrationError> {
-    let mut owners: Vec<(i64, &'static str)> = Vec::new();
+) -> Result<(Migrator, Owners), MigrationError> {
+    let mut owners: Owners = Vec::new();
     let mut all = Vec::new();
     for module in modules {
         let migrator = match backend {

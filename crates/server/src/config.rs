@@ -1,0 +1,309 @@
+//! Configuration: command-line flags > environment variables > `meridian.toml` > defaults.
+//!
+//! Flags and environment variables are read by clap (each flag names its variable); this
+//! module fills what they left unset from the TOML file and then from the defaults, and
+//! validates the result. Every bad value is reported as one line naming the setting.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+
+/// Default listen address.
+pub const DEFAULT_ADDR: &str = "127.0.0.1:8080";
+/// Default database: an SQLite file under `./data`.
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://./data/meridian.db";
+/// Default request body limit (2 MiB).
+pub const DEFAULT_BODY_LIMIT: usize = 2 * 1024 * 1024;
+/// Default handler timeout.
+pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+/// Default PostgreSQL pool size.
+pub const DEFAULT_PG_POOL: u32 = 16;
+/// Default SQLite pool size (readers in parallel under WAL; writes queue on one lock).
+pub const DEFAULT_SQLITE_POOL: u32 = 8;
+
+/// A setting that could not be used; `Display` is the one-line message shown at start.
+#[derive(Debug, thiserror::Error)]
+#[error("invalid setting {setting}: {reason}")]
+pub struct ConfigError {
+    /// The setting, as the user would write it (`--addr / MERIDIAN_ADDR / addr`).
+    pub setting: String,
+    /// Why it was refused.
+    pub reason: String,
+}
+
+impl ConfigError {
+    fn new(setting: &str, reason: impl Into<String>) -> Self {
+        Self {
+            setting: setting.to_owned(),
+            reason: reason.into(),
+        }
+    }
+}
+
+/// Log output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Human-readable lines.
+    #[default]
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+/// The optional `meridian.toml`; every key is optional and unknown keys are an error.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileSettings {
+    /// Listen address.
+    pub addr: Option<String>,
+    /// Database URL.
+    pub database_url: Option<String>,
+    /// Pool size.
+    pub db_max_connections: Option<u32>,
+    /// Body limit (`2MiB`, `512KiB`, bytes).
+    pub body_limit: Option<String>,
+    /// Handler timeout (`30s`, `500ms`, `2m`).
+    pub request_timeout: Option<String>,
+    /// `text` or `json`.
+    pub log_format: Option<LogFormat>,
+    /// Log filter (`info`, `meridian=debug,sqlx=warn`).
+    pub log: Option<String>,
+    /// Serve the web UI from this folder instead of the embedded build.
+    pub web_dir: Option<PathBuf>,
+}
+
+/// Loads the TOML file. An explicitly named file must exist; the default
+/// `./meridian.toml` is optional.
+pub fn load_file(path: Option<&Path>) -> Result<FileSettings, ConfigError> {
+    let (path, required) = match path {
+        Some(p) => (p.to_path_buf(), true),
+        None => (PathBuf::from("meridian.toml"), false),
+    };
+    let text = match std::fs::read_to_string(&path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound && !required => {
+            return Ok(FileSettings::default());
+        }
+        Err(e) => {
+            return Err(ConfigError::new(
+                "--config / MERIDIAN_CONFIG",
+                format!("cannot read {}: {e}", path.display()),
+            ));
+        }
+    };
+    toml::from_str(&text).map_err(|e| {
+        let message = e.message().to_owned();
+        ConfigError::new(&path.display().to_string(), message)
+    })
+}
+
+/// Parses a size: bytes, or a number with `KiB`/`MiB`/`GiB` (also `KB`/`MB`/`GB`, read as
+/// binary units).
+pub fn parse_size(text: &str) -> Result<usize, String> {
+    let t = text.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (digits, unit) = t.split_at(split);
+    let n: usize = digits
+        .parse()
+        .map_err(|_| format!("`{text}` is not a size like 2MiB or 1048576"))?;
+    let factor: usize = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "k" | "kb" | "kib" => 1024,
+        "m" | "mb" | "mib" => 1024 * 1024,
+        "g" | "gb" | "gib" => 1024 * 1024 * 1024,
+        other => return Err(format!("unknown size unit `{other}` (use KiB, MiB, GiB)")),
+    };
+    match n.checked_mul(factor) {
+        Some(0) => Err("must be greater than zero".to_owned()),
+        Some(bytes) => Ok(bytes),
+        None => Err(format!("`{text}` is too large")),
+    }
+}
+
+/// Parses a duration: `30s`, `500ms`, `2m`, `1h`, or plain seconds.
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let t = text.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (digits, unit) = t.split_at(split);
+    let n: u64 = digits
+        .parse()
+        .map_err(|_| format!("`{text}` is not a duration like 30s or 500ms"))?;
+    let duration = match unit.trim() {
+        "" | "s" => Duration::from_secs(n),
+        "ms" => Duration::from_millis(n),
+        "m" => Duration::from_secs(n.saturating_mul(60)),
+        "h" => Duration::from_secs(n.saturating_mul(3600)),
+        other => return Err(format!("unknown duration unit `{other}` (use ms, s, m, h)")),
+    };
+    if duration.is_zero() {
+        return Err("must be greater than zero".to_owned());
+    }
+    Ok(duration)
+}
+
+/// Resolves the listen address.
+pub fn resolve_addr(flag: Option<&str>, file: &FileSettings) -> Result<SocketAddr, ConfigError> {
+    let text = flag.or(file.addr.as_deref()).unwrap_or(DEFAULT_ADDR);
+    text.parse().map_err(|_| {
+        ConfigError::new(
+            "--addr / MERIDIAN_ADDR / addr",
+            format!("`{text}` is not an address like 127.0.0.1:8080"),
+        )
+    })
+}
+
+/// Resolves the database URL and checks its scheme.
+pub fn resolve_database_url(
+    flag: Option<&str>,
+    file: &FileSettings,
+) -> Result<String, ConfigError> {
+    let url = flag
+        .or(file.database_url.as_deref())
+        .unwrap_or(DEFAULT_DATABASE_URL)
+        .to_owned();
+    let known = ["sqlite:", "postgres:", "postgresql:"];
+    if known.iter().any(|scheme| url.starts_with(scheme)) {
+        Ok(url)
+    } else {
+        Err(ConfigError::new(
+            "--database-url / DATABASE_URL / database_url",
+            format!(
+                "`{}` is not a sqlite:// or postgres:// URL",
+                kernel::db::redact_url(&url)
+            ),
+        ))
+    }
+}
+
+/// Resolves the pool settings for `database_url`.
+pub fn resolve_pool(
+    flag: Option<u32>,
+    file: &FileSettings,
+    database_url: &str,
+) -> Result<kernel::db::PoolSettings, ConfigError> {
+    let chosen = flag.or(file.db_max_connections);
+    if chosen == Some(0) {
+        return Err(ConfigError::new(
+            "--db-max-connections / MERIDIAN_DB_MAX_CONNECTIONS / db_max_connections",
+            "must be at least 1",
+        ));
+    }
+    let mut pool = kernel::db::PoolSettings::default();
+    if database_url.starts_with("sqlite:") {
+        pool.sqlite_max_connections = chosen.unwrap_or(DEFAULT_SQLITE_POOL);
+    } else {
+        pool.postgres_max_connections = chosen.unwrap_or(DEFAULT_PG_POOL);
+    }
+    Ok(pool)
+}
+
+/// Resolves the body limit in bytes.
+pub fn resolve_body_limit(flag: Option<&str>, file: &FileSettings) -> Result<usize, ConfigError> {
+    match flag.or(file.body_limit.as_deref()) {
+        None => Ok(DEFAULT_BODY_LIMIT),
+        Some(text) => parse_size(text)
+            .map_err(|e| ConfigError::new("--body-limit / MERIDIAN_BODY_LIMIT / body_limit", e)),
+    }
+}
+
+/// Resolves the handler timeout.
+pub fn resolve_request_timeout(
+    flag: Option<&str>,
+    file: &FileSettings,
+) -> Result<Duration, ConfigError> {
+    match flag.or(file.request_timeout.as_deref()) {
+        None => Ok(DEFAULT_REQUEST_TIMEOUT),
+        Some(text) => parse_duration(text).map_err(|e| {
+            ConfigError::new(
+                "--request-timeout / MERIDIAN_REQUEST_TIMEOUT / request_timeout",
+                e,
+            )
+        }),
+    }
+}
+
+/// Resolves the folder to serve the web UI from, if any; it must contain `index.html`.
+pub fn resolve_web_dir(
+    flag: Option<&Path>,
+    file: &FileSettings,
+) -> Result<Option<PathBuf>, ConfigError> {
+    let Some(dir) = flag.map(Path::to_path_buf).or_else(|| file.web_dir.clone()) else {
+        return Ok(None);
+    };
+    if dir.join("index.html").is_file() {
+        Ok(Some(dir))
+    } else {
+        Err(ConfigError::new(
+            "--web-dir / MERIDIAN_WEB_DIR / web_dir",
+            format!("{} has no index.html", dir.display()),
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_and_durations() {
+        assert_eq!(parse_size("2MiB"), Ok(2 * 1024 * 1024));
+        assert_eq!(parse_size("512 KiB"), Ok(512 * 1024));
+        assert_eq!(parse_size("1000"), Ok(1000));
+        assert!(parse_size("lots").is_err());
+        assert!(parse_size("0").is_err());
+        assert!(parse_size("5 parsecs").is_err());
+        assert_eq!(parse_duration("30s"), Ok(Duration::from_secs(30)));
+        assert_eq!(parse_duration("250ms"), Ok(Duration::from_millis(250)));
+        assert_eq!(parse_duration("2m"), Ok(Duration::from_secs(120)));
+        assert!(parse_duration("soon").is_err());
+    }
+
+    #[test]
+    fn flag_beats_file_beats_default() {
+        let file = FileSettings {
+            addr: Some("127.0.0.1:9000".to_owned()),
+            ..FileSettings::default()
+        };
+        assert_eq!(
+            resolve_addr(Some("0.0.0.0:1"), &file).expect("ok").port(),
+            1
+        );
+        assert_eq!(resolve_addr(None, &file).expect("ok").port(), 9000);
+        assert_eq!(
+            resolve_addr(None, &FileSettings::default())
+                .expect("ok")
+                .port(),
+            8080
+        );
+        let err = resolve_addr(Some("localhost"), &file).expect_err("bad");
+        assert!(err.to_string().contains("--addr / MERIDIAN_ADDR"), "{err}");
+        assert!(!err.to_string().contains('\n'));
+    }
+
+    #[test]
+    fn database_url_scheme_is_checked_and_password_hidden() {
+        let err = resolve_database_url(Some("mysql://u:pw@h/db"), &FileSettings::default())
+            .expect_err("mysql");
+        assert!(err.to_string().contains("DATABASE_URL"));
+        assert!(!err.to_string().contains("pw"), "{err}");
+        let pool = resolve_pool(Some(3), &FileSettings::default(), "postgres://x").expect("ok");
+        assert_eq!(pool.postgres_max_connections, 3);
+        assert!(resolve_pool(Some(0), &FileSettings::default(), "sqlite://x").is_err());
+    }
+
+    #[test]
+    fn toml_rejects_unknown_keys() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("meridian.toml");
+        std::fs::write(&path, "adr = \"1.2.3.4:5\"\n").expect("write");
+        let err = load_file(Some(&path)).expect_err("typo");
+        assert!(err.to_string().contains("adr"), "{err}");
+        std::fs::write(&path, "addr = \"127.0.0.1:9\"\nbody_limit = \"1MiB\"\n").expect("write");
+        let file = load_file(Some(&path)).expect("valid");
+        assert_eq!(resolve_body_limit(None, &file).expect("ok"), 1024 * 1024);
+        assert!(load_file(Some(&dir.path().join("missing.toml"))).is_err());
+    }
+}

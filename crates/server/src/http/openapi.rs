@@ -1,0 +1,43 @@
+//! The OpenAPI 3.1 document, generated from the routes themselves: a route registered
+//! through [`router`] cannot be missing from the document.
+
+use kernel::{FieldError, Problem};
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::AppState;
+use super::system;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Meridian API",
+        description = "REST API of Meridian. Lists return `{data, meta}`, single resources `{data}`; \
+every error is `application/problem+json` with a stable `code`.",
+        license(name = "Apache-2.0", identifier = "Apache-2.0")
+    ),
+    components(schemas(Problem, FieldError)),
+    tags((name = "system", description = "Liveness, readiness, metrics"))
+)]
+struct ApiDoc;
+
+/// Every documented route of the server.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(system::health))
+        .routes(routes!(system::ready))
+        .routes(routes!(system::metrics))
+}
+
+/// The routes and the OpenAPI document (what `/api/v1/openapi.json` serves).
+pub fn split() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
+    let (routes, mut doc) = router().split_for_parts();
+    doc.info.version = env!("CARGO_PKG_VERSION").to_owned();
+    (routes, doc)
+}
+
+/// The OpenAPI document alone (`meridian openapi` prints it).
+pub fn document() -> utoipa::openapi::OpenApi {
+    split().1
+}

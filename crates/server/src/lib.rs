@@ -1,0 +1,15 @@
+//! The `meridian` server: CLI, HTTP edge and the wiring of the modules.
+//!
+//! The binary (`src/main.rs`) only calls [`cli::main`]; everything is in this library so
+//! the integration tests boot exactly the server users run.
+
+pub mod cli;
+pub mod config;
+pub mod events;
+pub mod http;
+pub mod telemetry;
+
+use kernel::migrate::ModuleMigrations;
+
+/// The migrations of every module, in dependency order.
+pub const MODULES: [ModuleMigrations; 1] = [kernel::migrate::KERNEL];

@@ -1,0 +1,5 @@
+//! The `meridian` binary.
+
+fn main() -> std::process::ExitCode {
+    server::cli::main()
+}

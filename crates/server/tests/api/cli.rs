@@ -1,0 +1,249 @@
+//! The `meridian` binary as an operator runs it.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use kernel::testing::TestDatabase;
+
+const BIN: &str = env!("CARGO_BIN_EXE_meridian");
+
+fn meridian(dir: &std::path::Path) -> Command {
+    let mut command = Command::new(BIN);
+    command
+        .current_dir(dir)
+        .env_remove("DATABASE_URL")
+        .env_remove("MERIDIAN_ADDR")
+        .env_remove("MERIDIAN_LOG_FORMAT")
+        .env("RUST_BACKTRACE", "1");
+    command
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("free port")
+}
+
+/// Waits until `/health` answers (or panics after 20 s).
+fn wait_healthy(port: u16) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while Instant::now() < deadline {
+        if let Ok(mut stream) = std::net::TcpStream::connect(("127.0.0.1", port)) {
+            use std::io::{Read, Write};
+            let _ =
+                stream.write_all(b"GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+            let mut reply = String::new();
+            let _ = stream.read_to_string(&mut reply);
+            if reply.starts_with("HTTP/1.1 200") {
+                return;
+            }
+        }
+        std::thread::sleep(Duration::from_millis(25));
+    }
+    panic!("server on port {port} never became healthy");
+}
+
+fn terminate(child: &Child) {
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(status.success());
+}
+
+#[test]
+fn version_and_help_explain_the_commands() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = meridian(dir.path()).arg("--version").output().expect("run");
+    assert!(out.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        format!("meridian {}", env!("CARGO_PKG_VERSION"))
+    );
+    let out = meridian(dir.path()).arg("--help").output().expect("run");
+    let help = String::from_utf8_lossy(&out.stdout);
+    for command in ["serve", "migrate", "openapi"] {
+        assert!(help.contains(command), "{command} in help: {help}");
+    }
+    let out = meridian(dir.path())
+        .args(["serve", "--help"])
+        .output()
+        .expect("run");
+    let help = String::from_utf8_lossy(&out.stdout);
+    for setting in [
+        "MERIDIAN_ADDR",
+        "DATABASE_URL",
+        "MERIDIAN_BODY_LIMIT",
+        "--no-migrate",
+    ] {
+        assert!(help.contains(setting), "{setting} in serve help");
+    }
+}
+
+#[test]
+fn bad_settings_fail_with_one_line_naming_the_setting() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    // (arguments, environment, the setting the message must name)
+    type Case<'a> = (Vec<&'a str>, Vec<(&'a str, &'a str)>, &'a str);
+    let cases: Vec<Case> = vec![
+        (vec!["serve", "--addr", "not-an-address"], vec![], "--addr"),
+        (
+            vec!["serve"],
+            vec![("MERIDIAN_ADDR", "999.1.1.1:80")],
+            "MERIDIAN_ADDR",
+        ),
+        (
+            vec!["serve"],
+            vec![("DATABASE_URL", "mysql://x/y")],
+            "DATABASE_URL",
+        ),
+        (
+            vec!["serve"],
+            vec![("MERIDIAN_REQUEST_TIMEOUT", "forever")],
+            "MERIDIAN_REQUEST_TIMEOUT",
+        ),
+        (
+            vec!["serve", "--db-max-connections", "many"],
+            vec![],
+            "--db-max-connections",
+        ),
+        (vec!["serve", "--log-format", "xml"], vec![], "--log-format"),
+    ];
+    for (args, env, named) in cases {
+        let mut command = meridian(dir.path());
+        command.args(&args);
+        for (k, v) in &env {
+            command.env(k, v);
+        }
+        let out = command.output().expect("run");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?} {env:?}: {stderr}");
+        assert_eq!(stderr.trim().lines().count(), 1, "one line: {stderr}");
+        assert!(stderr.contains(named), "{named} named in: {stderr}");
+        assert!(!stderr.contains("panicked"), "{stderr}");
+    }
+    std::fs::write(dir.path().join("meridian.toml"), "adr = 1\n").expect("write");
+    let out = meridian(dir.path()).arg("serve").output().expect("run");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr.contains("adr"), "{stderr}");
+}
+
+#[test]
+fn migrate_twice_is_a_no_op_and_status_lists_them() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let status = meridian(dir.path())
+        .args(["migrate", "--status"])
+        .output()
+        .expect("run");
+    let text = String::from_utf8_lossy(&status.stdout);
+    assert!(
+        text.contains("pending") && text.contains("outbox"),
+        "{text}"
+    );
+
+    // serve --no-migrate refuses a database with pending migrations.
+    let refused = meridian(dir.path())
+        .args(["serve", "--no-migrate"])
+        .output()
+        .expect("run");
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("pending"));
+
+    let first = meridian(dir.path()).arg("migrate").output().expect("run");
+    assert!(
+        first.status.success(),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    assert!(String::from_utf8_lossy(&first.stdout).contains("applied 1 migration"));
+    let second = meridian(dir.path()).arg("migrate").output().expect("run");
+    assert!(String::from_utf8_lossy(&second.stdout).contains("applied 0 migration"));
+    let status = meridian(dir.path())
+        .args(["migrate", "--status"])
+        .output()
+        .expect("run");
+    let text = String::from_utf8_lossy(&status.stdout);
+    assert!(text.contains("applied  20261125000001"), "{text}");
+    assert!(text.contains("0 pending"), "{text}");
+    assert!(
+        dir.path().join("data/meridian.db").exists(),
+        "default database created with its folder"
+    );
+}
+
+#[test]
+fn serve_logs_json_with_request_ids_and_stops_cleanly_on_sigterm() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let port = free_port();
+    let mut child = meridian(dir.path())
+        .args(["serve", "--addr", &format!("127.0.0.1:{port}")])
+        .env("MERIDIAN_LOG_FORMAT", "json")
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    wait_healthy(port);
+    {
+        use std::io::{Read, Write};
+        let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect");
+        stream
+            .write_all(b"GET /api/v1/unknown HTTP/1.1\r\nHost: x\r\nx-request-id: find-me-7\r\nConnection: close\r\n\r\n")
+            .expect("write");
+        let mut reply = String::new();
+        stream.read_to_string(&mut reply).expect("read");
+        assert!(reply.starts_with("HTTP/1.1 404"), "{reply}");
+    }
+    terminate(&child);
+    let status = child.wait().expect("wait");
+    assert_eq!(status.code(), Some(0), "SIGTERM exits 0");
+    let stderr = child.stderr.take().expect("stderr");
+    let lines: Vec<String> = BufReader::new(stderr)
+        .lines()
+        .map_while(Result::ok)
+        .collect();
+    assert!(!lines.is_empty());
+    for line in &lines {
+        let parsed: serde_json::Value =
+            serde_json::from_str(line).unwrap_or_else(|_| panic!("JSON log line: {line}"));
+        assert!(parsed["level"].is_string());
+    }
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains("find-me-7") && l.contains("404")),
+        "the request's log line carries its id: {lines:#?}"
+    );
+}
+
+#[tokio::test]
+async fn the_same_binary_runs_on_postgresql_with_only_database_url() {
+    let Some(database) = TestDatabase::postgres().await else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let port = free_port();
+    let mut child = meridian(dir.path())
+        .args(["serve", "--addr", &format!("127.0.0.1:{port}")])
+        .env("DATABASE_URL", &database.url)
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn");
+    tokio::task::spawn_blocking(move || wait_healthy(port))
+        .await
+        .expect("join");
+    let ready: serde_json::Value = reqwest::get(format!("http://127.0.0.1:{port}/ready"))
+        .await
+        .expect("get")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(ready["database"], "postgres");
+    terminate(&child);
+    assert_eq!(child.wait().expect("wait").code(), Some(0));
+    let status = kernel::migrate::status(&database.db, &server::MODULES)
+        .await
+        .expect("status");
+    assert_eq!(status.pending().count(), 0, "serve applied the migrations");
+}

@@ -1,0 +1,7 @@
+//! HTTP-level tests of the `meridian` server: one test binary for the crate (each test
+//! binary is another link step on 2 cores); every test runs on SQLite and PostgreSQL.
+
+mod harness;
+
+mod cli;
+mod platform;
