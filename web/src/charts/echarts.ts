@@ -1,0 +1,43 @@
+/**
+ * The one place ECharts modules are registered. Import charts and components from
+ * `echarts/core` subpaths only, so the bundle holds just what we use; a module that needs
+ * another series type (heatmap, candlestick, ...) adds it here and to `ChartOption`.
+ */
+import { LineChart, type LineSeriesOption } from 'echarts/charts';
+import {
+  AriaComponent,
+  type AriaComponentOption,
+  DatasetComponent,
+  type DatasetComponentOption,
+  GridComponent,
+  type GridComponentOption,
+  MarkAreaComponent,
+  type MarkAreaComponentOption,
+  TooltipComponent,
+  type TooltipComponentOption,
+} from 'echarts/components';
+import * as echarts from 'echarts/core';
+import { CanvasRenderer, SVGRenderer } from 'echarts/renderers';
+
+echarts.use([
+  LineChart,
+  AriaComponent,
+  DatasetComponent,
+  GridComponent,
+  MarkAreaComponent,
+  TooltipComponent,
+  CanvasRenderer,
+  SVGRenderer,
+]);
+
+/** Options for the series and components registered above, fully typed. */
+export type ChartOption = echarts.ComposeOption<
+  | LineSeriesOption
+  | AriaComponentOption
+  | DatasetComponentOption
+  | GridComponentOption
+  | MarkAreaComponentOption
+  | TooltipComponentOption
+>;
+
+export { echarts };

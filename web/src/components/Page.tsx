@@ -1,0 +1,38 @@
+import { Box, Group, Stack, Text, Title } from '@mantine/core';
+import type { ReactNode } from 'react';
+import { useDocumentTitle } from '../lib/useDocumentTitle';
+
+/** The frame every page shares: a title row and consistent spacing. */
+export function Page({
+  title,
+  description,
+  actions,
+  children,
+}: {
+  title: string;
+  description?: ReactNode;
+  actions?: ReactNode;
+  children: ReactNode;
+}) {
+  useDocumentTitle(title);
+  return (
+    <Box px={{ base: 'md', sm: 'xl' }} py="xl" maw={1200} mx="auto">
+      <Stack gap="xl">
+        <Group justify="space-between" align="flex-end" wrap="wrap" gap="md">
+          <Stack gap={4}>
+            <Title order={1} fz={26}>
+              {title}
+            </Title>
+            {description ? (
+              <Text c="dimmed" size="sm" maw={680}>
+                {description}
+              </Text>
+            ) : null}
+          </Stack>
+          {actions}
+        </Group>
+        {children}
+      </Stack>
+    </Box>
+  );
+}
