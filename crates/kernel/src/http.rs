@@ -149,3 +149,41 @@ mod tests {
         assert!(!is_json_content_type(None));
     }
 }
+
+/// The `{id}` of a route, as a UUID. An id that is not a UUID cannot exist: 404, exactly
+/// like an id that belongs to nobody (or to another organisation).
+#[derive(Debug, Clone, Copy)]
+pub struct IdPath(pub uuid::Uuid);
+
+impl<S: Send + Sync> FromRequestParts<S> for IdPath {
+    type Rejection = Problem;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let axum::extract::Path(raw) =
+            axum::extract::Path::<String>::from_request_parts(parts, state)
+                .await
+                .map_err(|_| Problem::new(ErrorCode::NotFound).with_detail("no such record"))?;
+        uuid::Uuid::parse_str(&raw)
+            .map(IdPath)
+            .map_err(|_| Problem::new(ErrorCode::NotFound).with_detail("no such record"))
+    }
+}
+
+/// The version in an `If-Match` header (`"3"`, `W/"3"` or `3`), if any.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct IfMatch(pub Option<i64>);
+
+impl<S: Send + Sync> FromRequestParts<S> for IfMatch {
+    type Rejection = Problem;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let Some(value) = parts.headers.get(header::IF_MATCH) else {
+            return Ok(IfMatch(None));
+        };
+        let text = value.to_str().unwrap_or("");
+        let bare = text.trim().trim_start_matches("W/").trim_matches('"');
+        bare.parse::<i64>()
+            .map(|v| IfMatch(Some(v)))
+            .map_err(|_| Problem::bad_field("If-Match", "must be the record's version, e.g. \"3\""))
+    }
+}

@@ -6,22 +6,29 @@
 //! - [`list`]: list/single envelopes, cursor pagination, sorting and filtering.
 //! - [`events`]: the transactional outbox and its in-process dispatcher.
 //! - [`clock`]: injected time.
+//! - [`tenancy`]: the caller's organisation, permissions and scope, required by handlers.
+//! - [`audit`]: the append-only, hash-chained audit trail.
 //! - [`testing`] (feature `testing`): fresh databases on both backends for tests.
 
+pub mod audit;
 pub mod clock;
 pub mod db;
 pub mod events;
 pub mod http;
 pub mod list;
 pub mod migrate;
+pub mod pii;
 pub mod problem;
+pub mod ratelimit;
+pub mod tenancy;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
 
 pub use clock::{Clock, SharedClock, SystemClock};
 pub use db::{Backend, Db, Tx};
-pub use http::{ApiJson, ApiQuery};
+pub use http::{ApiJson, ApiQuery, IdPath, IfMatch};
 pub use problem::{ErrorCode, FieldError, Problem};
+pub use tenancy::{Actor, TenantContext};
 
 #[cfg(test)]
 mod tests;

@@ -27,6 +27,8 @@ pub enum ErrorCode {
     PayloadTooLarge,
     /// No authentication, or it is invalid.
     Unauthorized,
+    /// The account has a second factor: send `totp_code` too.
+    TotpRequired,
     /// Authenticated, but not allowed.
     Forbidden,
     /// No such resource (also answered for resources of other organisations).
@@ -93,6 +95,11 @@ impl ErrorCode {
                 "unauthorized",
                 StatusCode::UNAUTHORIZED,
                 "Authentication required",
+            ),
+            TotpRequired => (
+                "totp_required",
+                StatusCode::UNAUTHORIZED,
+                "Second factor required",
             ),
             Forbidden => ("forbidden", StatusCode::FORBIDDEN, "Forbidden"),
             NotFound => ("not_found", StatusCode::NOT_FOUND, "Not found"),
@@ -346,6 +353,7 @@ mod tests {
             UnsupportedMediaType,
             PayloadTooLarge,
             Unauthorized,
+            TotpRequired,
             Forbidden,
             NotFound,
             MethodNotAllowed,

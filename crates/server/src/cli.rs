@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::{Args, Parser, Subcommand};
-use kernel::{Db, SystemClock};
+use kernel::{Db, SystemClock, TenantContext};
 
 use crate::config::{self, ConfigError, FileSettings, LogFormat};
 use crate::http::{self, AppState, HttpSettings};
@@ -27,6 +27,12 @@ pub struct Cli {
     #[arg(long, global = true, env = "MERIDIAN_LOG", value_name = "FILTER")]
     log: Option<String>,
 
+    /// TOML file with the data, index and token keys (see `meridian keys generate`).
+    /// Environment variables MERIDIAN_DATA_KEY etc. take precedence; without either, a
+    /// development key file is created in ./data (refused when MERIDIAN_ENV=production).
+    #[arg(long, global = true, env = "MERIDIAN_KEY_FILE", value_name = "FILE")]
+    key_file: Option<PathBuf>,
+
     #[command(subcommand)]
     command: Command,
 }
@@ -39,6 +45,105 @@ enum Command {
     Migrate(MigrateArgs),
     /// Print the OpenAPI 3.1 document of the API to standard output.
     Openapi,
+    /// Create an organisation (with the built-in roles) and its first admin; prints the
+    /// organisation id. Run again with another name for another organisation.
+    Init(InitArgs),
+    /// Manage users of an organisation.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Check the audit trail.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+    /// Generate keys, or re-encrypt stored personal data under the current data key.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+}
+
+#[derive(Debug, Args)]
+struct InitArgs {
+    #[command(flatten)]
+    database: DatabaseArgs,
+    /// Name of the organisation.
+    #[arg(long)]
+    org_name: String,
+    /// Email of its first admin.
+    #[arg(long)]
+    admin_email: String,
+    /// Display name of the admin (default: the part of the email before @).
+    #[arg(long)]
+    admin_name: Option<String>,
+    /// Admin password; prefer the environment variable or the prompt (never echoed).
+    #[arg(long, env = "MERIDIAN_ADMIN_PASSWORD", hide_env_values = true)]
+    admin_password: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+enum UserCommand {
+    /// Create a user (or add an existing person) with a role.
+    Create {
+        #[command(flatten)]
+        database: DatabaseArgs,
+        /// Organisation id or slug.
+        #[arg(long)]
+        org: String,
+        /// Email.
+        #[arg(long)]
+        email: String,
+        /// Display name.
+        #[arg(long)]
+        name: String,
+        /// Role name (Admin, Manager, Sales Rep, Support Agent, Engineer, Viewer, or custom).
+        #[arg(long)]
+        role: String,
+        /// Password; prefer MERIDIAN_USER_PASSWORD or the prompt.
+        #[arg(long, env = "MERIDIAN_USER_PASSWORD", hide_env_values = true)]
+        password: Option<String>,
+    },
+    /// List the users of an organisation.
+    List {
+        #[command(flatten)]
+        database: DatabaseArgs,
+        /// Organisation id or slug.
+        #[arg(long)]
+        org: String,
+    },
+    /// Deactivate a user: no more sign-ins, live tokens refused at once.
+    Deactivate {
+        #[command(flatten)]
+        database: DatabaseArgs,
+        /// Organisation id or slug.
+        #[arg(long)]
+        org: String,
+        /// Email of the user.
+        #[arg(long)]
+        email: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum AuditCommand {
+    /// Recompute the hash chains; exits non-zero naming the first broken row.
+    Verify {
+        #[command(flatten)]
+        database: DatabaseArgs,
+        /// Only this organisation (id or slug).
+        #[arg(long)]
+        org: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum KeysCommand {
+    /// Print a new key file (TOML) to standard output.
+    Generate,
+    /// Re-encrypt personal data written under previous data keys with the current one.
+    Rotate {
+        #[command(flatten)]
+        database: DatabaseArgs,
+        /// Rows per transaction.
+        #[arg(long, default_value_t = 500)]
+        batch: i64,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -77,6 +182,14 @@ struct ServeArgs {
     /// Serve the web UI from this folder (a `web/dist` build) instead of the embedded one.
     #[arg(long, env = "MERIDIAN_WEB_DIR", value_name = "DIR")]
     web_dir: Option<PathBuf>,
+
+    /// Sustained requests per second allowed per caller (API key or user). Default: 100
+    #[arg(long, env = "MERIDIAN_RATE_LIMIT", value_name = "N")]
+    rate_limit: Option<u32>,
+
+    /// Burst allowed per caller above the sustained rate. Default: 200
+    #[arg(long, env = "MERIDIAN_RATE_LIMIT_BURST", value_name = "N")]
+    rate_limit_burst: Option<u32>,
 }
 
 #[derive(Debug, Args)]
@@ -181,7 +294,228 @@ async fn run(cli: Cli) -> Result<(), CliError> {
         }
         Command::Serve(args) => {
             crate::telemetry::init(log_format, log_filter.as_deref())?;
-            serve(args, &file).await
+            serve(args, &file, cli.key_file.as_deref()).await
+        }
+        Command::Keys(KeysCommand::Generate) => {
+            let keys = crate::keys::KeyFile::generate()?;
+            let text = toml::to_string(&keys).map_err(|e| CliError::Refused(e.to_string()))?;
+            println!(
+                "# Meridian keys: keep this file secret (chmod 600); see README, Configuration.\n{text}"
+            );
+            Ok(())
+        }
+        Command::Keys(KeysCommand::Rotate { database, batch }) => {
+            crate::telemetry::init(log_format, log_filter.as_deref())?;
+            let identity = open_identity(&database, &file, cli.key_file.as_deref()).await?;
+            let rewritten = identity
+                .rotate_pii(batch.max(1), |done| {
+                    eprintln!("re-encrypted {done} value(s)...")
+                })
+                .await
+                .map_err(identity_error)?;
+            println!("re-encrypted {rewritten} value(s) under the current data key");
+            Ok(())
+        }
+        Command::Init(args) => {
+            crate::telemetry::init(log_format, log_filter.as_deref())?;
+            let identity = open_identity(&args.database, &file, cli.key_file.as_deref()).await?;
+            let password = match args.admin_password {
+                Some(p) => p,
+                None => prompt_password("Admin password: ")?,
+            };
+            let name = args.admin_name.unwrap_or_else(|| {
+                args.admin_email
+                    .split('@')
+                    .next()
+                    .unwrap_or("Admin")
+                    .to_owned()
+            });
+            let (org, user) = identity
+                .create_org(&args.org_name, &args.admin_email, &name, &password)
+                .await
+                .map_err(identity_error)?;
+            println!("{org}");
+            eprintln!(
+                "created organisation {org} with admin {} (user {user})",
+                args.admin_email
+            );
+            Ok(())
+        }
+        Command::User(command) => {
+            crate::telemetry::init(log_format, log_filter.as_deref())?;
+            user_command(command, &file, cli.key_file.as_deref()).await
+        }
+        Command::Audit(AuditCommand::Verify { database, org }) => {
+            crate::telemetry::init(log_format, log_filter.as_deref())?;
+            let db = open_db(&database, &file).await?;
+            let org = match org {
+                Some(o) => Some(find_org_id(&db, &o).await?),
+                None => None,
+            };
+            let report = kernel::audit::verify(&db, org)
+                .await
+                .map_err(kernel::db::DbError::from)?;
+            db.close().await;
+            match report.breaks.first() {
+                None => {
+                    println!(
+                        "audit trail intact: {} row(s) in {} chain(s)",
+                        report.rows, report.chains
+                    );
+                    Ok(())
+                }
+                Some(first) => Err(CliError::Refused(format!(
+                    "audit trail broken: organisation {}, row seq {} (id {}): {}",
+                    first.org_id, first.seq, first.id, first.reason
+                ))),
+            }
+        }
+    }
+}
+
+fn identity_error(err: identity::IdentityError) -> CliError {
+    match err {
+        identity::IdentityError::Validation(errors) => CliError::Refused(
+            errors
+                .iter()
+                .map(|e| format!("{}: {}", e.field, e.message))
+                .collect::<Vec<_>>()
+                .join("; "),
+        ),
+        other => CliError::Refused(other.to_string()),
+    }
+}
+
+fn prompt_password(prompt: &str) -> Result<String, CliError> {
+    use std::io::IsTerminal;
+    if !std::io::stdin().is_terminal() {
+        return Err(CliError::Refused(
+            "no password given: pass it in the environment variable or run in a terminal to be prompted".to_owned(),
+        ));
+    }
+    let first = rpassword::prompt_password(prompt)?;
+    let second = rpassword::prompt_password("Repeat: ")?;
+    if first != second {
+        return Err(CliError::Refused("the passwords differ".to_owned()));
+    }
+    Ok(first)
+}
+
+async fn open_identity(
+    database: &DatabaseArgs,
+    file: &FileSettings,
+    key_file: Option<&std::path::Path>,
+) -> Result<identity::Identity, CliError> {
+    let keys = crate::keys::resolve(key_file)?.to_keys()?;
+    let db = open_db(database, file).await?;
+    kernel::migrate::run(&db, &crate::MODULES).await?;
+    Ok(identity::Identity::new(
+        db,
+        Arc::new(SystemClock),
+        Arc::new(keys),
+        identity::IdentitySettings::default(),
+    ))
+}
+
+async fn find_org_id(db: &Db, id_or_slug: &str) -> Result<uuid::Uuid, CliError> {
+    let found: Option<uuid::Uuid> = match uuid::Uuid::parse_str(id_or_slug) {
+        Ok(id) => kernel::on_pool!(db, |p| sqlx::query_scalar(
+            "SELECT id FROM orgs WHERE id = $1"
+        )
+        .bind(id)
+        .fetch_optional(p)
+        .await),
+        Err(_) => kernel::on_pool!(db, |p| sqlx::query_scalar(
+            "SELECT id FROM orgs WHERE slug = $1"
+        )
+        .bind(id_or_slug.to_lowercase())
+        .fetch_optional(p)
+        .await),
+    }
+    .map_err(kernel::db::DbError::from)?;
+    found.ok_or_else(|| CliError::Refused(format!("no organisation `{id_or_slug}`")))
+}
+
+async fn user_command(
+    command: UserCommand,
+    file: &FileSettings,
+    key_file: Option<&std::path::Path>,
+) -> Result<(), CliError> {
+    match command {
+        UserCommand::Create {
+            database,
+            org,
+            email,
+            name,
+            role,
+            password,
+        } => {
+            let identity = open_identity(&database, file, key_file).await?;
+            let org = find_org_id(identity.db(), &org).await?;
+            let password = match password {
+                Some(p) => p,
+                None => prompt_password("Password: ")?,
+            };
+            let user = identity
+                .create_user(
+                    &TenantContext::system(org),
+                    identity::model::NewUser {
+                        email,
+                        name,
+                        password,
+                        role,
+                        site_ids: vec![],
+                        division_ids: vec![],
+                    },
+                )
+                .await
+                .map_err(identity_error)?;
+            println!("{}", user.id);
+            Ok(())
+        }
+        UserCommand::List { database, org } => {
+            let identity = open_identity(&database, file, key_file).await?;
+            let org = find_org_id(identity.db(), &org).await?;
+            let users = identity
+                .operator_list_users(org)
+                .await
+                .map_err(identity_error)?;
+            println!(
+                "{:<36}  {:<8}  {:<14}  {:<30}  NAME",
+                "ID", "ACTIVE", "ROLE", "EMAIL"
+            );
+            for u in users {
+                println!(
+                    "{:<36}  {:<8}  {:<14}  {:<30}  {}",
+                    u.id,
+                    if u.active { "yes" } else { "no" },
+                    u.role,
+                    u.email,
+                    u.name
+                );
+            }
+            Ok(())
+        }
+        UserCommand::Deactivate {
+            database,
+            org,
+            email,
+        } => {
+            let identity = open_identity(&database, file, key_file).await?;
+            let org = find_org_id(identity.db(), &org).await?;
+            let id = identity
+                .find_member_by_email(org, &email)
+                .await
+                .map_err(identity_error)?
+                .ok_or_else(|| {
+                    CliError::Refused(format!("no user {email} in that organisation"))
+                })?;
+            identity
+                .deactivate_user(&TenantContext::system(org), id)
+                .await
+                .map_err(identity_error)?;
+            println!("deactivated {email}");
+            Ok(())
         }
     }
 }
@@ -224,13 +558,33 @@ async fn print_status(db: &Db) -> Result<(), CliError> {
     Ok(())
 }
 
-async fn serve(args: ServeArgs, file: &FileSettings) -> Result<(), CliError> {
+async fn serve(
+    args: ServeArgs,
+    file: &FileSettings,
+    key_file: Option<&std::path::Path>,
+) -> Result<(), CliError> {
     let addr = config::resolve_addr(args.addr.as_deref(), file)?;
     let http_settings = HttpSettings {
         body_limit: config::resolve_body_limit(args.body_limit.as_deref(), file)?,
         request_timeout: config::resolve_request_timeout(args.request_timeout.as_deref(), file)?,
         web_dir: config::resolve_web_dir(args.web_dir.as_deref(), file)?,
+        rate_limit_per_second: config::resolve_positive(
+            args.rate_limit,
+            file.rate_limit,
+            config::DEFAULT_RATE_LIMIT_PER_SECOND,
+            "--rate-limit / MERIDIAN_RATE_LIMIT / rate_limit",
+        )?,
+        rate_limit_burst: config::resolve_positive(
+            args.rate_limit_burst,
+            file.rate_limit_burst,
+            config::DEFAULT_RATE_LIMIT_BURST,
+            "--rate-limit-burst / MERIDIAN_RATE_LIMIT_BURST / rate_limit_burst",
+        )?,
     };
+    // Check every setting before touching keys or the database.
+    config::resolve_database_url(args.database.database_url.as_deref(), file)?;
+    config::resolve_addr(args.addr.as_deref(), file)?;
+    let keys = crate::keys::resolve(key_file)?.to_keys()?;
     let db = open_db(&args.database, file).await?;
     if args.no_migrate {
         let status = kernel::migrate::status(&db, &crate::MODULES).await?;
@@ -262,11 +616,13 @@ async fn serve(args: ServeArgs, file: &FileSettings) -> Result<(), CliError> {
         version = env!("CARGO_PKG_VERSION"),
         "Meridian is listening"
     );
-    let state = AppState {
+    let state = AppState::new(
         db,
-        clock: Arc::new(SystemClock),
-        http: Arc::new(http_settings),
-    };
+        Arc::new(SystemClock),
+        http_settings,
+        keys,
+        identity::IdentitySettings::default(),
+    );
     http::serve(listener, state, None, http::shutdown_signal()).await?;
     tracing::info!("stopped");
     Ok(())

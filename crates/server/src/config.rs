@@ -18,6 +18,10 @@ pub const DEFAULT_DATABASE_URL: &str = "sqlite://./data/meridian.db";
 pub const DEFAULT_BODY_LIMIT: usize = 2 * 1024 * 1024;
 /// Default handler timeout.
 pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+/// Default sustained requests per second per caller.
+pub const DEFAULT_RATE_LIMIT_PER_SECOND: u32 = 100;
+/// Default burst per caller.
+pub const DEFAULT_RATE_LIMIT_BURST: u32 = 200;
 /// Default PostgreSQL pool size.
 pub const DEFAULT_PG_POOL: u32 = 16;
 /// Default SQLite pool size (readers in parallel under WAL; writes queue on one lock).
@@ -73,6 +77,10 @@ pub struct FileSettings {
     pub log: Option<String>,
     /// Serve the web UI from this folder instead of the embedded build.
     pub web_dir: Option<PathBuf>,
+    /// Requests per second per caller.
+    pub rate_limit: Option<u32>,
+    /// Burst per caller.
+    pub rate_limit_burst: Option<u32>,
 }
 
 /// Loads the TOML file. An explicitly named file must exist; the default
@@ -222,6 +230,19 @@ pub fn resolve_request_timeout(
                 e,
             )
         }),
+    }
+}
+
+/// Resolves a positive number setting.
+pub fn resolve_positive(
+    flag: Option<u32>,
+    file: Option<u32>,
+    default: u32,
+    setting: &str,
+) -> Result<u32, ConfigError> {
+    match flag.or(file).unwrap_or(default) {
+        0 => Err(ConfigError::new(setting, "must be at least 1")),
+        n => Ok(n),
     }
 }
 

@@ -7,9 +7,10 @@ pub mod cli;
 pub mod config;
 pub mod events;
 pub mod http;
+pub mod keys;
 pub mod telemetry;
 
 use kernel::migrate::ModuleMigrations;
 
 /// The migrations of every module, in dependency order.
-pub const MODULES: [ModuleMigrations; 1] = [kernel::migrate::KERNEL];
+pub const MODULES: [ModuleMigrations; 2] = [kernel::migrate::KERNEL, identity::MIGRATIONS];

@@ -5,6 +5,7 @@
 //! metrics → problem+json normaliser → panic catcher → timeout → body limit → route.
 
 pub mod assets;
+pub mod auth;
 pub mod metrics;
 pub mod middleware;
 pub mod openapi;
@@ -27,7 +28,10 @@ use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetReques
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
-use kernel::{Db, SharedClock};
+use axum::extract::FromRef;
+use identity::{Identity, IdentitySettings};
+use kernel::ratelimit::RateLimiter;
+use kernel::{Db, ErrorCode, Problem, SharedClock, TenantContext};
 
 /// Settings of the HTTP edge.
 #[derive(Debug, Clone)]
@@ -38,6 +42,10 @@ pub struct HttpSettings {
     pub request_timeout: Duration,
     /// Serve the web UI from this folder instead of the embedded build.
     pub web_dir: Option<PathBuf>,
+    /// Sustained requests per second allowed per caller.
+    pub rate_limit_per_second: u32,
+    /// Burst allowed per caller.
+    pub rate_limit_burst: u32,
 }
 
 impl Default for HttpSettings {
@@ -46,6 +54,8 @@ impl Default for HttpSettings {
             body_limit: crate::config::DEFAULT_BODY_LIMIT,
             request_timeout: crate::config::DEFAULT_REQUEST_TIMEOUT,
             web_dir: None,
+            rate_limit_per_second: crate::config::DEFAULT_RATE_LIMIT_PER_SECOND,
+            rate_limit_burst: crate::config::DEFAULT_RATE_LIMIT_BURST,
         }
     }
 }
@@ -59,6 +69,57 @@ pub struct AppState {
     pub clock: SharedClock,
     /// HTTP settings.
     pub http: Arc<HttpSettings>,
+    /// Identity: sign-in, users, roles, API keys, authentication.
+    pub identity: Identity,
+    /// Requests per caller (API key, user) per second, as a token bucket.
+    pub rate_limiter: Arc<RateLimiter>,
+}
+
+impl FromRef<AppState> for Identity {
+    fn from_ref(state: &AppState) -> Identity {
+        state.identity.clone()
+    }
+}
+
+impl AppState {
+    /// Builds the state every server (CLI or tests) runs with.
+    pub fn new(
+        db: Db,
+        clock: SharedClock,
+        http: HttpSettings,
+        keys: identity::crypto::Keys,
+        identity_settings: IdentitySettings,
+    ) -> Self {
+        // Both are clamped to at least 1, which is all RateLimiter::new requires.
+        let rate_limiter = RateLimiter::new(
+            http.rate_limit_burst.max(1),
+            f64::from(http.rate_limit_per_second.max(1)),
+        )
+        .expect("a burst and a rate of at least 1 are valid");
+        let rate_limiter = Arc::new(rate_limiter);
+        Self {
+            identity: Identity::new(db.clone(), clock.clone(), Arc::new(keys), identity_settings),
+            db,
+            clock,
+            http: Arc::new(http),
+            rate_limiter,
+        }
+    }
+
+    /// Spends one token of the caller's bucket; a 429 problem with `Retry-After` when empty.
+    pub fn rate_limit(&self, ctx: &TenantContext) -> Result<(), Problem> {
+        let key = ctx.actor().label();
+        self.rate_limiter
+            .check(&key, std::time::Instant::now())
+            .map_err(|retry| {
+                let mut problem = Problem::new(ErrorCode::RateLimited).with_detail(format!(
+                    "rate limit of {} requests/s exceeded",
+                    self.http.rate_limit_per_second
+                ));
+                problem.retry_after_secs = Some(retry.secs());
+                problem
+            })
+    }
 }
 
 /// `x-request-id`, accepted from the client or generated.
@@ -124,7 +185,11 @@ pub fn app(state: AppState, extra: Option<Router<AppState>>) -> Router {
                 .layer(axum::middleware::from_fn(move |req, next| {
                     middleware::timeout(timeout, req, next)
                 }))
-                .layer(DefaultBodyLimit::max(body_limit)),
+                .layer(DefaultBodyLimit::max(body_limit))
+                .layer(axum::middleware::from_fn_with_state(
+                    state.clone(),
+                    auth::authenticate,
+                )),
         )
         .with_state(state)
 }

@@ -18,9 +18,38 @@ every error is `application/problem+json` with a stable `code`.",
         license(name = "Apache-2.0", identifier = "Apache-2.0")
     ),
     components(schemas(Problem, FieldError)),
-    tags((name = "system", description = "Liveness, readiness, metrics"))
+    modifiers(&BearerAuth),
+    security(("bearer" = [])),
+    tags(
+        (name = "system", description = "Liveness, readiness, metrics"),
+        (name = "auth", description = "Sign-in, tokens, second factor"),
+        (name = "users", description = "Users of the organisation"),
+        (name = "roles", description = "Roles and permissions"),
+        (name = "api-keys", description = "Integration keys"),
+        (name = "orgs", description = "The organisation, its sites and divisions"),
+        (name = "audit", description = "The tamper-evident audit trail")
+    )
 )]
 struct ApiDoc;
+
+/// Declares `Authorization: Bearer <access token or API key>`.
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT or API key")
+                    .build(),
+            ),
+        );
+    }
+}
 
 /// Every documented route of the server.
 pub fn router() -> OpenApiRouter<AppState> {
@@ -28,6 +57,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(system::health))
         .routes(routes!(system::ready))
         .routes(routes!(system::metrics))
+        .merge(identity::routes::router())
 }
 
 /// The routes and the OpenAPI document (what `/api/v1/openapi.json` serves).

@@ -158,7 +158,11 @@ fn migrate_twice_is_a_no_op_and_status_lists_them() {
         "{}",
         String::from_utf8_lossy(&first.stderr)
     );
-    assert!(String::from_utf8_lossy(&first.stdout).contains("applied 1 migration"));
+    let stdout = String::from_utf8_lossy(&first.stdout);
+    assert!(
+        stdout.starts_with("applied ") && !stdout.starts_with("applied 0"),
+        "{stdout}"
+    );
     let second = meridian(dir.path()).arg("migrate").output().expect("run");
     assert!(String::from_utf8_lossy(&second.stdout).contains("applied 0 migration"));
     let status = meridian(dir.path())
@@ -246,4 +250,148 @@ async fn the_same_binary_runs_on_postgresql_with_only_database_url() {
         .await
         .expect("status");
     assert_eq!(status.pending().count(), 0, "serve applied the migrations");
+}
+
+#[tokio::test]
+async fn init_users_and_audit_verify_from_the_shell() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let keys = meridian(dir.path())
+        .args(["keys", "generate"])
+        .output()
+        .expect("run");
+    assert!(keys.status.success());
+    std::fs::write(dir.path().join("keys.toml"), &keys.stdout).expect("write keys");
+    let run = |args: &[&str], env: &[(&str, &str)]| {
+        let mut command = meridian(dir.path());
+        command
+            .args(args)
+            .env("MERIDIAN_KEY_FILE", dir.path().join("keys.toml"));
+        for (k, v) in env {
+            command.env(k, v);
+        }
+        command.output().expect("run")
+    };
+    let password = ("MERIDIAN_ADMIN_PASSWORD", "a long and unusual passphrase");
+    let init = run(
+        &[
+            "init",
+            "--org-name",
+            "Acme Sugar",
+            "--admin-email",
+            "admin@acme.test",
+        ],
+        &[password],
+    );
+    assert!(
+        init.status.success(),
+        "{}",
+        String::from_utf8_lossy(&init.stderr)
+    );
+    let org = String::from_utf8_lossy(&init.stdout).trim().to_owned();
+    assert!(
+        uuid::Uuid::parse_str(&org).is_ok(),
+        "prints the organisation id: {org}"
+    );
+    // Without a password and without a terminal: a clear refusal, not a hang.
+    let refused = run(
+        &[
+            "init",
+            "--org-name",
+            "Other",
+            "--admin-email",
+            "a@other.test",
+        ],
+        &[],
+    );
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("password"));
+    // A weak password is refused naming the rule.
+    let weak = run(
+        &["init", "--org-name", "Weak", "--admin-email", "a@weak.test"],
+        &[("MERIDIAN_ADMIN_PASSWORD", "short")],
+    );
+    assert_eq!(weak.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&weak.stderr).contains("password"));
+
+    let created = run(
+        &[
+            "user",
+            "create",
+            "--org",
+            "acme-sugar",
+            "--email",
+            "rep@acme.test",
+            "--name",
+            "Rep One",
+            "--role",
+            "Sales Rep",
+        ],
+        &[("MERIDIAN_USER_PASSWORD", "another long passphrase")],
+    );
+    assert!(
+        created.status.success(),
+        "{}",
+        String::from_utf8_lossy(&created.stderr)
+    );
+    let list = run(&["user", "list", "--org", &org], &[]);
+    let text = String::from_utf8_lossy(&list.stdout);
+    assert!(
+        text.contains("rep@acme.test")
+            && text.contains("Sales Rep")
+            && text.contains("admin@acme.test"),
+        "{text}"
+    );
+    let off = run(
+        &[
+            "user",
+            "deactivate",
+            "--org",
+            "acme-sugar",
+            "--email",
+            "rep@acme.test",
+        ],
+        &[],
+    );
+    assert!(
+        off.status.success(),
+        "{}",
+        String::from_utf8_lossy(&off.stderr)
+    );
+    let list = run(&["user", "list", "--org", "acme-sugar"], &[]);
+    assert!(
+        String::from_utf8_lossy(&list.stdout)
+            .lines()
+            .any(|l| l.contains("rep@acme.test") && l.contains(" no "))
+    );
+
+    let verify = run(&["audit", "verify"], &[]);
+    assert!(
+        verify.status.success(),
+        "{}",
+        String::from_utf8_lossy(&verify.stderr)
+    );
+    assert!(String::from_utf8_lossy(&verify.stdout).contains("intact"));
+
+    // Tamper with one row behind the server's back.
+    let db = kernel::Db::connect(
+        &format!("sqlite://{}/data/meridian.db", dir.path().display()),
+        &kernel::db::PoolSettings::default(),
+    )
+    .await
+    .expect("open");
+    kernel::on_pool!(db, |p| sqlx::query(
+        "UPDATE audit_log SET action = 'nothing.happened' WHERE seq = 2"
+    )
+    .execute(p)
+    .await
+    .map(|r| r.rows_affected()))
+    .expect("tamper");
+    db.close().await;
+    let verify = run(&["audit", "verify", "--org", "acme-sugar"], &[]);
+    assert_eq!(verify.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&verify.stderr);
+    assert!(
+        stderr.contains("seq 2") && stderr.contains(&org),
+        "{stderr}"
+    );
 }

@@ -5,6 +5,7 @@
 use std::sync::Arc;
 
 use axum::Router;
+use identity::IdentitySettings;
 use kernel::testing::TestDatabase;
 use kernel::{Backend, SharedClock, SystemClock};
 use server::http::{AppState, HttpSettings};
@@ -19,6 +20,8 @@ pub struct TestServer {
     pub client: reqwest::Client,
     /// The database behind the server.
     pub database: TestDatabase,
+    /// The identity service the server runs (to create organisations, as `meridian init` does).
+    pub identity: identity::Identity,
     stop: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<std::io::Result<()>>>,
 }
@@ -31,13 +34,32 @@ impl TestServer {
         http: HttpSettings,
         extra: Option<Router<AppState>>,
     ) -> Option<Self> {
+        Self::start_full(
+            backend,
+            http,
+            extra,
+            Arc::new(SystemClock),
+            IdentitySettings::default(),
+        )
+        .await
+    }
+
+    /// Boots the server with every knob: HTTP settings, extra routes, the clock and the
+    /// sign-in rules.
+    pub async fn start_full(
+        backend: Backend,
+        http: HttpSettings,
+        extra: Option<Router<AppState>>,
+        clock: SharedClock,
+        identity: IdentitySettings,
+    ) -> Option<Self> {
         let database = TestDatabase::fresh(backend, &server::MODULES).await?;
-        let clock: SharedClock = Arc::new(SystemClock);
-        let state = AppState {
-            db: database.db.clone(),
-            clock,
-            http: Arc::new(http),
-        };
+        let keys = server::keys::KeyFile::generate()
+            .expect("random keys")
+            .to_keys()
+            .expect("generated keys are valid");
+        let state = AppState::new(database.db.clone(), clock, http, keys, identity);
+        let identity = state.identity.clone();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind a random port");
@@ -54,6 +76,7 @@ impl TestServer {
             base,
             client,
             database,
+            identity,
             stop: Some(stop),
             task: Some(task),
         })

@@ -4,4 +4,5 @@
 mod harness;
 
 mod cli;
+mod identity;
 mod platform;

@@ -48,7 +48,7 @@ fn small_limits() -> HttpSettings {
     HttpSettings {
         body_limit: 1024,
         request_timeout: Duration::from_millis(200),
-        web_dir: None,
+        ..HttpSettings::default()
     }
 }
 

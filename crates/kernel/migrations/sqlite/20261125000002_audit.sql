@@ -1,0 +1,20 @@
+-- Append-only audit trail, hash-chained per organisation: hash = SHA-256(prev_hash || canonical row).
+-- Rows are never updated or deleted by the application; `meridian audit verify` detects it if they are.
+CREATE TABLE audit_log (
+    org_id       BLOB    NOT NULL,
+    seq          INTEGER NOT NULL,
+    id           BLOB    NOT NULL UNIQUE,
+    occurred_at  TEXT    NOT NULL,
+    actor        TEXT    NOT NULL,
+    action       TEXT    NOT NULL,
+    entity_type  TEXT    NOT NULL,
+    entity_id    TEXT,
+    changes      TEXT    NOT NULL,
+    ip           TEXT,
+    user_agent   TEXT,
+    request_id   TEXT,
+    prev_hash    TEXT    NOT NULL,
+    hash         TEXT    NOT NULL,
+    PRIMARY KEY (org_id, seq)
+);
+CREATE INDEX audit_log_entity ON audit_log (org_id, entity_type, entity_id);
