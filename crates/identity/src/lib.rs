@@ -6,6 +6,7 @@
 //! roles), [`tokens`] (access JWTs, refresh tokens, API key secrets), [`service`] (business
 //! rules, testable without HTTP), [`routes`] (thin HTTP handlers).
 
+pub mod auth_cache;
 pub mod crypto;
 pub mod model;
 pub mod password;

@@ -17,6 +17,7 @@ use kernel::{Db, FieldError, SharedClock, TenantContext, Tx, bind_values, on_poo
 use sqlx::FromRow;
 use uuid::Uuid;
 
+use crate::auth_cache::{AuthCache, KeyGrant, SessionGrant};
 use crate::crypto::{Keys, normalise_email};
 use crate::model::*;
 use crate::permissions::{self, BUILTIN_ROLES};
@@ -57,6 +58,7 @@ pub struct Identity {
     clock: SharedClock,
     keys: Arc<Keys>,
     settings: Arc<IdentitySettings>,
+    cache: Arc<AuthCache>,
 }
 
 const USER_FIELDS: &[FieldSpec] = &[
@@ -275,6 +277,7 @@ impl Identity {
             clock,
             keys,
             settings: Arc::new(settings),
+            cache: Arc::new(AuthCache::default()),
         }
     }
 
@@ -1016,6 +1019,7 @@ impl Identity {
                 .await?;
         }
         tx.commit().await?;
+        self.cache.invalidate();
         self.get_user(ctx, id).await
     }
 
@@ -1101,6 +1105,7 @@ impl Identity {
                 .await?;
         }
         tx.commit().await?;
+        self.cache.invalidate();
         self.get_user(ctx, id).await
     }
 
@@ -1261,6 +1266,7 @@ impl Identity {
         )
         .await?;
         tx.commit().await?;
+        self.cache.invalidate();
         Ok(())
     }
 
@@ -1417,6 +1423,7 @@ impl Identity {
             .await?;
         }
         tx.commit().await?;
+        self.cache.invalidate();
         Ok(key)
     }
 
@@ -1823,6 +1830,7 @@ impl Identity {
             )
             .await?;
             tx.commit().await?;
+            self.cache.invalidate();
             return Err(IdentityError::TokenReused);
         }
         let active: Option<bool> = on_tx!(tx, |c| sqlx::query_scalar(
@@ -1889,6 +1897,7 @@ impl Identity {
             .await?;
         }
         tx.commit().await?;
+        self.cache.invalidate();
         Ok(())
     }
 
@@ -1905,31 +1914,49 @@ impl Identity {
         }
         let claims = tokens::verify_access(bearer, self.keys.jwt_secret(), self.now())
             .map_err(|e| IdentityError::Unauthenticated(e.to_string()))?;
-        let row: Option<AuthRow> = on_pool!(self.db, |p| sqlx::query_as(
-            "SELECT r.name AS role_name, r.permissions, m.site_ids, m.division_ids \
-             FROM memberships m \
-             JOIN roles r ON r.org_id = m.org_id AND r.id = m.role_id \
-             JOIN token_families f ON f.id = $3 AND f.user_id = m.user_id AND f.org_id = m.org_id \
-             WHERE m.org_id = $1 AND m.user_id = $2 AND m.active = $4 AND f.revoked_at IS NULL"
-        )
-        .bind(claims.org)
-        .bind(claims.sub)
-        .bind(claims.fam)
-        .bind(true)
-        .fetch_optional(p)
-        .await)?;
-        let row = row.ok_or_else(|| {
-            IdentityError::Unauthenticated("the session has ended; sign in again".to_owned())
-        })?;
+        let key = (claims.org, claims.sub, claims.fam);
+        let grant = match self.cache.session(key) {
+            Some(grant) => grant,
+            None => {
+                let generation = self.cache.generation();
+                let row: Option<AuthRow> = on_pool!(self.db, |p| {
+                    sqlx::query_as(
+                    "SELECT r.name AS role_name, r.permissions, m.site_ids, m.division_ids \
+                     FROM memberships m \
+                     JOIN roles r ON r.org_id = m.org_id AND r.id = m.role_id \
+                     JOIN token_families f ON f.id = $3 AND f.user_id = m.user_id AND f.org_id = m.org_id \
+                     WHERE m.org_id = $1 AND m.user_id = $2 AND m.active = $4 AND f.revoked_at IS NULL"
+                )
+                .bind(claims.org)
+                .bind(claims.sub)
+                .bind(claims.fam)
+                .bind(true)
+                .fetch_optional(p)
+                .await
+                })?;
+                let row = row.ok_or_else(|| {
+                    IdentityError::Unauthenticated(
+                        "the session has ended; sign in again".to_owned(),
+                    )
+                })?;
+                let grant = SessionGrant {
+                    role: row.role_name,
+                    permissions: PermissionSet::new(json_strings(&row.permissions)),
+                    scope: Scope {
+                        site_ids: json_ids(&row.site_ids),
+                        division_ids: json_ids(&row.division_ids),
+                    },
+                };
+                self.cache.store_session(key, grant.clone(), generation);
+                grant
+            }
+        };
         Ok(TenantContext::new(TenantContextInner {
             org_id: claims.org,
             actor: Actor::User(claims.sub),
-            role: row.role_name,
-            permissions: PermissionSet::new(json_strings(&row.permissions)),
-            scope: Scope {
-                site_ids: json_ids(&row.site_ids),
-                division_ids: json_ids(&row.division_ids),
-            },
+            role: grant.role,
+            permissions: grant.permissions,
+            scope: grant.scope,
             request,
         }))
     }
@@ -1943,45 +1970,72 @@ impl Identity {
         let invalid = || {
             IdentityError::Unauthenticated("the API key is invalid, expired or revoked".to_owned())
         };
-        let row: Option<ApiKeyRow> = on_pool!(self.db, |p| {
-            sqlx::query_as(
-            "SELECT org_id, id, name, prefix, secret_hash, permissions, expires_at, last_used_at, revoked_at, created_at \
-             FROM api_keys WHERE prefix = $1"
-        )
-        .bind(prefix)
-        .fetch_optional(p)
-        .await
-        })?;
-        let row = row.ok_or_else(invalid)?;
+        // Taken before any read: whatever is stored below is stale if an invalidation
+        // happens meanwhile.
+        let generation = self.cache.generation();
+        let grant = match self.cache.key(prefix) {
+            Some(grant) => grant,
+            None => {
+                let row: Option<ApiKeyRow> = on_pool!(self.db, |p| {
+                    sqlx::query_as(
+                    "SELECT org_id, id, name, prefix, secret_hash, permissions, expires_at, last_used_at, revoked_at, created_at \
+                     FROM api_keys WHERE prefix = $1"
+                )
+                .bind(prefix)
+                .fetch_optional(p)
+                .await
+                })?;
+                let row = row.ok_or_else(invalid)?;
+                let grant = KeyGrant {
+                    org_id: row.org_id,
+                    id: row.id,
+                    name: row.name,
+                    secret_hash: row.secret_hash,
+                    permissions: PermissionSet::new(json_strings(&row.permissions)),
+                    expires_at: row.expires_at,
+                    revoked: row.revoked_at.is_some(),
+                    last_used_at: row.last_used_at,
+                };
+                self.cache.store_key(prefix, grant.clone(), generation);
+                grant
+            }
+        };
         let now = self.now();
         if !constant_time_eq(
-            row.secret_hash.as_bytes(),
+            grant.secret_hash.as_bytes(),
             tokens::secret_hash(secret).as_bytes(),
-        ) || row.revoked_at.is_some()
-            || row.expires_at.is_some_and(|t| t <= now)
+        ) || grant.revoked
+            || grant.expires_at.is_some_and(|t| t <= now)
         {
             return Err(invalid());
         }
-        // Last use is informational: write it at most once a minute per key.
-        if row
+        // Last use is informational: written at most once a minute per key (and per cache
+        // entry), so a busy integration does not turn every read into a write.
+        if grant
             .last_used_at
             .is_none_or(|t| now - t > Duration::seconds(60))
         {
-            on_pool!(self.db, |p| sqlx::query(
-                "UPDATE api_keys SET last_used_at = $3 WHERE org_id = $1 AND id = $2"
+            on_pool!(self.db, |p| {
+                sqlx::query(
+                "UPDATE api_keys SET last_used_at = $3 WHERE org_id = $1 AND id = $2 AND (last_used_at IS NULL OR last_used_at < $4)"
             )
-            .bind(row.org_id)
-            .bind(row.id)
+            .bind(grant.org_id)
+            .bind(grant.id)
             .bind(now)
+            .bind(now - Duration::seconds(60))
             .execute(p)
             .await
-            .map(|_| ()))?;
+            .map(|_| ())
+            })?;
+            let mut refreshed = grant.clone();
+            refreshed.last_used_at = Some(now);
+            self.cache.store_key(prefix, refreshed, generation);
         }
         Ok(TenantContext::new(TenantContextInner {
-            org_id: row.org_id,
-            actor: Actor::ApiKey(row.id),
-            role: format!("API key {}", row.name),
-            permissions: PermissionSet::new(json_strings(&row.permissions)),
+            org_id: grant.org_id,
+            actor: Actor::ApiKey(grant.id),
+            role: format!("API key {}", grant.name),
+            permissions: grant.permissions,
             scope: Scope::default(),
             request,
         }))

@@ -45,14 +45,14 @@ impl Actor {
 }
 
 /// Permissions as `resource:action` strings; `*` grants everything, `resource:*` every
-/// action on a resource.
+/// action on a resource. Cheap to clone (shared), since one is built per request.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct PermissionSet(HashSet<String>);
+pub struct PermissionSet(Arc<HashSet<String>>);
 
 impl PermissionSet {
     /// From a list of permission strings.
     pub fn new<I: IntoIterator<Item = S>, S: Into<String>>(permissions: I) -> Self {
-        Self(permissions.into_iter().map(Into::into).collect())
+        Self(Arc::new(permissions.into_iter().map(Into::into).collect()))
     }
 
     /// Whether `permission` (`resource:action`) is granted.
@@ -75,7 +75,7 @@ impl PermissionSet {
 
     /// Keeps only what `other` also allows (an API key never exceeds its creator's role).
     pub fn intersect(&self, other: &PermissionSet) -> PermissionSet {
-        PermissionSet(self.0.iter().filter(|p| other.allows(p)).cloned().collect())
+        PermissionSet::new(self.0.iter().filter(|p| other.allows(p)).cloned())
     }
 }
 
