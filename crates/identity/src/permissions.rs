@@ -98,7 +98,7 @@ pub const BUILTIN_ROLES: &[BuiltinRole] = &[
     },
     BuiltinRole {
         name: "Sales Rep",
-        description: "Works their own pipeline, stores and orders.",
+        description: "Works their own pipeline, stores and orders: creates records, changes only their own.",
         permissions: &[
             "org:read",
             "pii:read",
@@ -198,9 +198,18 @@ pub fn validate(permission: &str) -> Result<(), String> {
     if permission == "*" {
         return Ok(());
     }
-    let Some((resource, action)) = permission.split_once(':') else {
-        return Err(format!("`{permission}` is not of the form resource:action"));
+    // `resource:action:own` limits an action to records the caller owns.
+    let base = permission.strip_suffix(":own").unwrap_or(permission);
+    let Some((resource, action)) = base.split_once(':') else {
+        return Err(format!(
+            "`{permission}` is not of the form resource:action[:own]"
+        ));
     };
+    if action == "*" && base.len() != permission.len() {
+        return Err(format!(
+            "`{permission}`: `:own` applies to one action, not `*`"
+        ));
+    }
     if !RESOURCES.contains(&resource) {
         return Err(format!("unknown resource `{resource}`"));
     }
@@ -255,5 +264,8 @@ mod tests {
         assert!(validate("deal:update").is_err());
         assert!(validate("deals:fly").is_err());
         assert!(validate("deals").is_err());
+        assert!(validate("deals:update:own").is_ok());
+        assert!(validate("deals:*:own").is_err());
+        assert!(validate("deals:update:mine").is_err());
     }
 }

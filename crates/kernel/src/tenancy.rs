@@ -207,6 +207,28 @@ impl TenantContext {
         self.0.permissions.allows(permission)
     }
 
+    /// Record rule for owned records ("own records only"): `Ok` when the caller holds
+    /// `permission` outright (e.g. `deals:update`), or holds its `:own` form
+    /// (`deals:update:own`) and `owner` is the calling user. Modules check site/division
+    /// scope separately with [`Scope`].
+    pub fn authorize_owned(&self, permission: &str, owner: Option<Uuid>) -> Result<(), Forbidden> {
+        if self.can(permission) {
+            return Ok(());
+        }
+        let own = format!("{permission}:own");
+        let is_owner = owner.is_some() && owner == self.actor().user_id();
+        if is_owner && self.0.permissions.0.contains(own.as_str()) {
+            return Ok(());
+        }
+        Err(Forbidden {
+            permission: if self.0.permissions.0.contains(own.as_str()) {
+                format!("{permission} (you may only change records you own)")
+            } else {
+                permission.to_owned()
+            },
+        })
+    }
+
     /// `Ok` when `permission` is granted, else [`Forbidden`] (→ 403 + an audit row).
     pub fn authorize(&self, permission: &str) -> Result<(), Forbidden> {
         if self.can(permission) {
@@ -263,6 +285,39 @@ mod tests {
         assert!(!limited.allows_site(None));
         assert!(limited.allows_division(None));
         assert!(Scope::default().allows_site(Some(other)));
+    }
+
+    #[test]
+    fn own_records_rule() {
+        let me = Uuid::now_v7();
+        let someone = Uuid::now_v7();
+        let rep = TenantContext::new(TenantContextInner {
+            org_id: Uuid::nil(),
+            actor: Actor::User(me),
+            role: "Sales Rep".to_owned(),
+            permissions: PermissionSet::new(["deals:read", "deals:update:own"]),
+            scope: Scope::default(),
+            request: RequestMeta::default(),
+        });
+        assert!(rep.authorize_owned("deals:update", Some(me)).is_ok());
+        let denied = rep
+            .authorize_owned("deals:update", Some(someone))
+            .expect_err("not theirs");
+        assert!(denied.permission.contains("only change records you own"));
+        assert!(rep.authorize_owned("deals:update", None).is_err());
+        assert!(
+            rep.authorize_owned("deals:delete", Some(me)).is_err(),
+            "no delete:own granted"
+        );
+        let manager = TenantContext::new(TenantContextInner {
+            org_id: Uuid::nil(),
+            actor: Actor::User(someone),
+            role: "Manager".to_owned(),
+            permissions: PermissionSet::new(["deals:*"]),
+            scope: Scope::default(),
+            request: RequestMeta::default(),
+        });
+        assert!(manager.authorize_owned("deals:update", Some(me)).is_ok());
     }
 
     #[test]

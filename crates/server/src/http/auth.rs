@@ -57,8 +57,8 @@ pub async fn authenticate(State(state): State<AppState>, mut req: Request, next:
         if let Some(token) = bearer {
             match state.identity.authenticate(&token, meta).await {
                 Ok(ctx) => {
-                    if let Err(retry_after) = state.rate_limit(&ctx) {
-                        return retry_after.into_response();
+                    if let Err(limited) = state.rate_limit(&ctx.actor().label()) {
+                        return limited.into_response();
                     }
                     req.extensions_mut().insert(ctx.clone());
                     context = Some(ctx);
@@ -66,6 +66,17 @@ pub async fn authenticate(State(state): State<AppState>, mut req: Request, next:
                 Err(err) => return Problem::from(err).into_response(),
             }
         }
+    }
+    // Anonymous API calls (sign-in, refresh, missing credentials) are limited per IP.
+    if context.is_none()
+        && path.starts_with("/api/")
+        && let Some(ip) = req
+            .extensions()
+            .get::<RequestMeta>()
+            .and_then(|m| m.ip.clone())
+        && let Err(limited) = state.rate_limit(&format!("ip:{ip}"))
+    {
+        return limited.into_response();
     }
     let method = req.method().clone();
     let response = next.run(req).await;

@@ -31,7 +31,7 @@ use tower_http::trace::TraceLayer;
 use axum::extract::FromRef;
 use identity::{Identity, IdentitySettings};
 use kernel::ratelimit::RateLimiter;
-use kernel::{Db, ErrorCode, Problem, SharedClock, TenantContext};
+use kernel::{Db, ErrorCode, Problem, SharedClock};
 
 /// Settings of the HTTP edge.
 #[derive(Debug, Clone)]
@@ -106,11 +106,11 @@ impl AppState {
         }
     }
 
-    /// Spends one token of the caller's bucket; a 429 problem with `Retry-After` when empty.
-    pub fn rate_limit(&self, ctx: &TenantContext) -> Result<(), Problem> {
-        let key = ctx.actor().label();
+    /// Spends one token of the caller's bucket (`user:<id>`, `api_key:<id>`, or `ip:<addr>`
+    /// for anonymous calls); a 429 problem with `Retry-After` when empty.
+    pub fn rate_limit(&self, caller: &str) -> Result<(), Problem> {
         self.rate_limiter
-            .check(&key, std::time::Instant::now())
+            .check(caller, std::time::Instant::now())
             .map_err(|retry| {
                 let mut problem = Problem::new(ErrorCode::RateLimited).with_detail(format!(
                     "rate limit of {} requests/s exceeded",

@@ -395,3 +395,86 @@ async fn init_users_and_audit_verify_from_the_shell() {
         "{stderr}"
     );
 }
+
+#[test]
+fn keys_rotate_re_encrypts_personal_data_under_the_new_key() {
+    use server::keys::KeyFile;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let write = |name: &str, keys: &KeyFile| {
+        let path = dir.path().join(name);
+        std::fs::write(&path, toml::to_string(keys).expect("toml")).expect("write");
+        path
+    };
+    let old = KeyFile::generate().expect("keys");
+    let fresh = KeyFile::generate().expect("keys");
+    let run = |keys: &std::path::Path, args: &[&str]| {
+        meridian(dir.path())
+            .args(args)
+            .env("MERIDIAN_KEY_FILE", keys)
+            .env("MERIDIAN_ADMIN_PASSWORD", "a long and unusual passphrase")
+            .output()
+            .expect("run")
+    };
+    let old_path = write("old.toml", &old);
+    let init = run(
+        &old_path,
+        &[
+            "init",
+            "--org-name",
+            "Acme",
+            "--admin-email",
+            "admin@acme.test",
+        ],
+    );
+    assert!(
+        init.status.success(),
+        "{}",
+        String::from_utf8_lossy(&init.stderr)
+    );
+
+    // New data key current, old one kept for reading; the index key stays.
+    let rotating = KeyFile {
+        data_key: fresh.data_key.clone(),
+        previous_data_keys: vec![old.data_key.clone()],
+        index_key: old.index_key.clone(),
+        jwt_secret: old.jwt_secret.clone(),
+    };
+    let rotating_path = write("rotating.toml", &rotating);
+    let rotate = run(&rotating_path, &["keys", "rotate", "--batch", "1"]);
+    assert!(
+        rotate.status.success(),
+        "{}",
+        String::from_utf8_lossy(&rotate.stderr)
+    );
+    let text = String::from_utf8_lossy(&rotate.stdout);
+    assert!(
+        text.contains("re-encrypted 2 value(s)"),
+        "email and name: {text}"
+    );
+    let again = run(&rotating_path, &["keys", "rotate"]);
+    assert!(String::from_utf8_lossy(&again.stdout).contains("re-encrypted 0 value(s)"));
+
+    // The old key can now be dropped: the data reads with the new key alone.
+    let new_only = write(
+        "new.toml",
+        &KeyFile {
+            previous_data_keys: vec![],
+            ..rotating
+        },
+    );
+    let list = run(&new_only, &["user", "list", "--org", "acme"]);
+    assert!(
+        list.status.success(),
+        "{}",
+        String::from_utf8_lossy(&list.stderr)
+    );
+    assert!(String::from_utf8_lossy(&list.stdout).contains("admin@acme.test"));
+    // And the old key alone no longer can.
+    let stale = run(&old_path, &["user", "list", "--org", "acme"]);
+    assert_eq!(
+        stale.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&stale.stdout)
+    );
+}
