@@ -10,7 +10,10 @@ use crate::{InsightError, check_finite};
 /// Returns 1 (no seasonality) when no lag is significant: a wrong season hurts a
 /// forecast more than a missed one, so the test is conservative (ACF peak above
 /// the 95% Bartlett band and above 0.3).
-pub fn detect_season_length(y: &[f64], candidates: Option<&[usize]>) -> Result<usize, InsightError> {
+pub fn detect_season_length(
+    y: &[f64],
+    candidates: Option<&[usize]>,
+) -> Result<usize, InsightError> {
     check_finite(y)?;
     let n = y.len();
     if n < 8 {
@@ -18,7 +21,11 @@ pub fn detect_season_length(y: &[f64], candidates: Option<&[usize]>) -> Result<u
     }
     // Remove a linear trend first: a trend makes the ACF decay slowly and hides peaks.
     let (a, b) = linear_fit(y);
-    let d: Vec<f64> = y.iter().enumerate().map(|(i, v)| v - (a + b * i as f64)).collect();
+    let d: Vec<f64> = y
+        .iter()
+        .enumerate()
+        .map(|(i, v)| v - (a + b * i as f64))
+        .collect();
     let max_lag = match candidates {
         Some(c) => c.iter().copied().filter(|&m| 2 * m <= n).max().unwrap_or(0),
         None => n / 2,
@@ -36,27 +43,35 @@ pub fn detect_season_length(y: &[f64], candidates: Option<&[usize]>) -> Result<u
         r[m] > band && r[m] > 0.3
     };
     let lags: Vec<usize> = match candidates {
-        Some(c) => c.iter().copied().filter(|&m| m >= 2 && 2 * m <= n).collect(),
+        Some(c) => c
+            .iter()
+            .copied()
+            .filter(|&m| m >= 2 && 2 * m <= n)
+            .collect(),
         None => (2..=max_lag).collect(),
     };
     let peaks: Vec<usize> = lags
         .into_iter()
         .filter(|&m| is_peak(m) && significant(m))
         .collect();
-    let best = peaks.iter().map(|&m| r[m]).fold(f64::NEG_INFINITY, f64::max);
+    let best = peaks
+        .iter()
+        .map(|&m| r[m])
+        .fold(f64::NEG_INFINITY, f64::max);
     // Harmonics (2m, 3m) correlate almost as well as m: take the shortest lag that
     // is close to the best one.
-    Ok(peaks
-        .into_iter()
-        .find(|&m| r[m] >= 0.9 * best)
-        .unwrap_or(1))
+    Ok(peaks.into_iter().find(|&m| r[m] >= 0.9 * best).unwrap_or(1))
 }
 
 /// Seasonal indices from a classical (moving-average) decomposition of `y`.
 ///
 /// Index `j` applies to every time `t` with `t % m == j`. Additive indices sum to 0,
 /// multiplicative ones average 1. Needs at least two full seasons.
-pub fn seasonal_indices(y: &[f64], m: usize, multiplicative: bool) -> Result<Vec<f64>, InsightError> {
+pub fn seasonal_indices(
+    y: &[f64],
+    m: usize,
+    multiplicative: bool,
+) -> Result<Vec<f64>, InsightError> {
     check_finite(y)?;
     let n = y.len();
     if m < 2 {
@@ -93,7 +108,15 @@ pub fn seasonal_indices(y: &[f64], m: usize, multiplicative: bool) -> Result<Vec
     let mut idx: Vec<f64> = sum
         .iter()
         .zip(&cnt)
-        .map(|(s, &c)| if c > 0 { s / c as f64 } else if multiplicative { 1.0 } else { 0.0 })
+        .map(|(s, &c)| {
+            if c > 0 {
+                s / c as f64
+            } else if multiplicative {
+                1.0
+            } else {
+                0.0
+            }
+        })
         .collect();
     let avg = idx.iter().sum::<f64>() / m as f64;
     if multiplicative {
@@ -103,7 +126,10 @@ pub fn seasonal_indices(y: &[f64], m: usize, multiplicative: bool) -> Result<Vec
     } else {
         idx.iter_mut().for_each(|v| *v -= avg);
     }
-    if idx.iter().any(|v| !v.is_finite() || (multiplicative && *v <= 0.0)) {
+    if idx
+        .iter()
+        .any(|v| !v.is_finite() || (multiplicative && *v <= 0.0))
+    {
         return Err(InsightError::Numerical("seasonal decomposition"));
     }
     Ok(idx)
@@ -139,14 +165,21 @@ mod tests {
 
     fn seasonal(n: usize, m: usize) -> Vec<f64> {
         (0..n)
-            .map(|t| 100.0 + 0.5 * t as f64 + 10.0 * ((t % m) as f64 * std::f64::consts::TAU / m as f64).sin())
+            .map(|t| {
+                100.0
+                    + 0.5 * t as f64
+                    + 10.0 * ((t % m) as f64 * std::f64::consts::TAU / m as f64).sin()
+            })
             .collect()
     }
 
     #[test]
     fn detects_twelve() {
         assert_eq!(detect_season_length(&seasonal(120, 12), None), Ok(12));
-        assert_eq!(detect_season_length(&seasonal(120, 12), Some(&[7, 12, 24])), Ok(12));
+        assert_eq!(
+            detect_season_length(&seasonal(120, 12), Some(&[7, 12, 24])),
+            Ok(12)
+        );
     }
 
     #[test]
@@ -157,7 +190,9 @@ mod tests {
 
     #[test]
     fn indices_recover_pattern() {
-        let y: Vec<f64> = (0..48).map(|t| 50.0 + [1.0, -2.0, 3.0, -2.0][t % 4]).collect();
+        let y: Vec<f64> = (0..48)
+            .map(|t| 50.0 + [1.0, -2.0, 3.0, -2.0][t % 4])
+            .collect();
         let idx = seasonal_indices(&y, 4, false).expect("valid");
         assert!((idx[0] - 1.0).abs() < 1e-9 && (idx[2] - 3.0).abs() < 1e-9);
     }

@@ -111,30 +111,6 @@ pub(crate) fn norm_ppf(p: f64) -> f64 {
     }
 }
 
-/// Standard normal CDF via the complementary error function (Abramowitz-Stegun 7.1.26
-/// is too coarse for tails; this uses the W. J. Cody style rational erfc).
-pub(crate) fn norm_cdf(z: f64) -> f64 {
-    0.5 * erfc(-z / std::f64::consts::SQRT_2)
-}
-
-fn erfc(x: f64) -> f64 {
-    // Numerical Recipes' erfcc: fractional error < 1.2e-7 everywhere, enough for scores.
-    let z = x.abs();
-    let t = 1.0 / (1.0 + 0.5 * z);
-    let r = t
-        * (-z * z - 1.265_512_23
-            + t * (1.000_023_68
-                + t * (0.374_091_96
-                    + t * (0.096_784_18
-                        + t * (-0.186_288_06
-                            + t * (0.278_868_07
-                                + t * (-1.135_203_98
-                                    + t * (1.488_515_87
-                                        + t * (-0.822_152_23 + t * 0.170_872_77)))))))))
-            .exp();
-    if x >= 0.0 { r } else { 2.0 - r }
-}
-
 /// Deterministic, dependency-free PRNG (SplitMix64). Reproducible results matter more
 /// here than statistical perfection: the same input must give the same forecast.
 #[derive(Debug, Clone)]
@@ -204,7 +180,6 @@ mod tests {
     fn ppf_known_values() {
         assert!((norm_ppf(0.975) - 1.959_964).abs() < 1e-5);
         assert!((norm_ppf(0.9) - 1.281_552).abs() < 1e-5);
-        assert!((norm_cdf(1.959_964) - 0.975).abs() < 1e-6);
     }
 
     #[test]

@@ -25,7 +25,14 @@ fn ses(x: &[f64], a: f64) -> (f64, f64) {
         sse += (v - l) * (v - l);
         l += a * (v - l);
     }
-    (l, if x.len() > 1 { sse / (x.len() - 1) as f64 } else { 0.0 })
+    (
+        l,
+        if x.len() > 1 {
+            sse / (x.len() - 1) as f64
+        } else {
+            0.0
+        },
+    )
 }
 
 fn best_alpha(x: &[f64]) -> f64 {
@@ -59,7 +66,12 @@ fn croston_path(y: &[f64], ad: f64, ap: f64, factor: f64) -> Vec<f64> {
 
 /// Forecast of an intermittent series; a flat line with normal intervals from the
 /// in-sample one-step errors, clipped at zero when the data are non-negative.
-pub(crate) fn intermittent(y: &[f64], method: IntermittentMethod, h: usize, levels: &[f64]) -> Forecast {
+pub(crate) fn intermittent(
+    y: &[f64],
+    method: IntermittentMethod,
+    h: usize,
+    levels: &[f64],
+) -> Forecast {
     let nonzero: Vec<f64> = y.iter().copied().filter(|v| *v != 0.0).collect();
     let (name, point, fitted) = if nonzero.is_empty() {
         let name = match method {
@@ -92,7 +104,11 @@ pub(crate) fn intermittent(y: &[f64], method: IntermittentMethod, h: usize, leve
                 // The correction removes the bias of z/p that comes from varying
                 // intervals; with no zero at all every interval is 1, there is no bias,
                 // and correcting would pull a steady series 5% low.
-                let factor = if nonzero.len() < y.len() { 1.0 - a / 2.0 } else { 1.0 };
+                let factor = if nonzero.len() < y.len() {
+                    1.0 - a / 2.0
+                } else {
+                    1.0
+                };
                 ("CrostonSBA", factor * z / p, croston_path(y, a, a, factor))
             }
             IntermittentMethod::Tsb => {
@@ -139,5 +155,9 @@ pub(crate) fn intermittent(y: &[f64], method: IntermittentMethod, h: usize, leve
             }
         })
         .collect();
-    Forecast { model: name.into(), mean, intervals }
+    Forecast {
+        model: name.into(),
+        mean,
+        intervals,
+    }
 }

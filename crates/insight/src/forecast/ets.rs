@@ -174,7 +174,13 @@ fn update(spec: &EtsSpec, p: &Params, l: f64, b: f64, s: f64, q: f64, y: f64) ->
 }
 
 /// Runs the filter; returns (−2 log-likelihood up to a constant, sum of squared errors).
-fn filter(spec: &EtsSpec, p: &Params, y: &[f64], seas0: &[f64], seas: &mut Vec<f64>) -> Option<(f64, f64, f64)> {
+fn filter(
+    spec: &EtsSpec,
+    p: &Params,
+    y: &[f64],
+    seas0: &[f64],
+    seas: &mut Vec<f64>,
+) -> Option<(f64, f64, f64)> {
     seas.clear();
     seas.extend_from_slice(seas0);
     let m = seas.len();
@@ -243,8 +249,19 @@ impl Layout {
         };
         let l = l0 + scale * x[i];
         i += 1;
-        let b = if self.has_trend { b0 + 0.1 * scale * x[i] } else { 0.0 };
-        Params { alpha, beta, gamma, phi, l0: l, b0: b }
+        let b = if self.has_trend {
+            b0 + 0.1 * scale * x[i]
+        } else {
+            0.0
+        };
+        Params {
+            alpha,
+            beta,
+            gamma,
+            phi,
+            l0: l,
+            b0: b,
+        }
     }
 }
 
@@ -272,9 +289,17 @@ pub fn fit_ets(y: &[f64], spec: EtsSpec) -> Result<EtsFit, InsightError> {
     let n_smooth = 1 + usize::from(has_trend) + usize::from(has_season) + usize::from(damped);
     let n_states = 1 + usize::from(has_trend) + if has_season { m - 1 } else { 0 };
     let n_par = n_smooth + n_states + 1;
-    let min_n = if has_season { (2 * m).max(n_par + 2) } else { n_par + 2 };
+    let min_n = if has_season {
+        (2 * m).max(n_par + 2)
+    } else {
+        n_par + 2
+    };
     if n < min_n.max(3) {
-        return Err(InsightError::TooShort { method: "ETS", need: min_n.max(3), got: n });
+        return Err(InsightError::TooShort {
+            method: "ETS",
+            need: min_n.max(3),
+            got: n,
+        });
     }
 
     // Heuristic initial states as forecast::ets' initstate: decomposition of the first
@@ -301,9 +326,17 @@ pub fn fit_ets(y: &[f64], spec: EtsSpec) -> Result<EtsFit, InsightError> {
     };
     let scale = {
         let s = y.iter().map(|v| (v - mean(y)).abs()).sum::<f64>() / n as f64;
-        if s > 0.0 { s } else { mean(y).abs().max(1e-12) * 1e-3 }
+        if s > 0.0 {
+            s
+        } else {
+            mean(y).abs().max(1e-12) * 1e-3
+        }
     };
-    let layout = Layout { has_trend, has_season, damped };
+    let layout = Layout {
+        has_trend,
+        has_season,
+        damped,
+    };
     let mut x0 = vec![logit((0.2 - LO) / (HI - LO))];
     let mut step = vec![1.0];
     if has_trend {
@@ -366,10 +399,15 @@ pub fn fit_ets(y: &[f64], spec: EtsSpec) -> Result<EtsFit, InsightError> {
     let lik = nf * sse.max(1e-300).ln() + 2.0 * logf;
     let k = n_par as f64;
     let aic = lik + 2.0 * k;
-    let aicc = if nf - k - 1.0 > 0.0 { aic + 2.0 * k * (k + 1.0) / (nf - k - 1.0) } else { f64::INFINITY };
+    let aicc = if nf - k - 1.0 > 0.0 {
+        aic + 2.0 * k * (k + 1.0) / (nf - k - 1.0)
+    } else {
+        f64::INFINITY
+    };
     let dof = if n > n_par { (n - n_par) as f64 } else { nf };
     let sigma2 = sse / dof;
-    if !(l.is_finite() && b.is_finite() && sigma2.is_finite() && seas.iter().all(|v| v.is_finite())) {
+    if !(l.is_finite() && b.is_finite() && sigma2.is_finite() && seas.iter().all(|v| v.is_finite()))
+    {
         return Err(InsightError::Numerical("ETS fit"));
     }
     Ok(EtsFit {
@@ -389,7 +427,14 @@ pub fn fit_ets(y: &[f64], spec: EtsSpec) -> Result<EtsFit, InsightError> {
 
 impl EtsFit {
     fn params(&self) -> Params {
-        Params { alpha: self.alpha, beta: self.beta, gamma: self.gamma, phi: self.phi, l0: 0.0, b0: 0.0 }
+        Params {
+            alpha: self.alpha,
+            beta: self.beta,
+            gamma: self.gamma,
+            phi: self.phi,
+            l0: 0.0,
+            b0: 0.0,
+        }
     }
 
     /// Point forecasts for `h` steps (the conditional mean for linear models, the
@@ -427,7 +472,8 @@ impl EtsFit {
     /// seed, so the same input always gives the same intervals.
     pub fn forecast(&self, h: usize, levels: &[f64]) -> Forecast {
         let mean = self.point(h);
-        let linear = self.spec.error == ErrorType::Additive && self.spec.season != SeasonType::Multiplicative;
+        let linear = self.spec.error == ErrorType::Additive
+            && self.spec.season != SeasonType::Multiplicative;
         let intervals = if linear {
             let mut var = Vec::with_capacity(h);
             let mut acc = 0.0;
@@ -458,15 +504,27 @@ impl EtsFit {
                     let z = norm_ppf(0.5 + lv / 200.0);
                     Interval {
                         level: lv,
-                        lower: mean.iter().zip(&var).map(|(m, v)| m - z * v.max(0.0).sqrt()).collect(),
-                        upper: mean.iter().zip(&var).map(|(m, v)| m + z * v.max(0.0).sqrt()).collect(),
+                        lower: mean
+                            .iter()
+                            .zip(&var)
+                            .map(|(m, v)| m - z * v.max(0.0).sqrt())
+                            .collect(),
+                        upper: mean
+                            .iter()
+                            .zip(&var)
+                            .map(|(m, v)| m + z * v.max(0.0).sqrt())
+                            .collect(),
                     }
                 })
                 .collect()
         } else {
             self.simulate(h, levels, &mean)
         };
-        let mut f = Forecast { model: "ETS".into(), mean, intervals };
+        let mut f = Forecast {
+            model: "ETS".into(),
+            mean,
+            intervals,
+        };
         finite_or(&mut f);
         f
     }
@@ -476,7 +534,7 @@ impl EtsFit {
         let p = self.params();
         let sigma = self.sigma2.max(0.0).sqrt();
         let m = self.seas.len();
-        let mut rng = SplitMix64::new(0x5EED_E75);
+        let mut rng = SplitMix64::new(0x05EE_DE75);
         let mut sims = vec![vec![0.0; PATHS]; h];
         let mut seas = self.seas.clone();
         for path in 0..PATHS {
@@ -520,7 +578,11 @@ impl EtsFit {
                     .zip(mean)
                     .map(|(r, mu)| mu.max(quantile_sorted(r, 1.0 - a)))
                     .collect();
-                Interval { level: lv, lower, upper }
+                Interval {
+                    level: lv,
+                    lower,
+                    upper,
+                }
             })
             .collect()
     }
@@ -539,14 +601,25 @@ fn candidates(y: &[f64], m: usize) -> Vec<EtsSpec> {
             continue;
         }
         for trend in [TrendType::None, TrendType::Additive, TrendType::Damped] {
-            for season in [SeasonType::None, SeasonType::Additive, SeasonType::Multiplicative] {
+            for season in [
+                SeasonType::None,
+                SeasonType::Additive,
+                SeasonType::Multiplicative,
+            ] {
                 if season != SeasonType::None && !seasonal {
                     continue;
                 }
-                if season == SeasonType::Multiplicative && (!positive || error == ErrorType::Additive) {
+                if season == SeasonType::Multiplicative
+                    && (!positive || error == ErrorType::Additive)
+                {
                     continue;
                 }
-                out.push(EtsSpec { error, trend, season, period: if season == SeasonType::None { 1 } else { m } });
+                out.push(EtsSpec {
+                    error,
+                    trend,
+                    season,
+                    period: if season == SeasonType::None { 1 } else { m },
+                });
             }
         }
     }
@@ -557,7 +630,11 @@ fn candidates(y: &[f64], m: usize) -> Vec<EtsSpec> {
 pub fn auto_ets(y: &[f64], m: usize) -> Result<EtsFit, InsightError> {
     check_finite(y)?;
     let mut best: Option<EtsFit> = None;
-    let mut last_err = InsightError::TooShort { method: "ETS", need: 4, got: y.len() };
+    let mut last_err = InsightError::TooShort {
+        method: "ETS",
+        need: 4,
+        got: y.len(),
+    };
     for spec in candidates(y, m) {
         match fit_ets(y, spec) {
             Ok(fit) => {
@@ -577,14 +654,17 @@ mod tests {
 
     fn air() -> Vec<f64> {
         vec![
-            112., 118., 132., 129., 121., 135., 148., 148., 136., 119., 104., 118., 115., 126., 141., 135., 125., 149.,
-            170., 170., 158., 133., 114., 140., 145., 150., 178., 163., 172., 178., 199., 199., 184., 162., 146., 166.,
-            171., 180., 193., 181., 183., 218., 230., 242., 209., 191., 172., 194., 196., 196., 236., 235., 229., 243.,
-            264., 272., 237., 211., 180., 201., 204., 188., 235., 227., 234., 264., 302., 293., 259., 229., 203., 229.,
-            242., 233., 267., 269., 270., 315., 364., 347., 312., 274., 237., 278., 284., 277., 317., 313., 318., 374.,
-            413., 405., 355., 306., 271., 306., 315., 301., 356., 348., 355., 422., 465., 467., 404., 347., 305., 336.,
-            340., 318., 362., 348., 363., 435., 491., 505., 404., 359., 310., 337., 360., 342., 406., 396., 420., 472.,
-            548., 559., 463., 407., 362., 405., 417., 391., 419., 461., 472., 535., 622., 606., 508., 461., 390., 432.,
+            112., 118., 132., 129., 121., 135., 148., 148., 136., 119., 104., 118., 115., 126.,
+            141., 135., 125., 149., 170., 170., 158., 133., 114., 140., 145., 150., 178., 163.,
+            172., 178., 199., 199., 184., 162., 146., 166., 171., 180., 193., 181., 183., 218.,
+            230., 242., 209., 191., 172., 194., 196., 196., 236., 235., 229., 243., 264., 272.,
+            237., 211., 180., 201., 204., 188., 235., 227., 234., 264., 302., 293., 259., 229.,
+            203., 229., 242., 233., 267., 269., 270., 315., 364., 347., 312., 274., 237., 278.,
+            284., 277., 317., 313., 318., 374., 413., 405., 355., 306., 271., 306., 315., 301.,
+            356., 348., 355., 422., 465., 467., 404., 347., 305., 336., 340., 318., 362., 348.,
+            363., 435., 491., 505., 404., 359., 310., 337., 360., 342., 406., 396., 420., 472.,
+            548., 559., 463., 407., 362., 405., 417., 391., 419., 461., 472., 535., 622., 606.,
+            508., 461., 390., 432.,
         ]
     }
 
@@ -592,10 +672,21 @@ mod tests {
     fn air_passengers_selects_multiplicative_season() {
         let y = air();
         let fit = auto_ets(&y[..120], 12).expect("fits");
-        assert_eq!(fit.spec.season, SeasonType::Multiplicative, "{}", fit.spec.name());
+        assert_eq!(
+            fit.spec.season,
+            SeasonType::Multiplicative,
+            "{}",
+            fit.spec.name()
+        );
         let f = fit.forecast(24, &[95.0]);
         let actual = &y[120..];
-        let mape: f64 = f.mean.iter().zip(actual).map(|(p, a)| ((p - a) / a).abs()).sum::<f64>() / 24.0;
+        let mape: f64 = f
+            .mean
+            .iter()
+            .zip(actual)
+            .map(|(p, a)| ((p - a) / a).abs())
+            .sum::<f64>()
+            / 24.0;
         assert!(mape < 0.08, "MAPE {mape}");
         let covered = f.intervals[0]
             .lower
@@ -609,9 +700,19 @@ mod tests {
 
     #[test]
     fn simple_exponential_smoothing_tracks_level() {
-        let y: Vec<f64> = (0..40).map(|t| 10.0 + if t % 2 == 0 { 0.5 } else { -0.5 }).collect();
-        let fit = fit_ets(&y, EtsSpec { error: ErrorType::Additive, trend: TrendType::None, season: SeasonType::None, period: 1 })
-            .expect("fits");
+        let y: Vec<f64> = (0..40)
+            .map(|t| 10.0 + if t % 2 == 0 { 0.5 } else { -0.5 })
+            .collect();
+        let fit = fit_ets(
+            &y,
+            EtsSpec {
+                error: ErrorType::Additive,
+                trend: TrendType::None,
+                season: SeasonType::None,
+                period: 1,
+            },
+        )
+        .expect("fits");
         let f = fit.point(3);
         assert!(f.iter().all(|v| (v - 10.0).abs() < 0.6));
     }

@@ -12,7 +12,7 @@ use crate::season::detect_season_length;
 use crate::{InsightError, check_finite};
 
 pub use croston::IntermittentMethod;
-pub use ets::{EtsFit, EtsSpec, ErrorType, SeasonType, TrendType, auto_ets, fit_ets};
+pub use ets::{ErrorType, EtsFit, EtsSpec, SeasonType, TrendType, auto_ets, fit_ets};
 
 /// A prediction interval at one level.
 #[derive(Debug, Clone, PartialEq)]
@@ -68,7 +68,11 @@ pub struct ForecastSpec {
 
 impl Default for ForecastSpec {
     fn default() -> Self {
-        Self { horizon: 12, season_length: None, levels: vec![80.0, 95.0] }
+        Self {
+            horizon: 12,
+            season_length: None,
+            levels: vec![80.0, 95.0],
+        }
     }
 }
 
@@ -76,7 +80,13 @@ impl Default for ForecastSpec {
 /// around its point, so no NaN or infinity can leave the crate even if a model
 /// misbehaves on pathological input.
 pub(crate) fn finite_or(f: &mut Forecast) {
-    let last_finite = f.mean.iter().rev().find(|v| v.is_finite()).copied().unwrap_or(0.0);
+    let last_finite = f
+        .mean
+        .iter()
+        .rev()
+        .find(|v| v.is_finite())
+        .copied()
+        .unwrap_or(0.0);
     for v in &mut f.mean {
         if !v.is_finite() {
             *v = last_finite;
@@ -98,7 +108,9 @@ pub(crate) fn finite_or(f: &mut Forecast) {
 
 fn is_finite(f: &Forecast) -> bool {
     f.mean.iter().all(|v| v.is_finite())
-        && f.intervals.iter().all(|iv| iv.lower.iter().chain(&iv.upper).all(|v| v.is_finite()))
+        && f.intervals
+            .iter()
+            .all(|iv| iv.lower.iter().chain(&iv.upper).all(|v| v.is_finite()))
 }
 
 /// True when a series looks like intermittent demand: at least 30% zeros and no
@@ -115,7 +127,9 @@ fn combine(parts: &[Forecast]) -> Option<Forecast> {
     let k = parts.len() as f64;
     let h = first.mean.len();
     let avg = |get: &dyn Fn(&Forecast) -> &Vec<f64>| -> Vec<f64> {
-        (0..h).map(|i| parts.iter().map(|p| get(p)[i]).sum::<f64>() / k).collect()
+        (0..h)
+            .map(|i| parts.iter().map(|p| get(p)[i]).sum::<f64>() / k)
+            .collect()
     };
     let mean = avg(&|p| &p.mean);
     let intervals = first
@@ -128,7 +142,11 @@ fn combine(parts: &[Forecast]) -> Option<Forecast> {
             upper: avg(&|p| &p.intervals[j].upper),
         })
         .collect();
-    Some(Forecast { model: "Ensemble".into(), mean, intervals })
+    Some(Forecast {
+        model: "Ensemble".into(),
+        mean,
+        intervals,
+    })
 }
 
 /// Forecasts `y` (equally spaced, oldest first) `spec.horizon` steps ahead.
@@ -136,22 +154,39 @@ fn combine(parts: &[Forecast]) -> Option<Forecast> {
 /// Models that cannot be fitted to this series (too short for ETS, say) are left
 /// out; an error is returned only when no requested model could be produced. The
 /// ensemble averages AutoETS and AutoTheta, or SBA and TSB for intermittent series.
-pub fn forecast(y: &[f64], spec: &ForecastSpec, choice: ModelChoice) -> Result<Vec<Forecast>, InsightError> {
+pub fn forecast(
+    y: &[f64],
+    spec: &ForecastSpec,
+    choice: ModelChoice,
+) -> Result<Vec<Forecast>, InsightError> {
     check_finite(y)?;
     if spec.horizon == 0 {
-        return Err(InsightError::InvalidParameter { name: "horizon", reason: "must be at least 1".into() });
+        return Err(InsightError::InvalidParameter {
+            name: "horizon",
+            reason: "must be at least 1".into(),
+        });
     }
     if spec.horizon > 100_000 {
-        return Err(InsightError::InvalidParameter { name: "horizon", reason: "must be at most 100000".into() });
+        return Err(InsightError::InvalidParameter {
+            name: "horizon",
+            reason: "must be at most 100000".into(),
+        });
     }
-    if let Some(lv) = spec.levels.iter().find(|l| !(l.is_finite() && **l > 0.0 && **l < 100.0)) {
+    if let Some(lv) = spec
+        .levels
+        .iter()
+        .find(|l| !(l.is_finite() && **l > 0.0 && **l < 100.0))
+    {
         return Err(InsightError::InvalidParameter {
             name: "level",
             reason: format!("{lv} is not strictly between 0 and 100"),
         });
     }
     if spec.season_length == Some(0) {
-        return Err(InsightError::InvalidParameter { name: "season_length", reason: "must be at least 1".into() });
+        return Err(InsightError::InvalidParameter {
+            name: "season_length",
+            reason: "must be at least 1".into(),
+        });
     }
     // Work on y / max|y|: every model is then scale-equivariant up to rounding, and
     // the optimisers see numbers of order one whatever the unit of the data.
@@ -188,23 +223,33 @@ pub fn forecast(y: &[f64], spec: &ForecastSpec, choice: ModelChoice) -> Result<V
         None
     };
     let crostons: Vec<Forecast> = if want(ModelChoice::Croston) || (need_ens && intermittent) {
-        [IntermittentMethod::CrostonOptimized, IntermittentMethod::Sba, IntermittentMethod::Tsb]
-            .into_iter()
-            .map(|meth| croston::intermittent(y, meth, h, lv))
-            .collect()
+        [
+            IntermittentMethod::CrostonOptimized,
+            IntermittentMethod::Sba,
+            IntermittentMethod::Tsb,
+        ]
+        .into_iter()
+        .map(|meth| croston::intermittent(y, meth, h, lv))
+        .collect()
     } else {
         Vec::new()
     };
     let ensemble = if need_ens {
         let members: Vec<Forecast> = if intermittent {
-            crostons.iter().filter(|f| f.model != "CrostonOptimized").cloned().collect()
+            crostons
+                .iter()
+                .filter(|f| f.model != "CrostonOptimized")
+                .cloned()
+                .collect()
         } else {
             ets.iter().chain(theta.iter()).cloned().collect()
         };
-        combine(&members).or_else(|| Some(naive::seasonal_naive(y, m, h, lv))).map(|mut f| {
-            f.model = "Ensemble".into();
-            f
-        })
+        combine(&members)
+            .or_else(|| Some(naive::seasonal_naive(y, m, h, lv)))
+            .map(|mut f| {
+                f.model = "Ensemble".into();
+                f
+            })
     } else {
         None
     };
@@ -221,13 +266,20 @@ pub fn forecast(y: &[f64], spec: &ForecastSpec, choice: ModelChoice) -> Result<V
     for f in &mut out {
         f.mean.iter_mut().for_each(|v| *v *= scale);
         for iv in &mut f.intervals {
-            iv.lower.iter_mut().chain(iv.upper.iter_mut()).for_each(|v| *v *= scale);
+            iv.lower
+                .iter_mut()
+                .chain(iv.upper.iter_mut())
+                .for_each(|v| *v *= scale);
         }
         finite_or(f);
     }
     out.retain(is_finite);
     if out.is_empty() {
-        return Err(InsightError::TooShort { method: "the requested model", need: 4, got: y.len() });
+        return Err(InsightError::TooShort {
+            method: "the requested model",
+            need: 4,
+            got: y.len(),
+        });
     }
     Ok(out)
 }
@@ -238,27 +290,47 @@ mod tests {
     use proptest::prelude::*;
 
     fn spec(h: usize, m: Option<usize>) -> ForecastSpec {
-        ForecastSpec { horizon: h, season_length: m, levels: vec![80.0, 95.0] }
+        ForecastSpec {
+            horizon: h,
+            season_length: m,
+            levels: vec![80.0, 95.0],
+        }
     }
 
     #[test]
     fn rejects_bad_input() {
-        assert_eq!(forecast(&[], &spec(3, None), ModelChoice::Auto), Err(InsightError::Empty));
+        assert_eq!(
+            forecast(&[], &spec(3, None), ModelChoice::Auto),
+            Err(InsightError::Empty)
+        );
         assert!(matches!(
             forecast(&[1.0, f64::NAN], &spec(3, None), ModelChoice::Auto),
             Err(InsightError::NonFinite { index: 1 })
         ));
         assert!(forecast(&[1.0, 2.0], &spec(0, None), ModelChoice::Auto).is_err());
-        let bad = ForecastSpec { levels: vec![100.0], ..spec(2, None) };
+        let bad = ForecastSpec {
+            levels: vec![100.0],
+            ..spec(2, None)
+        };
         assert!(forecast(&[1.0, 2.0, 3.0], &bad, ModelChoice::Auto).is_err());
     }
 
     #[test]
     fn auto_gives_every_model() {
-        let y: Vec<f64> = (0..60).map(|t| 100.0 + (t % 12) as f64 * 3.0 + t as f64).collect();
+        let y: Vec<f64> = (0..60)
+            .map(|t| 100.0 + (t % 12) as f64 * 3.0 + t as f64)
+            .collect();
         let out = forecast(&y, &spec(12, Some(12)), ModelChoice::Auto).expect("forecasts");
         let names: Vec<&str> = out.iter().map(|f| f.model.as_str()).collect();
-        for want in ["SeasonalNaive", "AutoETS", "AutoTheta", "CrostonOptimized", "CrostonSBA", "TSB", "Ensemble"] {
+        for want in [
+            "SeasonalNaive",
+            "AutoETS",
+            "AutoTheta",
+            "CrostonOptimized",
+            "CrostonSBA",
+            "TSB",
+            "Ensemble",
+        ] {
             assert!(names.contains(&want), "{want} missing from {names:?}");
         }
         for f in &out {
@@ -271,7 +343,9 @@ mod tests {
 
     #[test]
     fn intermittent_ensemble_uses_croston_family() {
-        let y: Vec<f64> = (0..50).map(|t| if t % 4 == 0 { 3.0 } else { 0.0 }).collect();
+        let y: Vec<f64> = (0..50)
+            .map(|t| if t % 4 == 0 { 3.0 } else { 0.0 })
+            .collect();
         let out = forecast(&y, &spec(5, Some(1)), ModelChoice::Ensemble).expect("forecasts");
         assert_eq!(out.len(), 1);
         assert!((out[0].mean[0] - 0.75).abs() < 0.3, "{:?}", out[0].mean);

@@ -19,7 +19,9 @@ pub(crate) fn seasonal_naive(y: &[f64], m: usize, h: usize, levels: &[f64]) -> F
         .iter()
         .map(|&lv| {
             let z = norm_ppf(0.5 + lv / 200.0);
-            let w: Vec<f64> = (0..h).map(|i| z * sigma * ((i / m + 1) as f64).sqrt()).collect();
+            let w: Vec<f64> = (0..h)
+                .map(|i| z * sigma * ((i / m + 1) as f64).sqrt())
+                .collect();
             Interval {
                 level: lv,
                 lower: mean.iter().zip(&w).map(|(a, b)| a - b).collect(),
@@ -27,5 +29,9 @@ pub(crate) fn seasonal_naive(y: &[f64], m: usize, h: usize, levels: &[f64]) -> F
             }
         })
         .collect();
-    Forecast { model: "SeasonalNaive".into(), mean, intervals }
+    Forecast {
+        model: "SeasonalNaive".into(),
+        mean,
+        intervals,
+    }
 }

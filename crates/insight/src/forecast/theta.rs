@@ -43,7 +43,11 @@ fn fit(x: &[f64], optimise_theta: bool, b0: f64, scale: f64) -> ThetaFit {
     let decode = |p: &[f64]| {
         let alpha = 0.01 + 0.98 * sigmoid(p[0]);
         let l0 = l0_init + scale * p[1];
-        let theta = if optimise_theta { 1.0 + 9.0 * sigmoid(p[2]) } else { 2.0 };
+        let theta = if optimise_theta {
+            1.0 + 9.0 * sigmoid(p[2])
+        } else {
+            2.0
+        };
         (alpha, l0, theta)
     };
     let (x0, step): (Vec<f64>, Vec<f64>) = if optimise_theta {
@@ -63,15 +67,29 @@ fn fit(x: &[f64], optimise_theta: bool, b0: f64, scale: f64) -> ThetaFit {
     );
     let (alpha, l0, theta) = decode(&best);
     let (sse, level) = theta_sse(x, alpha, theta, l0, b0);
-    ThetaFit { alpha, theta, level, mse: sse / x.len() as f64 }
+    ThetaFit {
+        alpha,
+        theta,
+        level,
+        mse: sse / x.len() as f64,
+    }
 }
 
 /// Theta forecast with intervals at `levels` (percent).
-pub(crate) fn auto_theta(y: &[f64], m: usize, h: usize, levels: &[f64]) -> Result<Forecast, InsightError> {
+pub(crate) fn auto_theta(
+    y: &[f64],
+    m: usize,
+    h: usize,
+    levels: &[f64],
+) -> Result<Forecast, InsightError> {
     check_finite(y)?;
     let n = y.len();
     if n < 3 {
-        return Err(InsightError::TooShort { method: "Theta", need: 3, got: n });
+        return Err(InsightError::TooShort {
+            method: "Theta",
+            need: 3,
+            got: n,
+        });
     }
     // Seasonality test of statsforecast / forecast::thetaf: |r_m| above the 90% band.
     let positive = y.iter().all(|&v| v > 0.0);
@@ -93,11 +111,19 @@ pub(crate) fn auto_theta(y: &[f64], m: usize, h: usize, levels: &[f64]) -> Resul
     let scale = {
         let mu = mean(&x);
         let s = x.iter().map(|v| (v - mu).abs()).sum::<f64>() / n as f64;
-        if s > 0.0 { s } else { mu.abs().max(1e-12) * 1e-3 }
+        if s > 0.0 {
+            s
+        } else {
+            mu.abs().max(1e-12) * 1e-3
+        }
     };
     let stm = fit(&x, false, b0, scale);
     let otm = fit(&x, true, b0, scale);
-    let best = if otm.mse < stm.mse * (1.0 - 1e-9) { otm } else { stm };
+    let best = if otm.mse < stm.mse * (1.0 - 1e-9) {
+        otm
+    } else {
+        stm
+    };
     let w = 1.0 - 1.0 / best.theta;
     let a = best.alpha;
     let decay_n = (1.0 - a).powi(n as i32);
@@ -123,11 +149,19 @@ pub(crate) fn auto_theta(y: &[f64], m: usize, h: usize, levels: &[f64]) -> Resul
             let z = norm_ppf(0.5 + lv / 200.0);
             Interval {
                 level: lv,
-                lower: (0..h).map(|i| reseason(n + i, mean_fc[i] - z * sd[i])).collect(),
-                upper: (0..h).map(|i| reseason(n + i, mean_fc[i] + z * sd[i])).collect(),
+                lower: (0..h)
+                    .map(|i| reseason(n + i, mean_fc[i] - z * sd[i]))
+                    .collect(),
+                upper: (0..h)
+                    .map(|i| reseason(n + i, mean_fc[i] + z * sd[i]))
+                    .collect(),
             }
         })
         .collect();
     let mean_out = (0..h).map(|i| reseason(n + i, mean_fc[i])).collect();
-    Ok(Forecast { model: "AutoTheta".into(), mean: mean_out, intervals })
+    Ok(Forecast {
+        model: "AutoTheta".into(),
+        mean: mean_out,
+        intervals,
+    })
 }
