@@ -213,7 +213,12 @@ fn parse_time(s: &str) -> Option<(TimeKind, i64)> {
     if let Ok(d) = NaiveDate::parse_from_str(s, "%Y-%m-%d") {
         return Some((TimeKind::Date, i64::from(d.num_days_from_ce())));
     }
-    for fmt in ["%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M"] {
+    for fmt in [
+        "%Y-%m-%d %H:%M:%S%.f",
+        "%Y-%m-%dT%H:%M:%S%.f",
+        "%Y-%m-%d %H:%M",
+        "%Y-%m-%dT%H:%M",
+    ] {
         if let Ok(dt) = NaiveDateTime::parse_from_str(s, fmt) {
             return Some((TimeKind::DateTime, dt.and_utc().timestamp()));
         }
@@ -222,7 +227,10 @@ fn parse_time(s: &str) -> Option<(TimeKind, i64)> {
         return Some((TimeKind::DateTime, dt.timestamp()));
     }
     if let Ok(d) = NaiveDate::parse_from_str(&format!("{s}-01"), "%Y-%m-%d") {
-        return Some((TimeKind::Month, i64::from(d.year()) * 12 + i64::from(d.month0())));
+        return Some((
+            TimeKind::Month,
+            i64::from(d.year()) * 12 + i64::from(d.month0()),
+        ));
     }
     None
 }
@@ -249,9 +257,17 @@ fn find_column(
 }
 
 fn read_table(path: &Path, cols: &ColumnArgs) -> Result<Table, InsightCliError> {
-    let file = std::fs::File::open(path).map_err(|source| InsightCliError::Read { path: path.into(), source })?;
-    let mut rdr = csv::ReaderBuilder::new().trim(csv::Trim::All).from_reader(std::io::BufReader::new(file));
-    let csv_err = |source| InsightCliError::Csv { path: path.into(), source };
+    let file = std::fs::File::open(path).map_err(|source| InsightCliError::Read {
+        path: path.into(),
+        source,
+    })?;
+    let mut rdr = csv::ReaderBuilder::new()
+        .trim(csv::Trim::All)
+        .from_reader(std::io::BufReader::new(file));
+    let csv_err = |source| InsightCliError::Csv {
+        path: path.into(),
+        source,
+    };
     let header = rdr.headers().map_err(csv_err)?.clone();
     let header_text = header.iter().collect::<Vec<_>>().join(", ");
     let missing = |role: &'static str, wanted: String| InsightCliError::MissingColumn {
@@ -263,15 +279,20 @@ fn read_table(path: &Path, cols: &ColumnArgs) -> Result<Table, InsightCliError> 
     const IDS: &[&str] = &["unique_id", "series_id", "id", "series", "item_id"];
     const TIMES: &[&str] = &["ds", "t", "timestamp", "date", "datetime", "time", "month"];
     const VALUES: &[&str] = &["y", "value", "target"];
-    let id_col = find_column(&header, cols.id_column.as_deref(), IDS).map_err(|w| missing("id", w))?;
+    let id_col =
+        find_column(&header, cols.id_column.as_deref(), IDS).map_err(|w| missing("id", w))?;
     let time_col = find_column(&header, cols.time_column.as_deref(), TIMES)
         .map_err(|w| missing("time", w))?
         .ok_or_else(|| missing("time", TIMES.join("/")))?;
-    let value_col = match find_column(&header, cols.value_column.as_deref(), VALUES).map_err(|w| missing("value", w))? {
+    let value_col = match find_column(&header, cols.value_column.as_deref(), VALUES)
+        .map_err(|w| missing("value", w))?
+    {
         Some(c) => c,
         None => {
             // `Month,Passengers`-style files: the one column that is neither id nor time.
-            let rest: Vec<usize> = (0..header.len()).filter(|&c| Some(c) != id_col && c != time_col).collect();
+            let rest: Vec<usize> = (0..header.len())
+                .filter(|&c| Some(c) != id_col && c != time_col)
+                .collect();
             match rest.as_slice() {
                 [only] => *only,
                 _ => return Err(missing("value", VALUES.join("/"))),
@@ -279,7 +300,10 @@ fn read_table(path: &Path, cols: &ColumnArgs) -> Result<Table, InsightCliError> 
         }
     };
     let col_name = |c: usize| header.get(c).unwrap_or("?").to_string();
-    let default_id = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "series".into());
+    let default_id = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "series".into());
     let mut kind: Option<TimeKind> = None;
     let mut index: HashMap<String, usize> = HashMap::new();
     let mut series: Vec<Series> = Vec::new();
@@ -304,14 +328,23 @@ fn read_table(path: &Path, cols: &ColumnArgs) -> Result<Table, InsightCliError> 
         };
         let ds = rec.get(time_col).unwrap_or("");
         let (k, key) = parse_time(ds).ok_or_else(|| {
-            bad(time_col, format!("`{ds}` is not an integer index, a date (YYYY-MM-DD, YYYY-MM) or a datetime"))
+            bad(
+                time_col,
+                format!(
+                    "`{ds}` is not an integer index, a date (YYYY-MM-DD, YYYY-MM) or a datetime"
+                ),
+            )
         })?;
         match kind {
             None => kind = Some(k),
             Some(prev) if prev != k => {
                 return Err(bad(
                     time_col,
-                    format!("`{ds}` is {} but earlier rows hold {}", kind_name(k), kind_name(prev)),
+                    format!(
+                        "`{ds}` is {} but earlier rows hold {}",
+                        kind_name(k),
+                        kind_name(prev)
+                    ),
                 ));
             }
             Some(_) => {}
@@ -320,17 +353,23 @@ fn read_table(path: &Path, cols: &ColumnArgs) -> Result<Table, InsightCliError> 
         if raw.is_empty() {
             return Err(bad(value_col, "missing value".into()));
         }
-        let y: f64 = raw.parse().map_err(|_| bad(value_col, format!("`{raw}` is not a number")))?;
+        let y: f64 = raw
+            .parse()
+            .map_err(|_| bad(value_col, format!("`{raw}` is not a number")))?;
         if !y.is_finite() {
             return Err(bad(value_col, format!("`{raw}` is not a finite number")));
         }
         let slot = *index.entry(id.clone()).or_insert_with(|| {
-            series.push(Series { id: id.clone(), rows: Vec::new() });
+            series.push(Series {
+                id: id.clone(),
+                rows: Vec::new(),
+            });
             series.len() - 1
         });
         series[slot].rows.push((key, ds.to_string(), y, line));
     }
-    let kind = kind.ok_or_else(|| InsightCliError::Usage(format!("{}: no data rows", path.display())))?;
+    let kind =
+        kind.ok_or_else(|| InsightCliError::Usage(format!("{}: no data rows", path.display())))?;
     for s in &mut series {
         s.rows.sort_by_key(|r| (r.0, r.3));
         if let Some(w) = s.rows.windows(2).find(|w| w[0].0 == w[1].0) {
@@ -360,7 +399,10 @@ fn mode_step(keys: &[i64]) -> i64 {
     for w in keys.windows(2) {
         *counts.entry(w[1] - w[0]).or_default() += 1;
     }
-    counts.into_iter().max_by_key(|&(d, c)| (c, -d)).map_or(1, |(d, _)| d.max(1))
+    counts
+        .into_iter()
+        .max_by_key(|&(d, c)| (c, -d))
+        .map_or(1, |(d, _)| d.max(1))
 }
 
 fn series_step(kind: TimeKind, s: &Series) -> Step {
@@ -368,11 +410,21 @@ fn series_step(kind: TimeKind, s: &Series) -> Step {
     if kind == TimeKind::Date && keys.len() >= 2 {
         let dates: Vec<NaiveDate> = keys
             .iter()
-            .filter_map(|k| i32::try_from(*k).ok().and_then(NaiveDate::from_num_days_from_ce_opt))
+            .filter_map(|k| {
+                i32::try_from(*k)
+                    .ok()
+                    .and_then(NaiveDate::from_num_days_from_ce_opt)
+            })
             .collect();
-        let same_day = dates.len() == keys.len() && dates.iter().all(|d| d.day() == dates[0].day() && d.day() <= 28);
+        let same_day = dates.len() == keys.len()
+            && dates
+                .iter()
+                .all(|d| d.day() == dates[0].day() && d.day() <= 28);
         if same_day {
-            let months: Vec<i64> = dates.iter().map(|d| i64::from(d.year()) * 12 + i64::from(d.month0())).collect();
+            let months: Vec<i64> = dates
+                .iter()
+                .map(|d| i64::from(d.year()) * 12 + i64::from(d.month0()))
+                .collect();
             let m = mode_step(&months);
             if m >= 1 && keys.windows(2).all(|w| w[1] - w[0] >= 28) {
                 return Step::Months(m);
@@ -414,8 +466,10 @@ fn format_key(kind: TimeKind, key: i64) -> String {
             .ok()
             .and_then(NaiveDate::from_num_days_from_ce_opt)
             .map_or_else(|| key.to_string(), |d| d.format("%Y-%m-%d").to_string()),
-        TimeKind::DateTime => chrono::DateTime::from_timestamp(key, 0)
-            .map_or_else(|| key.to_string(), |d| d.naive_utc().format("%Y-%m-%d %H:%M:%S").to_string()),
+        TimeKind::DateTime => chrono::DateTime::from_timestamp(key, 0).map_or_else(
+            || key.to_string(),
+            |d| d.naive_utc().format("%Y-%m-%d %H:%M:%S").to_string(),
+        ),
     }
 }
 
@@ -426,30 +480,52 @@ fn future_ds(kind: TimeKind, step: Step, last: i64, h: usize) -> Vec<String> {
             Step::Months(m) => i32::try_from(last)
                 .ok()
                 .and_then(NaiveDate::from_num_days_from_ce_opt)
-                .and_then(|d| d.checked_add_months(chrono::Months::new(u32::try_from(i * m).unwrap_or(0))))
-                .map_or_else(|| (last + i).to_string(), |d| d.format("%Y-%m-%d").to_string()),
+                .and_then(|d| {
+                    d.checked_add_months(chrono::Months::new(u32::try_from(i * m).unwrap_or(0)))
+                })
+                .map_or_else(
+                    || (last + i).to_string(),
+                    |d| d.format("%Y-%m-%d").to_string(),
+                ),
         })
         .collect()
 }
 
 fn progress(n: usize) -> ProgressBar {
     // Only draw on a terminal: a bar in a log file or a pipe is noise.
-    let target = if std::io::stderr().is_terminal() { ProgressDrawTarget::stderr() } else { ProgressDrawTarget::hidden() };
+    let target = if std::io::stderr().is_terminal() {
+        ProgressDrawTarget::stderr()
+    } else {
+        ProgressDrawTarget::hidden()
+    };
     let pb = ProgressBar::with_draw_target(Some(n as u64), target);
-    if let Ok(style) = ProgressStyle::with_template("{spinner} {bar:40} {pos}/{len} series ({eta} left)") {
+    if let Ok(style) =
+        ProgressStyle::with_template("{spinner} {bar:40} {pos}/{len} series ({eta} left)")
+    {
         pb.set_style(style);
     }
     pb
 }
 
 /// Writes `rows` to a temporary file beside `output`, then renames it into place.
-fn write_atomically(output: &Path, header: &[String], rows: &[Vec<String>]) -> Result<(), InsightCliError> {
-    let werr = |source| InsightCliError::Write { path: output.into(), source };
+fn write_atomically(
+    output: &Path,
+    header: &[String],
+    rows: &[Vec<String>],
+) -> Result<(), InsightCliError> {
+    let werr = |source| InsightCliError::Write {
+        path: output.into(),
+        source,
+    };
     let dir = match output.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
     };
-    let tmp = tempfile::Builder::new().prefix(".meridian-").suffix(".tmp").tempfile_in(&dir).map_err(werr)?;
+    let tmp = tempfile::Builder::new()
+        .prefix(".meridian-")
+        .suffix(".tmp")
+        .tempfile_in(&dir)
+        .map_err(werr)?;
     {
         let mut w = csv::Writer::from_writer(std::io::BufWriter::new(tmp.as_file()));
         let to_io = |e: csv::Error| std::io::Error::other(e.to_string());
@@ -457,7 +533,9 @@ fn write_atomically(output: &Path, header: &[String], rows: &[Vec<String>]) -> R
         for r in rows {
             w.write_record(r).map_err(|e| werr(to_io(e)))?;
         }
-        let mut inner = w.into_inner().map_err(|e| werr(std::io::Error::other(e.to_string())))?;
+        let mut inner = w
+            .into_inner()
+            .map_err(|e| werr(std::io::Error::other(e.to_string())))?;
         inner.flush().map_err(werr)?;
     }
     tmp.as_file().sync_all().map_err(werr)?;
@@ -466,19 +544,33 @@ fn write_atomically(output: &Path, header: &[String], rows: &[Vec<String>]) -> R
 }
 
 fn fmt_level(l: f64) -> String {
-    if l.fract() == 0.0 { format!("{l:.0}") } else { format!("{l}") }
+    if l.fract() == 0.0 {
+        format!("{l:.0}")
+    } else {
+        format!("{l}")
+    }
 }
 
 /// Runs `meridian forecast`.
 pub fn run_forecast(args: &ForecastArgs) -> Result<(), InsightCliError> {
     if args.horizon == 0 {
-        return Err(InsightCliError::Usage("--horizon must be at least 1".into()));
+        return Err(InsightCliError::Usage(
+            "--horizon must be at least 1".into(),
+        ));
     }
     if args.season_length == Some(0) {
-        return Err(InsightCliError::Usage("--season-length must be at least 1".into()));
+        return Err(InsightCliError::Usage(
+            "--season-length must be at least 1".into(),
+        ));
     }
-    if let Some(l) = args.level.iter().find(|l| !(l.is_finite() && **l > 0.0 && **l < 100.0)) {
-        return Err(InsightCliError::Usage(format!("--level {l} is not strictly between 0 and 100")));
+    if let Some(l) = args
+        .level
+        .iter()
+        .find(|l| !(l.is_finite() && **l > 0.0 && **l < 100.0))
+    {
+        return Err(InsightCliError::Usage(format!(
+            "--level {l} is not strictly between 0 and 100"
+        )));
     }
     let table = read_table(&args.input, &args.columns)?;
     let choice = match args.model {
@@ -497,19 +589,31 @@ pub fn run_forecast(args: &ForecastArgs) -> Result<(), InsightCliError> {
         .map(|s| {
             let y: Vec<f64> = s.rows.iter().map(|r| r.2).collect();
             let step = series_step(kind, s);
-            let model_err = |source| InsightCliError::Model { id: s.id.clone(), source };
+            let model_err = |source| InsightCliError::Model {
+                id: s.id.clone(),
+                source,
+            };
             let m = match args.season_length {
                 Some(m) => m,
                 None => season_for(&y, &season_hints(kind, step)).map_err(model_err)?,
             };
-            let spec = ForecastSpec { horizon: args.horizon, season_length: Some(m), levels: args.level.clone() };
+            let spec = ForecastSpec {
+                horizon: args.horizon,
+                season_length: Some(m),
+                levels: args.level.clone(),
+            };
             let fcs = insight::forecast(&y, &spec, choice).map_err(model_err)?;
             let last = s.rows.last().map_or(0, |r| r.0);
             let ds = future_ds(kind, step, last, args.horizon);
             let mut rows = Vec::with_capacity(fcs.len() * args.horizon);
             for f in &fcs {
                 for (i, d) in ds.iter().enumerate() {
-                    let mut row = vec![s.id.clone(), d.clone(), f.model.clone(), f.mean[i].to_string()];
+                    let mut row = vec![
+                        s.id.clone(),
+                        d.clone(),
+                        f.model.clone(),
+                        f.mean[i].to_string(),
+                    ];
                     for iv in &f.intervals {
                         row.push(iv.lower[i].to_string());
                         row.push(iv.upper[i].to_string());
@@ -523,7 +627,10 @@ pub fn run_forecast(args: &ForecastArgs) -> Result<(), InsightCliError> {
         .collect();
     pb.finish_and_clear();
     let rows: Vec<Vec<String>> = per_series?.into_iter().flatten().collect();
-    let mut header: Vec<String> = ["unique_id", "ds", "model", "mean"].iter().map(|s| s.to_string()).collect();
+    let mut header: Vec<String> = ["unique_id", "ds", "model", "mean"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
     for l in &args.level {
         header.push(format!("lo_{}", fmt_level(*l)));
         header.push(format!("hi_{}", fmt_level(*l)));
@@ -534,10 +641,14 @@ pub fn run_forecast(args: &ForecastArgs) -> Result<(), InsightCliError> {
 /// Runs `meridian anomalies`.
 pub fn run_anomalies(args: &AnomaliesArgs) -> Result<(), InsightCliError> {
     if !(args.threshold.is_finite() && args.threshold > 0.0) {
-        return Err(InsightCliError::Usage("--threshold must be a positive number".into()));
+        return Err(InsightCliError::Usage(
+            "--threshold must be a positive number".into(),
+        ));
     }
     if args.season_length == Some(0) {
-        return Err(InsightCliError::Usage("--season-length must be at least 1".into()));
+        return Err(InsightCliError::Usage(
+            "--season-length must be at least 1".into(),
+        ));
     }
     let table = read_table(&args.input, &args.columns)?;
     let method = match args.method {
@@ -553,12 +664,21 @@ pub fn run_anomalies(args: &AnomaliesArgs) -> Result<(), InsightCliError> {
         .par_iter()
         .map(|s| {
             let y: Vec<f64> = s.rows.iter().map(|r| r.2).collect();
-            let model_err = |source| InsightCliError::Model { id: s.id.clone(), source };
+            let model_err = |source| InsightCliError::Model {
+                id: s.id.clone(),
+                source,
+            };
             let m = match args.season_length {
                 Some(m) => m,
-                None => season_for(&y, &season_hints(kind, series_step(kind, s))).map_err(model_err)?,
+                None => {
+                    season_for(&y, &season_hints(kind, series_step(kind, s))).map_err(model_err)?
+                }
             };
-            let spec = AnomalySpec { method, season_length: Some(m), threshold: args.threshold };
+            let spec = AnomalySpec {
+                method,
+                season_length: Some(m),
+                threshold: args.threshold,
+            };
             let scores = insight::anomaly::detect(&y, &spec).map_err(model_err)?;
             let rows = s
                 .rows
@@ -581,8 +701,10 @@ pub fn run_anomalies(args: &AnomaliesArgs) -> Result<(), InsightCliError> {
         .collect();
     pb.finish_and_clear();
     let rows: Vec<Vec<String>> = per_series?.into_iter().flatten().collect();
-    let header: Vec<String> =
-        ["unique_id", "ds", "y", "score", "is_anomaly", "reason"].iter().map(|s| s.to_string()).collect();
+    let header: Vec<String> = ["unique_id", "ds", "y", "score", "is_anomaly", "reason"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
     write_atomically(&args.output, &header, &rows)
 }
 
@@ -665,28 +787,54 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let output = dir.path().join("out.csv");
         let cases = [
-            ("unique_id,ds,y\na,2020-01-01,1\na,2020-13-45,2\n", "line 3, column `ds`"),
-            ("unique_id,ds,y\na,1,1\na,2,abc\n", "line 3, column `y`: `abc` is not a number"),
-            ("unique_id,ds,y\na,1,1\na,2,2\na,1,3\n", "duplicate timestamp `1`"),
+            (
+                "unique_id,ds,y\na,2020-01-01,1\na,2020-13-45,2\n",
+                "line 3, column `ds`",
+            ),
+            (
+                "unique_id,ds,y\na,1,1\na,2,abc\n",
+                "line 3, column `y`: `abc` is not a number",
+            ),
+            (
+                "unique_id,ds,y\na,1,1\na,2,2\na,1,3\n",
+                "duplicate timestamp `1`",
+            ),
             ("unique_id,ds,y\na,1,1\na,2,NaN\n", "not a finite number"),
-            ("unique_id,ds,y\na,1,1\na,2020-01-01,2\n", "earlier rows hold an integer index"),
+            (
+                "unique_id,ds,y\na,1,1\na,2020-01-01,2\n",
+                "earlier rows hold an integer index",
+            ),
             ("foo,bar\n1,2\n", "no time column"),
         ];
         for (text, want) in cases {
             let input = write(dir.path(), "bad.csv", text);
-            let err = run_forecast(&fargs(input, output.clone(), 2)).expect_err("must fail").to_string();
+            let err = run_forecast(&fargs(input, output.clone(), 2))
+                .expect_err("must fail")
+                .to_string();
             assert!(err.contains(want), "{err} does not contain {want}");
             assert!(!output.exists(), "no output on failure");
         }
-        let leftovers = std::fs::read_dir(dir.path()).expect("dir").filter_map(Result::ok);
-        assert!(leftovers.map(|e| e.file_name()).all(|n| !n.to_string_lossy().ends_with(".tmp")));
+        let leftovers = std::fs::read_dir(dir.path())
+            .expect("dir")
+            .filter_map(Result::ok);
+        assert!(
+            leftovers
+                .map(|e| e.file_name())
+                .all(|n| !n.to_string_lossy().ends_with(".tmp"))
+        );
     }
 
     #[test]
     fn duplicate_error_names_the_later_line() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let input = write(dir.path(), "in.csv", "unique_id,ds,y\na,1,1\nb,1,1\na,1,3\n");
-        let err = run_forecast(&fargs(input, dir.path().join("o.csv"), 2)).expect_err("dup").to_string();
+        let input = write(
+            dir.path(),
+            "in.csv",
+            "unique_id,ds,y\na,1,1\nb,1,1\na,1,3\n",
+        );
+        let err = run_forecast(&fargs(input, dir.path().join("o.csv"), 2))
+            .expect_err("dup")
+            .to_string();
         assert!(err.contains("line 4"), "{err}");
         assert!(err.contains("also on line 2"), "{err}");
     }
@@ -698,7 +846,9 @@ mod tests {
         for i in 0..(24 * 14) {
             let day = 1 + i / 24;
             let hour = i % 24;
-            let mut v = 50.0 + 10.0 * ((hour as f64) / 24.0 * std::f64::consts::TAU).sin() + ((i * 7) % 5) as f64 * 0.3;
+            let mut v = 50.0
+                + 10.0 * ((hour as f64) / 24.0 * std::f64::consts::TAU).sin()
+                + ((i * 7) % 5) as f64 * 0.3;
             if i == 200 {
                 v += 40.0;
             }
@@ -720,7 +870,11 @@ mod tests {
     #[test]
     fn explicit_columns_and_missing_column() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let input = write(dir.path(), "in.csv", "k,when,amount\nx,1,3\nx,2,4\nx,3,5\nx,4,6\n");
+        let input = write(
+            dir.path(),
+            "in.csv",
+            "k,when,amount\nx,1,3\nx,2,4\nx,3,5\nx,4,6\n",
+        );
         let output = dir.path().join("o.csv");
         let mut a = fargs(input.clone(), output.clone(), 2);
         a.columns = ColumnArgs {
@@ -730,18 +884,34 @@ mod tests {
         };
         a.model = ModelArg::Naive;
         run_forecast(&a).expect("runs");
-        assert!(std::fs::read_to_string(&output).expect("out").contains("x,5,SeasonalNaive"));
+        assert!(
+            std::fs::read_to_string(&output)
+                .expect("out")
+                .contains("x,5,SeasonalNaive")
+        );
         a.columns.value_column = Some("nope".into());
         let err = run_forecast(&a).expect_err("missing").to_string();
-        assert!(err.contains("no value column") && err.contains("`nope`"), "{err}");
+        assert!(
+            err.contains("no value column") && err.contains("`nope`"),
+            "{err}"
+        );
     }
 
     #[test]
     fn season_hints_follow_the_calendar() {
-        assert_eq!(season_hints(TimeKind::DateTime, Step::Units(3600)), vec![24, 168]);
-        assert_eq!(season_hints(TimeKind::DateTime, Step::Units(300)), vec![288, 2016]);
+        assert_eq!(
+            season_hints(TimeKind::DateTime, Step::Units(3600)),
+            vec![24, 168]
+        );
+        assert_eq!(
+            season_hints(TimeKind::DateTime, Step::Units(300)),
+            vec![288, 2016]
+        );
         assert_eq!(season_hints(TimeKind::Month, Step::Units(1)), vec![12]);
         assert_eq!(season_hints(TimeKind::Date, Step::Months(3)), vec![4]);
-        assert_eq!(season_hints(TimeKind::Int, Step::Units(1)), Vec::<usize>::new());
+        assert_eq!(
+            season_hints(TimeKind::Int, Step::Units(1)),
+            Vec::<usize>::new()
+        );
     }
 }

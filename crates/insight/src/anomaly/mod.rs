@@ -7,7 +7,7 @@ pub mod iforest;
 pub mod stream;
 
 use crate::season::detect_season_length;
-use crate::util::{mad, mean, median};
+use crate::util::{mad, mean, median, quantile_sorted};
 use crate::{InsightError, check_finite};
 
 pub use changepoint::{Changepoint, level_shifts};
@@ -95,14 +95,65 @@ fn rolling_median(y: &[f64], w: usize) -> Vec<f64> {
 /// Expected value of every point (trend + seasonal profile, both by medians) and the
 /// robust z-score of its residual.
 pub fn seasonal_residual_z(y: &[f64], m: usize) -> Result<(Vec<f64>, Vec<f64>), InsightError> {
-    let (expected, z, _) = residuals(y, m)?;
-    Ok((expected, z))
+    let r = residuals(y, m)?;
+    Ok((r.expected, r.z))
 }
 
-/// Expected values, robust z-scores and the seasonally adjusted series.
-type Residuals = (Vec<f64>, Vec<f64>, Vec<f64>);
+/// Residual analysis of one series.
+struct Residuals {
+    /// Trend + seasonal expectation per point.
+    expected: Vec<f64>,
+    /// Robust z of each point's residual.
+    z: Vec<f64>,
+    /// Robust z of the residual averaged over `k` points around each point.
+    z_sustained: Vec<f64>,
+    /// Width of that average.
+    k: usize,
+    /// The series minus its seasonal profile.
+    adjusted: Vec<f64>,
+    /// Robust z of the seasonally adjusted value against the whole series.
+    z_level: Vec<f64>,
+    /// Median of the seasonally adjusted series.
+    usual: f64,
+    /// Residual scale (the σ of the reasons).
+    scale: f64,
+}
 
-/// As [`seasonal_residual_z`], plus the seasonally adjusted series.
+/// Spread of `v` around `centre` as a standard deviation: the MAD, but never less
+/// than what the central 99% of the values imply. The MAD alone makes heavy-tailed
+/// or discrete series (latencies, key timings) look full of 20σ points, which would
+/// drown real anomalies of other series in a combined ranking.
+fn robust_scale(v: &[f64], centre: f64) -> f64 {
+    let n = v.len();
+    let mad_sigma = 1.4826 * mad(v, centre);
+    let mut sorted = v.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    let tail_sigma =
+        (quantile_sorted(&sorted, 0.995) - quantile_sorted(&sorted, 0.005)) / (2.0 * 2.576);
+    let s = mad_sigma.max(tail_sigma);
+    if s > 0.0 {
+        s
+    } else {
+        1.2533 * v.iter().map(|r| (r - centre).abs()).sum::<f64>() / n.max(1) as f64
+    }
+}
+
+fn to_z(v: &[f64]) -> (Vec<f64>, f64) {
+    let med = median(v);
+    let scale = robust_scale(v, med);
+    let z = v
+        .iter()
+        .map(|r| {
+            if scale > 0.0 {
+                ((r - med) / scale).clamp(-1e3, 1e3)
+            } else {
+                0.0
+            }
+        })
+        .collect();
+    (z, scale)
+}
+
 fn residuals(y: &[f64], m: usize) -> Result<Residuals, InsightError> {
     check_finite(y)?;
     let n = y.len();
@@ -129,24 +180,55 @@ fn residuals(y: &[f64], m: usize) -> Result<Residuals, InsightError> {
         }
     }
     let resid: Vec<f64> = y.iter().zip(&expected).map(|(a, b)| a - b).collect();
-    let med = median(&resid);
-    let mut scale = 1.4826 * mad(&resid, med);
-    if scale <= 0.0 {
-        // More than half the residuals are equal: fall back to the mean absolute deviation.
-        scale = 1.2533 * resid.iter().map(|r| (r - med).abs()).sum::<f64>() / n as f64;
-    }
-    let z = resid
+    let (z, scale) = to_z(&resid);
+    // Sustained deviations (a failing machine cooling down over hours) are made of
+    // points that are each only mildly unusual; their average over a short window
+    // (1/24 of the season, an hour of a daily cycle; 5 points without a season) is not.
+    let k = if seasonal { (m / 24).clamp(3, 25) } else { 5 }.min(n);
+    let z_sustained = if n >= 3 * k && k >= 2 {
+        let mut prefix = Vec::with_capacity(n + 1);
+        prefix.push(0.0);
+        for r in &resid {
+            let last = prefix.last().copied().unwrap_or(0.0);
+            prefix.push(last + r);
+        }
+        // trailing window: the average of the k points ending here, so the score rises
+        // as the deviation persists instead of before it starts
+        let avg: Vec<f64> = (0..n)
+            .map(|t| {
+                let a = (t + 1).saturating_sub(k);
+                (prefix[t + 1] - prefix[a]) / (t + 1 - a) as f64
+            })
+            .collect();
+        to_z(&avg).0
+    } else {
+        vec![0.0; n]
+    };
+    // Where the series stands against its own usual range, season removed: a machine
+    // that has cooled to a temperature it never runs at is anomalous even once the
+    // local trend has followed it down.
+    let usual = median(&adjusted);
+    let level_scale = robust_scale(&adjusted, usual);
+    let z_level = adjusted
         .iter()
-        .map(|r| {
-            let d = r - med;
-            if scale > 0.0 {
-                (d / scale).clamp(-1e3, 1e3)
+        .map(|a| {
+            if level_scale > 0.0 {
+                ((a - usual) / level_scale).clamp(-1e3, 1e3)
             } else {
                 0.0
             }
         })
         .collect();
-    Ok((expected, z, adjusted))
+    Ok(Residuals {
+        expected,
+        z,
+        z_sustained,
+        k,
+        adjusted,
+        z_level,
+        usual,
+        scale,
+    })
 }
 
 fn fmt_num(v: f64) -> String {
@@ -194,37 +276,69 @@ pub fn detect(y: &[f64], spec: &AnomalySpec) -> Result<Vec<PointScore>, InsightE
     };
     match spec.method {
         AnomalyMethod::Mad | AnomalyMethod::Auto => {
-            let (expected, z, adjusted) = residuals(y, m)?;
-            let mut out: Vec<PointScore> = z
-                .iter()
-                .zip(&expected)
-                .map(|(&z, &e)| {
-                    let s = severity(z, thr);
+            let r = residuals(y, m)?;
+            let sustained = spec.method == AnomalyMethod::Auto;
+            let mut out: Vec<PointScore> = (0..n)
+                .map(|t| {
+                    let (z, e) = (r.z[t], r.expected[t]);
+                    let zs = r.z_sustained[t];
+                    let zl = r.z_level[t];
+                    // Severity is the strongest of the three views; the reason names
+                    // the most specific view that is beyond the threshold on its own
+                    // (the point itself, then its recent average, then its level).
+                    let top = if sustained {
+                        z.abs().max(zs.abs()).max(zl.abs())
+                    } else {
+                        z.abs()
+                    };
+                    let reason = if z.abs() >= thr || !sustained || top == z.abs() {
+                        z_reason(z, e, what)
+                    } else if zs.abs() >= thr || zs.abs() >= zl.abs() {
+                        format!(
+                            "last {} values average {:.1}σ {} {what}",
+                            r.k,
+                            zs.abs(),
+                            if zs >= 0.0 { "above" } else { "below" }
+                        )
+                    } else {
+                        format!(
+                            "value {:.1}σ {} the series' usual level ({})",
+                            zl.abs(),
+                            if zl >= 0.0 { "above" } else { "below" },
+                            fmt_num(r.usual)
+                        )
+                    };
                     PointScore {
-                        severity: s,
-                        is_anomaly: z.abs() >= thr,
+                        severity: severity(top, thr),
+                        is_anomaly: top >= thr,
                         expected: e,
-                        reason: z_reason(z, e, what),
+                        reason,
                     }
                 })
                 .collect();
-            if spec.method == AnomalyMethod::Auto {
+            if sustained {
                 let min_len = if m >= 2 { m.max(10) } else { (n / 50).max(10) };
-                for cp in level_shifts(&adjusted, min_len, thr)? {
-                    let s = severity(cp.sigma, thr);
+                for cp in level_shifts(&r.adjusted, min_len, thr)? {
+                    // size in the same residual σ as the point scores, so that the
+                    // two kinds of finding rank on one scale
+                    let sigma = (cp.after - cp.before).abs() / r.scale.max(f64::MIN_POSITIVE);
+                    let s = severity(sigma.min(1e3), thr);
                     let p = &mut out[cp.index];
-                    if s > p.severity {
-                        p.severity = s;
-                        p.is_anomaly = true;
+                    if sigma >= thr || s > p.severity {
+                        p.severity = p.severity.max(s);
+                        p.is_anomaly = p.is_anomaly || sigma >= thr;
                         p.expected = cp.before;
                         p.reason = format!(
                             "level shift: mean moved from {} to {} ({:.1}σ)",
                             fmt_num(cp.before),
                             fmt_num(cp.after),
-                            cp.sigma
+                            sigma
                         );
                     }
                 }
+            }
+            if sustained {
+                collapse_episodes(&mut out, r.k.max(m / 8).max(6));
             }
             Ok(out)
         }
@@ -246,7 +360,7 @@ pub fn detect(y: &[f64], spec: &AnomalySpec) -> Result<Vec<PointScore>, InsightE
                 .collect())
         }
         AnomalyMethod::IForest => {
-            let (expected, z) = seasonal_residual_z(y, m)?;
+            let Residuals { expected, z, .. } = residuals(y, m)?;
             let sd = {
                 let mu = mean(y);
                 (y.iter().map(|v| (v - mu).powi(2)).sum::<f64>() / n as f64)
@@ -275,6 +389,57 @@ pub fn detect(y: &[f64], spec: &AnomalySpec) -> Result<Vec<PointScore>, InsightE
                 })
                 .collect()
         }
+    }
+}
+
+/// Turns each anomalous stretch into one alert: its first point carries the
+/// stretch's peak severity (alert early, at full strength), the rest is kept at half
+/// severity, below the flag line, with a reason pointing at the start. Flagged points
+/// closer than `gap` belong to one stretch. Without this a sustained anomaly yields
+/// hundreds of alerts and buries the next one (alert fatigue, and in NAB terms a
+/// false positive for every point that spills out of the labelled window).
+fn collapse_episodes(out: &mut [PointScore], gap: usize) {
+    let n = out.len();
+    let mut t = 0;
+    while t < n {
+        if !out[t].is_anomaly {
+            t += 1;
+            continue;
+        }
+        let start = t;
+        let mut end = t;
+        let mut peak = t;
+        let mut j = t + 1;
+        while j < n && j <= end + gap {
+            if out[j].is_anomaly {
+                end = j;
+                if out[j].severity > out[peak].severity {
+                    peak = j;
+                }
+            }
+            j += 1;
+        }
+        let len = end - start + 1;
+        if len > 1 {
+            let peak_sev = out[peak].severity;
+            // a level shift inside the stretch explains it better than its peak point
+            let explain = (start..=end)
+                .find(|&i| out[i].reason.starts_with("level shift"))
+                .unwrap_or(peak);
+            let peak_reason = out[explain].reason.clone();
+            for (i, p) in out.iter_mut().enumerate().take(end + 1).skip(start + 1) {
+                p.severity *= 0.5;
+                p.is_anomaly = false;
+                p.reason = format!(
+                    "within the anomalous stretch that starts {} points earlier",
+                    i - start
+                );
+            }
+            out[start].severity = peak_sev;
+            out[start].reason =
+                format!("start of an anomalous stretch of {len} points: {peak_reason}");
+        }
+        t = end + 1;
     }
 }
 
@@ -374,9 +539,11 @@ mod tests {
             },
         )
         .expect("ok");
+        let cps = level_shifts(&y, 10, 4.0).expect("ok");
         assert!(
-            s.iter().any(|p| p.reason.starts_with("level shift")),
-            "no shift reason"
+            s.iter().any(|p| p.reason.contains("level shift")),
+            "no shift reason {cps:?} {:?}",
+            &s[195..205]
         );
     }
 
