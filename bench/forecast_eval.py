@@ -56,6 +56,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--meridian", help="path of the meridian binary (default: build it)")
     ap.add_argument("--skip-parallel", action="store_true", help="skip statsforecast n_jobs=-1")
+    ap.add_argument("--meridian-only", action="store_true", help="skip statsforecast entirely (quick check)")
     ap.add_argument("--sf-worker", nargs=5, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.sf_worker:
@@ -90,7 +91,7 @@ def main():
         times["meridian"] += run(cmd)
         sides["meridian"][freq] = pd.read_csv(out)
         for key, nj in [("sf1", 1), ("sfall", -1)]:
-            if key == "sfall" and args.skip_parallel:
+            if (key == "sfall" and args.skip_parallel) or args.meridian_only:
                 continue
             out = tmp / f"{key}_{freq}.csv"
             times[key] += run([sys.executable, __file__, "--sf-worker", str(inp), str(out), str(h), str(m), str(nj)])
@@ -134,6 +135,8 @@ def main():
                       "hi": gg["hi_95"].to_numpy(float)} for k, gg in g.sort_values("ds").groupby("unique_id")}
             score(model, "Meridian", fc)
         for key, label in [("sf1", "statsforecast")]:
+            if args.meridian_only:
+                continue
             sf = sides[key][freq].sort_values("ds")
             for model in ["AutoETS", "AutoTheta", "SeasonalNaive", "CrostonOptimized", "CrostonSBA"]:
                 has_pi = f"{model}-lo-95" in sf.columns
@@ -164,6 +167,9 @@ def main():
         cov = "n/a" if np.isnan(o.cov95) else f"{100 * o.cov95:.1f}%"
         lines.append(f"| {o.side} | {o.model} | " + " | ".join(f"{v:.2f}" for v in vals) + f" | {cov} |")
     n_series = len(series)
+    if args.meridian_only:
+        print("\n".join(lines) + f"\n\nMeridian wall time {times['meridian']:.2f} s (results not saved)")
+        return
     lines += ["", "| side | wall time, all 1,311 series (s) | vs statsforecast n_jobs=1 |", "|---|---|---|",
               f"| Meridian `meridian forecast` (auto: 7 models) | {times['meridian']:.2f} | "
               f"{times['sf1'] / times['meridian']:.1f}× faster |",
