@@ -14,10 +14,27 @@ pub fn detect_season_length(
     y: &[f64],
     candidates: Option<&[usize]>,
 ) -> Result<usize, InsightError> {
+    let peaks = seasonal_peaks(y, candidates)?;
+    let best = peaks.iter().map(|p| p.1).fold(f64::NEG_INFINITY, f64::max);
+    // Harmonics (2m, 3m) correlate almost as well as m: take the shortest lag that
+    // is close to the best one.
+    Ok(peaks
+        .into_iter()
+        .find(|p| p.1 >= 0.9 * best)
+        .map_or(1, |p| p.0))
+}
+
+/// Significant seasonal lags of `y`, shortest first, with their autocorrelation:
+/// local ACF peaks (after removing a linear trend) above the 95% Bartlett band and
+/// above 0.3, among `candidates` or every lag up to `n / 2`.
+pub fn seasonal_peaks(
+    y: &[f64],
+    candidates: Option<&[usize]>,
+) -> Result<Vec<(usize, f64)>, InsightError> {
     check_finite(y)?;
     let n = y.len();
     if n < 8 {
-        return Ok(1);
+        return Ok(Vec::new());
     }
     // Remove a linear trend first: a trend makes the ACF decay slowly and hides peaks.
     let (a, b) = linear_fit(y);
@@ -31,18 +48,22 @@ pub fn detect_season_length(
         None => n / 2,
     };
     if max_lag < 2 {
-        return Ok(1);
+        return Ok(Vec::new());
     }
     let r = acf(&d, max_lag + 1);
+    // prefix sums of r² for the Bartlett band, so the scan stays O(max_lag)
+    let mut sq = vec![0.0; r.len() + 1];
+    for (k, v) in r.iter().enumerate() {
+        sq[k + 1] = sq[k] + if k >= 1 { v * v } else { 0.0 };
+    }
     let is_peak = |m: usize| -> bool {
         m >= 2 && m < r.len() && r[m] >= r[m - 1] && (m + 1 >= r.len() || r[m] >= r[m + 1])
     };
     let significant = |m: usize| -> bool {
-        let s: f64 = r[1..m].iter().map(|v| v * v).sum();
-        let band = 1.96 * ((1.0 + 2.0 * s) / n as f64).sqrt();
+        let band = 1.96 * ((1.0 + 2.0 * sq[m]) / n as f64).sqrt();
         r[m] > band && r[m] > 0.3
     };
-    let lags: Vec<usize> = match candidates {
+    let mut lags: Vec<usize> = match candidates {
         Some(c) => c
             .iter()
             .copied()
@@ -50,17 +71,13 @@ pub fn detect_season_length(
             .collect(),
         None => (2..=max_lag).collect(),
     };
-    let peaks: Vec<usize> = lags
+    lags.sort_unstable();
+    lags.dedup();
+    Ok(lags
         .into_iter()
         .filter(|&m| is_peak(m) && significant(m))
-        .collect();
-    let best = peaks
-        .iter()
-        .map(|&m| r[m])
-        .fold(f64::NEG_INFINITY, f64::max);
-    // Harmonics (2m, 3m) correlate almost as well as m: take the shortest lag that
-    // is close to the best one.
-    Ok(peaks.into_iter().find(|&m| r[m] >= 0.9 * best).unwrap_or(1))
+        .map(|m| (m, r[m]))
+        .collect())
 }
 
 /// Seasonal indices from a classical (moving-average) decomposition of `y`.

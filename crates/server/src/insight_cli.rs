@@ -670,9 +670,13 @@ pub fn run_anomalies(args: &AnomaliesArgs) -> Result<(), InsightCliError> {
             };
             let m = match args.season_length {
                 Some(m) => m,
-                None => {
-                    season_for(&y, &season_hints(kind, series_step(kind, s))).map_err(model_err)?
+                // anomalies pick among the calendar's seasons by how much each explains
+                None => match season_hints(kind, series_step(kind, s)).as_slice() {
+                    [] => insight::anomaly::choose_season(&y, None),
+                    [1] => Ok(1),
+                    h => insight::anomaly::choose_season(&y, Some(h)),
                 }
+                .map_err(model_err)?,
             };
             let spec = AnomalySpec {
                 method,

@@ -6,7 +6,7 @@ pub mod changepoint;
 pub mod iforest;
 pub mod stream;
 
-use crate::season::detect_season_length;
+use crate::season::seasonal_peaks;
 use crate::util::{mad, mean, median, quantile_sorted};
 use crate::{InsightError, check_finite};
 
@@ -245,6 +245,45 @@ fn z_reason(z: f64, expected: f64, what: &str) -> String {
     format!("value {:.1}σ {dir} {what} ({})", z.abs(), fmt_num(expected))
 }
 
+/// Season length for anomaly scoring.
+///
+/// Among the significant seasonal lags of `y` (see [`seasonal_peaks`]) observed for at
+/// least four cycles, starts from the shortest strong one and moves to a longer one
+/// only if its seasonal profile cuts the residual spread by 10% or more (a longer
+/// profile always fits a little better, having more free values). This is how a
+/// taxi series gets its weekly season rather than its daily one: weekends are not
+/// anomalies. `candidates` restricts the lags, as for
+/// [`crate::season::detect_season_length`].
+pub fn choose_season(y: &[f64], candidates: Option<&[usize]>) -> Result<usize, InsightError> {
+    check_finite(y)?;
+    let n = y.len();
+    let peaks: Vec<(usize, f64)> = seasonal_peaks(y, candidates)?
+        .into_iter()
+        .filter(|p| n >= 4 * p.0)
+        .collect();
+    let Some(best) = peaks.iter().map(|p| p.1).reduce(f64::max) else {
+        return Ok(1);
+    };
+    let Some(first) = peaks.iter().find(|p| p.1 >= 0.9 * best).map(|p| p.0) else {
+        return Ok(1);
+    };
+    // the few strongest longer lags are enough: each costs a full residual analysis
+    let mut longer: Vec<(usize, f64)> = peaks.into_iter().filter(|p| p.0 > first).collect();
+    longer.sort_by(|a, b| b.1.total_cmp(&a.1));
+    longer.truncate(4);
+    longer.sort_by_key(|p| p.0);
+    let mut chosen = first;
+    let mut spread = residuals(y, first)?.scale;
+    for (m, _) in longer {
+        let s = residuals(y, m)?.scale;
+        if s < 0.9 * spread {
+            chosen = m;
+            spread = s;
+        }
+    }
+    Ok(chosen)
+}
+
 /// Scores every point of `y` (equally spaced, oldest first).
 pub fn detect(y: &[f64], spec: &AnomalySpec) -> Result<Vec<PointScore>, InsightError> {
     check_finite(y)?;
@@ -265,8 +304,8 @@ pub fn detect(y: &[f64], spec: &AnomalySpec) -> Result<Vec<PointScore>, InsightE
         }
         Some(m) => m,
         None => {
-            let cands: Vec<usize> = (2..=(n / 3).min(1500)).collect();
-            detect_season_length(y, Some(&cands))?
+            let cands: Vec<usize> = (2..=(n / 4).min(2016)).collect();
+            choose_season(y, Some(&cands))?
         }
     };
     let what = if m >= 2 && n >= 2 * m {
