@@ -74,12 +74,13 @@ def main():
     meridian = meridian_binary(args.meridian)
     tmp = Path(tempfile.mkdtemp(prefix="meridian-forecast-eval-"))
 
-    def run(cmd):
+    def run(cmd, env=None):
         t0 = time.perf_counter()
-        subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
+        subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, env=env)
         return time.perf_counter() - t0
 
-    sides = {"meridian": {}, "sf1": {}, "sfall": {}}
+    one_core = dict(os.environ, RAYON_NUM_THREADS="1")
+    sides = {"meridian": {}, "meridian1": {}, "sf1": {}, "sfall": {}}
     times = {k: 0.0 for k in sides}
     for freq, h, m in FREQS:
         ids = set(series.loc[series.frequency == freq, "series_id"])
@@ -90,6 +91,8 @@ def main():
                "--model", "auto", "--level", "80,95", "--output", str(out)]
         times["meridian"] += run(cmd)
         sides["meridian"][freq] = pd.read_csv(out)
+        # the same on one core, for a like-for-like comparison with n_jobs=1
+        times["meridian1"] += run(cmd, env=one_core)
         for key, nj in [("sf1", 1), ("sfall", -1)]:
             if (key == "sfall" and args.skip_parallel) or args.meridian_only:
                 continue
@@ -173,6 +176,8 @@ def main():
     lines += ["", "| side | wall time, all 1,311 series (s) | vs statsforecast n_jobs=1 |", "|---|---|---|",
               f"| Meridian `meridian forecast` (auto: 7 models) | {times['meridian']:.2f} | "
               f"{times['sf1'] / times['meridian']:.1f}× faster |",
+              f"| Meridian, one core (RAYON_NUM_THREADS=1) | {times['meridian1']:.2f} | "
+              f"{times['sf1'] / times['meridian1']:.1f}× faster |",
               f"| statsforecast n_jobs=1 (5 models) | {times['sf1']:.2f} | 1× |"]
     if not args.skip_parallel:
         lines.append(f"| statsforecast n_jobs=-1 ({os.cpu_count()} cores) | {times['sfall']:.2f} | "
