@@ -3,10 +3,14 @@
 use crate::util::{acf, linear_fit};
 use crate::{InsightError, check_finite};
 
+/// Longest lag searched when no candidates are given.
+pub const MAX_BLIND_LAG: usize = 2016;
+
 /// Detects the dominant season length of `y` from its autocorrelation function.
 ///
 /// `candidates` restricts the answer (e.g. 24 and 168 for hourly data, as the CLI
-/// derives from the timestamps); with `None` every lag up to `n / 2` is considered.
+/// derives from the timestamps); with `None` every lag up to `n / 2` (at most
+/// [`MAX_BLIND_LAG`]) is considered.
 /// Returns 1 (no seasonality) when no lag is significant: a wrong season hurts a
 /// forecast more than a missed one, so the test is conservative (ACF peak above
 /// the 95% Bartlett band and above 0.3).
@@ -26,7 +30,7 @@ pub fn detect_season_length(
 
 /// Significant seasonal lags of `y`, shortest first, with their autocorrelation:
 /// local ACF peaks (after removing a linear trend) above the 95% Bartlett band and
-/// above 0.3, among `candidates` or every lag up to `n / 2`.
+/// above 0.3, among `candidates` or every lag up to `n / 2` (at most [`MAX_BLIND_LAG`]).
 pub fn seasonal_peaks(
     y: &[f64],
     candidates: Option<&[usize]>,
@@ -45,7 +49,9 @@ pub fn seasonal_peaks(
         .collect();
     let max_lag = match candidates {
         Some(c) => c.iter().copied().filter(|&m| 2 * m <= n).max().unwrap_or(0),
-        None => n / 2,
+        // The ACF costs O(n · max_lag): without a calendar hint, look at most 2,000
+        // lags far (a week of 5-minute data), so a long series stays a fast answer.
+        None => (n / 2).min(MAX_BLIND_LAG),
     };
     if max_lag < 2 {
         return Ok(Vec::new());

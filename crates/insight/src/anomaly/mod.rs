@@ -602,8 +602,51 @@ mod tests {
         );
     }
 
+    #[test]
+    fn weekly_season_beats_daily_when_weekends_differ() {
+        // hourly data: a daily cycle, and weekends at half the level
+        let mut rng = crate::util::SplitMix64::new(5);
+        let y: Vec<f64> = (0..24 * 7 * 8)
+            .map(|t| {
+                let day = (t / 24) % 7;
+                let base = if day >= 5 { 50.0 } else { 100.0 };
+                base + 20.0 * ((t % 24) as f64 / 24.0 * std::f64::consts::TAU).sin() + rng.normal()
+            })
+            .collect();
+        assert_eq!(choose_season(&y, Some(&[24, 168])), Ok(168));
+        // under the daily season every weekend looks anomalous; under the weekly one, not
+        let flagged = |m: usize| {
+            let spec = AnomalySpec {
+                season_length: Some(m),
+                ..AnomalySpec::default()
+            };
+            detect(&y, &spec)
+                .expect("ok")
+                .iter()
+                .filter(|p| p.is_anomaly)
+                .count()
+        };
+        assert!(flagged(168) <= 2, "{}", flagged(168));
+        assert!(flagged(24) > 5 * flagged(168).max(1), "{}", flagged(24));
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(32))]
+
+        #[test]
+        fn forest_and_changepoints_stay_finite(
+            pts in proptest::collection::vec(proptest::collection::vec(-1e6f64..1e6, 3), 2..200),
+        ) {
+            let f = IsolationForest::fit(&pts, 20, 64, 1).expect("valid points");
+            for p in &pts {
+                let s = f.score(p).expect("same dimension");
+                prop_assert!((0.0..=1.0).contains(&s));
+            }
+            let col: Vec<f64> = pts.iter().map(|p| p[0]).collect();
+            for cp in level_shifts(&col, 5, 3.0).expect("finite") {
+                prop_assert!(cp.sigma.is_finite() && cp.before.is_finite() && cp.after.is_finite());
+            }
+        }
 
         #[test]
         fn severities_are_finite_and_bounded(
