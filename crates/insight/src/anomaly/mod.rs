@@ -287,6 +287,13 @@ pub fn choose_season(y: &[f64], candidates: Option<&[usize]>) -> Result<usize, I
 /// Scores every point of `y` (equally spaced, oldest first).
 pub fn detect(y: &[f64], spec: &AnomalySpec) -> Result<Vec<PointScore>, InsightError> {
     check_finite(y)?;
+    // Differences of values beyond ±1e150 can overflow; no real measurement is there.
+    if let Some(i) = y.iter().position(|v| v.abs() > 1e150) {
+        return Err(InsightError::InvalidParameter {
+            name: "y",
+            reason: format!("value at position {i} is beyond ±1e150"),
+        });
+    }
     let thr = spec.threshold;
     if !(thr.is_finite() && thr > 0.0) {
         return Err(InsightError::InvalidParameter {
@@ -650,7 +657,7 @@ mod tests {
 
         #[test]
         fn severities_are_finite_and_bounded(
-            y in proptest::collection::vec(-1e9f64..1e9, 1..300),
+            y in proptest::collection::vec(prop_oneof![-1e9f64..1e9, -1e150f64..1e150], 1..300),
             method in prop_oneof![Just(AnomalyMethod::Auto), Just(AnomalyMethod::Mad), Just(AnomalyMethod::Ewma), Just(AnomalyMethod::IForest)],
         ) {
             let s = detect(&y, &AnomalySpec { method, ..AnomalySpec::default() }).expect("finite input is fine");
@@ -662,7 +669,10 @@ mod tests {
         }
 
         #[test]
-        fn streaming_scores_stay_finite(xs in proptest::collection::vec(proptest::num::f64::ANY, 1..200)) {
+        fn streaming_scores_stay_finite(xs in proptest::collection::vec(
+            prop_oneof![proptest::num::f64::ANY, Just(f64::MAX), Just(-f64::MAX), -1.0f64..1.0],
+            1..200,
+        )) {
             let mut e = Ewma::new(0.1, 5).expect("valid");
             let mut c = Cusum::new(0.1, 5, 0.5, 5.0).expect("valid");
             for x in xs {

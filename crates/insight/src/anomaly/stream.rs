@@ -53,10 +53,21 @@ impl Ewma {
         } else {
             0.0
         };
-        self.mean += self.alpha * d;
-        self.var = (1.0 - self.alpha) * (self.var + self.alpha * d * d);
+        let mean = self.mean + self.alpha * d;
+        let var = (1.0 - self.alpha) * (self.var + self.alpha * d * d);
+        // Readings near f64::MAX can overflow the moments: such a point is scored as
+        // far out and not absorbed, so the state stays finite for the next one.
+        if !(d.is_finite() && mean.is_finite() && var.is_finite()) {
+            return if x > self.mean { 1e3 } else { -1e3 };
+        }
+        self.mean = mean;
+        self.var = var;
         self.seen += 1;
-        z.clamp(-1e3, 1e3)
+        if z.is_finite() {
+            z.clamp(-1e3, 1e3)
+        } else {
+            0.0
+        }
     }
 }
 

@@ -352,6 +352,21 @@ mod tests {
     }
 
     #[test]
+    fn extreme_magnitudes_stay_finite() {
+        let y: Vec<f64> = (0..40)
+            .map(|t| 1e307 * (1.0 + 0.5 * (t % 4) as f64) + t as f64 * 1e305)
+            .collect();
+        for f in forecast(&y, &spec(12, Some(4)), ModelChoice::Auto).expect("forecasts") {
+            assert!(is_finite(&f), "{}", f.model);
+        }
+        let tiny: Vec<f64> = y.iter().map(|v| v * 1e-310 * 1e-310).collect();
+        assert!(tiny.iter().all(|v| *v > 0.0));
+        for f in forecast(&tiny, &spec(12, Some(4)), ModelChoice::Auto).expect("forecasts") {
+            assert!(is_finite(&f), "{}", f.model);
+        }
+    }
+
+    #[test]
     fn very_short_series_still_forecast() {
         let out = forecast(&[5.0, 6.0], &spec(3, None), ModelChoice::Auto).expect("naive at least");
         assert!(!out.is_empty());
