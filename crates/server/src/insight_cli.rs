@@ -249,7 +249,14 @@ fn find_column(
     explicit: Option<&str>,
     names: &[&str],
 ) -> Result<Option<usize>, String> {
-    let pos = |n: &str| header.iter().position(|h| h.trim().eq_ignore_ascii_case(n));
+    // Spreadsheet exports often start with a UTF-8 byte-order mark.
+    let pos = |n: &str| {
+        header.iter().position(|h| {
+            h.trim_start_matches('\u{feff}')
+                .trim()
+                .eq_ignore_ascii_case(n)
+        })
+    };
     match explicit {
         Some(name) => pos(name).map(Some).ok_or_else(|| format!("`{name}`")),
         None => Ok(names.iter().find_map(|n| pos(n))),
@@ -825,6 +832,25 @@ mod tests {
             leftovers
                 .map(|e| e.file_name())
                 .all(|n| !n.to_string_lossy().ends_with(".tmp"))
+        );
+    }
+
+    #[test]
+    fn byte_order_mark_and_crlf_are_accepted() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let input = write(
+            dir.path(),
+            "in.csv",
+            "\u{feff}unique_id,ds,y\r\na,1,1\r\na,2,2\r\na,3,3\r\n",
+        );
+        let output = dir.path().join("o.csv");
+        let mut a = fargs(input, output.clone(), 1);
+        a.model = ModelArg::Naive;
+        run_forecast(&a).expect("runs");
+        assert!(
+            std::fs::read_to_string(&output)
+                .expect("out")
+                .contains("a,4,SeasonalNaive,3")
         );
     }
 
