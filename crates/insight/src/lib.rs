@@ -8,6 +8,8 @@
 //! infinite values, nonsense parameters) is an [`InsightError`], and no NaN or
 //! infinity ever comes out.
 
+#![warn(missing_docs)]
+
 pub mod anomaly;
 pub mod forecast;
 mod nm;
