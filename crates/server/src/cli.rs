@@ -45,6 +45,12 @@ enum Command {
     Migrate(MigrateArgs),
     /// Print the OpenAPI 3.1 document of the API to standard output.
     Openapi,
+    /// Forecast every series of a long-format CSV (`unique_id, ds, y`) with prediction
+    /// intervals: seasonal naive, ETS, Theta, Croston/SBA/TSB or their ensemble.
+    Forecast(crate::insight_cli::ForecastArgs),
+    /// Score every point of every series of a long-format CSV for anomaly, with a
+    /// severity and a reason.
+    Anomalies(crate::insight_cli::AnomaliesArgs),
     /// Create an organisation (with the built-in roles) and its first admin; prints the
     /// organisation id. Run again with another name for another organisation.
     Init(InitArgs),
@@ -215,6 +221,8 @@ enum CliError {
     Refused(String),
     #[error("{0}")]
     Io(#[from] std::io::Error),
+    #[error(transparent)]
+    Insight(#[from] crate::insight_cli::InsightCliError),
 }
 
 impl CliError {
@@ -296,6 +304,13 @@ async fn run(cli: Cli) -> Result<(), CliError> {
             crate::telemetry::init(log_format, log_filter.as_deref())?;
             serve(args, &file, cli.key_file.as_deref()).await
         }
+        // Pure computation over files: no database, no keys; rayon uses every core.
+        Command::Forecast(args) => Ok(tokio::task::block_in_place(|| {
+            crate::insight_cli::run_forecast(&args)
+        })?),
+        Command::Anomalies(args) => Ok(tokio::task::block_in_place(|| {
+            crate::insight_cli::run_anomalies(&args)
+        })?),
         Command::Keys(KeysCommand::Generate) => {
             let keys = crate::keys::KeyFile::generate()?;
             let text = toml::to_string(&keys).map_err(|e| CliError::Refused(e.to_string()))?;

@@ -7,6 +7,7 @@ pub mod cli;
 pub mod config;
 pub mod events;
 pub mod http;
+pub mod insight_cli;
 pub mod keys;
 pub mod telemetry;
 

@@ -478,3 +478,88 @@ fn keys_rotate_re_encrypts_personal_data_under_the_new_key() {
         String::from_utf8_lossy(&stale.stdout)
     );
 }
+
+#[test]
+fn forecast_and_anomalies_from_the_shell() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut csv = String::from("unique_id,ds,y\n");
+    for series in ["a", "b"] {
+        for t in 1..=48 {
+            let seasonal = [10.0, 12.0, 14.0, 13.0][t % 4];
+            let level = if series == "a" { 100.0 } else { 50.0 };
+            csv.push_str(&format!(
+                "{series},{t},{}\n",
+                level + seasonal + t as f64 * 0.5
+            ));
+        }
+    }
+    std::fs::write(dir.path().join("in.csv"), &csv).expect("write");
+    let out = meridian(dir.path())
+        .args([
+            "forecast",
+            "--input",
+            "in.csv",
+            "--horizon",
+            "4",
+            "--season-length",
+            "4",
+            "--model",
+            "ensemble",
+            "--output",
+            "out.csv",
+        ])
+        .output()
+        .expect("run");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = std::fs::read_to_string(dir.path().join("out.csv")).expect("output");
+    let mut lines = text.lines();
+    assert_eq!(
+        lines.next(),
+        Some("unique_id,ds,model,mean,lo_80,hi_80,lo_95,hi_95")
+    );
+    assert_eq!(lines.count(), 8, "2 series × 4 steps");
+
+    let scored = meridian(dir.path())
+        .args(["anomalies", "--input", "in.csv", "--output", "scores.csv"])
+        .output()
+        .expect("run");
+    assert!(
+        scored.status.success(),
+        "{}",
+        String::from_utf8_lossy(&scored.stderr)
+    );
+    let scores = std::fs::read_to_string(dir.path().join("scores.csv")).expect("scores");
+    assert!(scores.starts_with("unique_id,ds,y,score,is_anomaly,reason"));
+    assert_eq!(scores.lines().count(), 1 + 96);
+
+    // A bad row: named by line and column, and no output file left behind.
+    std::fs::write(
+        dir.path().join("bad.csv"),
+        "unique_id,ds,y\na,1,3.5\na,2,lots\n",
+    )
+    .expect("write");
+    let bad = meridian(dir.path())
+        .args([
+            "forecast",
+            "--input",
+            "bad.csv",
+            "--horizon",
+            "2",
+            "--output",
+            "bad-out.csv",
+        ])
+        .output()
+        .expect("run");
+    assert_eq!(bad.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&bad.stderr);
+    assert!(
+        stderr.contains("line 3") && stderr.contains("`y`"),
+        "{stderr}"
+    );
+    assert_eq!(stderr.trim().lines().count(), 1);
+    assert!(!dir.path().join("bad-out.csv").exists());
+}
