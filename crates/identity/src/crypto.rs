@@ -1,13 +1,15 @@
 //! The server's secrets as identity uses them: PII encryption of user fields, the blind
 //! index used to find a user by email, and the access-token signing key.
 
+use std::sync::Arc;
+
 use kernel::pii::DataKeyRing;
 
 use crate::model::IdentityError;
 
 /// Keys loaded at start (see the server's key configuration).
 pub struct Keys {
-    ring: DataKeyRing,
+    ring: Arc<DataKeyRing>,
     jwt_secret: Vec<u8>,
 }
 
@@ -21,12 +23,12 @@ pub use kernel::pii::normalise_email;
 
 impl Keys {
     /// Wraps a key ring and the JWT signing secret.
-    pub fn new(ring: DataKeyRing, jwt_secret: Vec<u8>) -> Self {
+    pub fn new(ring: Arc<DataKeyRing>, jwt_secret: Vec<u8>) -> Self {
         Self { ring, jwt_secret }
     }
 
-    /// The key ring (for rotation).
-    pub fn ring(&self) -> &DataKeyRing {
+    /// The key ring (for rotation, and shared with other modules' PII fields).
+    pub fn ring(&self) -> &Arc<DataKeyRing> {
         &self.ring
     }
 

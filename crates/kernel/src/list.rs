@@ -461,11 +461,18 @@ impl ListPlan {
     /// Builds the page from the rows fetched with [`ListSql`] (up to `limit + 1`): the
     /// extra row only tells that a next page exists. The cursor is made from the last
     /// item's JSON fields named in the sort.
-    pub fn page<T: Serialize>(&self, mut rows: Vec<T>) -> Page<T> {
+    pub fn page<T: Serialize>(&self, rows: Vec<T>) -> Page<T> {
+        self.page_by(rows, |row| serde_json::to_value(row).unwrap_or_default())
+    }
+
+    /// Like [`ListPlan::page`], for resources whose sort keys are not plain fields of their
+    /// JSON (e.g. a name sorted by a normalised column): `keys` gives, for a row, a JSON
+    /// object with the value of each sort field as stored in its column, and `id`.
+    pub fn page_by<T>(&self, mut rows: Vec<T>, keys: impl Fn(&T) -> serde_json::Value) -> Page<T> {
         let has_more = rows.len() > self.limit as usize;
         rows.truncate(self.limit as usize);
         let next_cursor = if has_more {
-            rows.last().and_then(|last| self.cursor_for(last))
+            rows.last().and_then(|last| self.cursor_for(&keys(last)))
         } else {
             None
         };
@@ -478,8 +485,7 @@ impl ListPlan {
         }
     }
 
-    fn cursor_for<T: Serialize>(&self, item: &T) -> Option<String> {
-        let json = serde_json::to_value(item).ok()?;
+    fn cursor_for(&self, json: &serde_json::Value) -> Option<String> {
         let mut values = Vec::new();
         for (name, kind, ..) in &self.sort {
             let field = json.get(*name)?;

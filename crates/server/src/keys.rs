@@ -65,7 +65,7 @@ impl KeyFile {
             });
         }
         Ok(identity::crypto::Keys::new(
-            ring,
+            std::sync::Arc::new(ring),
             self.jwt_secret.as_bytes().to_vec(),
         ))
     }

@@ -14,4 +14,8 @@ pub mod telemetry;
 use kernel::migrate::ModuleMigrations;
 
 /// The migrations of every module, in dependency order.
-pub const MODULES: [ModuleMigrations; 2] = [kernel::migrate::KERNEL, identity::MIGRATIONS];
+pub const MODULES: [ModuleMigrations; 3] = [
+    kernel::migrate::KERNEL,
+    identity::MIGRATIONS,
+    crm::MIGRATIONS,
+];

@@ -29,6 +29,7 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
 use axum::extract::FromRef;
+use crm::Crm;
 use identity::{Identity, IdentitySettings};
 use kernel::ratelimit::RateLimiter;
 use kernel::{Db, ErrorCode, Problem, SharedClock};
@@ -71,6 +72,8 @@ pub struct AppState {
     pub http: Arc<HttpSettings>,
     /// Identity: sign-in, users, roles, API keys, authentication.
     pub identity: Identity,
+    /// CRM: companies, contacts, pipelines, deals.
+    pub crm: Crm,
     /// Requests per caller (API key, user) per second, as a token bucket.
     pub rate_limiter: Arc<RateLimiter>,
 }
@@ -78,6 +81,12 @@ pub struct AppState {
 impl FromRef<AppState> for Identity {
     fn from_ref(state: &AppState) -> Identity {
         state.identity.clone()
+    }
+}
+
+impl FromRef<AppState> for Crm {
+    fn from_ref(state: &AppState) -> Crm {
+        state.crm.clone()
     }
 }
 
@@ -98,6 +107,7 @@ impl AppState {
         .expect("a burst and a rate of at least 1 are valid");
         let rate_limiter = Arc::new(rate_limiter);
         Self {
+            crm: Crm::new(db.clone(), clock.clone(), keys.ring().clone()),
             identity: Identity::new(db.clone(), clock.clone(), Arc::new(keys), identity_settings),
             db,
             clock,

@@ -27,7 +27,8 @@ every error is `application/problem+json` with a stable `code`.",
         (name = "roles", description = "Roles and permissions"),
         (name = "api-keys", description = "Integration keys"),
         (name = "orgs", description = "The organisation, its sites and divisions"),
-        (name = "audit", description = "The tamper-evident audit trail")
+        (name = "audit", description = "The tamper-evident audit trail"),
+        (name = "crm", description = "Companies, contacts, pipelines and deals")
     )
 )]
 struct ApiDoc;
@@ -58,6 +59,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(system::ready))
         .routes(routes!(system::metrics))
         .merge(identity::routes::router())
+        .merge(crm::routes::router())
 }
 
 /// The routes and the OpenAPI document (what `/api/v1/openapi.json` serves).

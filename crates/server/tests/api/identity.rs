@@ -12,15 +12,15 @@ use uuid::Uuid;
 
 use crate::harness::{TestServer, problem};
 
-const PASSWORD: &str = "correct horse battery staple";
+pub(crate) const PASSWORD: &str = "correct horse battery staple";
 
 /// An organisation with its admin signed in.
-struct Org {
-    id: Uuid,
-    admin_token: String,
+pub(crate) struct Org {
+    pub(crate) id: Uuid,
+    pub(crate) admin_token: String,
 }
 
-async fn org(server: &TestServer, name: &str, admin_email: &str) -> Org {
+pub(crate) async fn org(server: &TestServer, name: &str, admin_email: &str) -> Org {
     let (id, _) = server
         .identity
         .create_org(name, admin_email, "Admin Person", PASSWORD)
@@ -52,13 +52,18 @@ async fn login_response(
         .expect("send")
 }
 
-async fn login(server: &TestServer, email: &str, password: &str, org: Option<&str>) -> Value {
+pub(crate) async fn login(
+    server: &TestServer,
+    email: &str,
+    password: &str,
+    org: Option<&str>,
+) -> Value {
     let response = login_response(server, email, password, org).await;
     assert_eq!(response.status(), 200, "login of {email}");
     response.json().await.expect("tokens")
 }
 
-async fn call(
+pub(crate) async fn call(
     server: &TestServer,
     method: reqwest::Method,
     path: &str,
@@ -75,7 +80,12 @@ async fn call(
     request.send().await.expect("send")
 }
 
-async fn create_user(server: &TestServer, admin: &str, email: &str, role: &str) -> Value {
+pub(crate) async fn create_user(
+    server: &TestServer,
+    admin: &str,
+    email: &str,
+    role: &str,
+) -> Value {
     let response = call(
         server,
         reqwest::Method::POST,
@@ -89,7 +99,7 @@ async fn create_user(server: &TestServer, admin: &str, email: &str, role: &str) 
     body["data"].clone()
 }
 
-async fn audit_actions(server: &TestServer, token: &str, action: &str) -> Vec<Value> {
+pub(crate) async fn audit_actions(server: &TestServer, token: &str, action: &str) -> Vec<Value> {
     let response = call(
         server,
         reqwest::Method::GET,
@@ -103,11 +113,11 @@ async fn audit_actions(server: &TestServer, token: &str, action: &str) -> Vec<Va
     body["data"].as_array().cloned().unwrap_or_default()
 }
 
-fn fixed_clock() -> Arc<FixedClock> {
+pub(crate) fn fixed_clock() -> Arc<FixedClock> {
     Arc::new(FixedClock::new(Utc::now()))
 }
 
-async fn start(backend: Backend, clock: Arc<FixedClock>) -> Option<TestServer> {
+pub(crate) async fn start(backend: Backend, clock: Arc<FixedClock>) -> Option<TestServer> {
     let clock: SharedClock = clock;
     TestServer::start_full(
         backend,
@@ -119,25 +129,30 @@ async fn start(backend: Backend, clock: Arc<FixedClock>) -> Option<TestServer> {
     .await
 }
 
+/// Declares a test run on a fresh server with a fixed clock, on SQLite and PostgreSQL.
+#[macro_export]
 macro_rules! identity_test {
     ($name:ident, |$server:ident, $clock:ident| $body:block) => {
         mod $name {
             #[allow(unused_imports)]
             use super::*;
 
-            async fn run($server: TestServer, $clock: Arc<FixedClock>) $body
+            #[allow(unused_variables)]
+            async fn run($server: $crate::harness::TestServer, $clock: std::sync::Arc<kernel::clock::FixedClock>) $body
 
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn sqlite() {
-                let clock = fixed_clock();
-                let server = start(Backend::Sqlite, clock.clone()).await.expect("SQLite is always available");
+                let clock = $crate::identity::fixed_clock();
+                let server = $crate::identity::start(kernel::Backend::Sqlite, clock.clone())
+                    .await
+                    .expect("SQLite is always available");
                 run(server, clock).await;
             }
 
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn postgres() {
-                let clock = fixed_clock();
-                let Some(server) = start(Backend::Postgres, clock.clone()).await else {
+                let clock = $crate::identity::fixed_clock();
+                let Some(server) = $crate::identity::start(kernel::Backend::Postgres, clock.clone()).await else {
                     return;
                 };
                 run(server, clock).await;

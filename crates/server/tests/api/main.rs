@@ -4,5 +4,6 @@
 mod harness;
 
 mod cli;
+mod crm;
 mod identity;
 mod platform;

@@ -1,0 +1,319 @@
+//! CRM wire types and the crate's one error type.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use kernel::problem::{ErrorCode, FieldError, Problem};
+use kernel::tenancy::Forbidden;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+/// Everything that can go wrong in the CRM.
+#[derive(Debug, thiserror::Error)]
+pub enum CrmError {
+    /// The caller lacks a permission (or does not own the record).
+    #[error(transparent)]
+    Forbidden(#[from] Forbidden),
+    /// No such record in the caller's organisation.
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    /// Invalid input, field by field.
+    #[error("validation failed")]
+    Validation(Vec<FieldError>),
+    /// `version` does not match; carries the current record.
+    #[error("version mismatch")]
+    VersionMismatch {
+        /// The record as it is now.
+        current: serde_json::Value,
+    },
+    /// Stored personal data could not be decrypted or encrypted.
+    #[error("personal data: {0}")]
+    Crypto(String),
+    /// Database failure.
+    #[error(transparent)]
+    Db(#[from] sqlx::Error),
+}
+
+impl CrmError {
+    /// A single-field validation error.
+    pub fn field(field: &str, message: impl Into<String>) -> Self {
+        CrmError::Validation(vec![FieldError::new(field, message)])
+    }
+}
+
+impl From<CrmError> for Problem {
+    fn from(err: CrmError) -> Self {
+        match err {
+            CrmError::Forbidden(denied) => denied.into(),
+            CrmError::NotFound(what) => Problem::not_found(what),
+            CrmError::Validation(errors) => Problem::validation(errors),
+            CrmError::VersionMismatch { current } => {
+                let mut p = Problem::new(ErrorCode::PreconditionFailed).with_detail(
+                    "the record changed since you read it; the current version is attached",
+                );
+                p.current = Some(current);
+                p
+            }
+            CrmError::Crypto(reason) => Problem::internal(&reason),
+            CrmError::Db(err) => Problem::from_db(&err),
+        }
+    }
+}
+
+/// A company (customer, prospect, partner).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Company {
+    /// Id.
+    pub id: Uuid,
+    /// Name.
+    pub name: String,
+    /// Web domain.
+    pub domain: Option<String>,
+    /// Industry.
+    pub industry: Option<String>,
+    /// Site (branch, region) it belongs to.
+    pub site_id: Option<Uuid>,
+    /// Owning user.
+    pub owner_id: Option<Uuid>,
+    /// Created.
+    pub created_at: DateTime<Utc>,
+    /// Last change.
+    pub updated_at: DateTime<Utc>,
+    /// Version, for `If-Match`.
+    pub version: i64,
+}
+
+/// `POST /api/v1/companies`.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+pub struct NewCompany {
+    /// Name.
+    pub name: String,
+    /// Web domain.
+    #[serde(default)]
+    pub domain: Option<String>,
+    /// Industry.
+    #[serde(default)]
+    pub industry: Option<String>,
+    /// Site.
+    #[serde(default)]
+    pub site_id: Option<Uuid>,
+    /// Owner (default: the caller).
+    #[serde(default)]
+    pub owner_id: Option<Uuid>,
+}
+
+/// `PATCH /api/v1/companies/{id}`.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+pub struct CompanyPatch {
+    /// Name.
+    pub name: Option<String>,
+    /// Web domain.
+    pub domain: Option<String>,
+    /// Industry.
+    pub industry: Option<String>,
+    /// Owner.
+    pub owner_id: Option<Uuid>,
+    /// Version read (or `If-Match`).
+    pub version: Option<i64>,
+}
+
+/// A person. `email` and `phone` are PII: masked for callers without `pii:read`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Contact {
+    /// Id.
+    pub id: Uuid,
+    /// First name.
+    pub first_name: String,
+    /// Last name.
+    pub last_name: String,
+    /// Email (masked without `pii:read`).
+    pub email: Option<String>,
+    /// Phone (masked without `pii:read`).
+    pub phone: Option<String>,
+    /// Job title.
+    pub title: Option<String>,
+    /// Company.
+    pub company_id: Option<Uuid>,
+    /// Owning user.
+    pub owner_id: Option<Uuid>,
+    /// Created.
+    pub created_at: DateTime<Utc>,
+    /// Last change.
+    pub updated_at: DateTime<Utc>,
+    /// Version, for `If-Match`.
+    pub version: i64,
+}
+
+/// `POST /api/v1/contacts`.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+pub struct NewContact {
+    /// First name.
+    pub first_name: String,
+    /// Last name.
+    #[serde(default)]
+    pub last_name: String,
+    /// Email.
+    #[serde(default)]
+    pub email: Option<String>,
+    /// Phone.
+    #[serde(default)]
+    pub phone: Option<String>,
+    /// Job title.
+    #[serde(default)]
+    pub title: Option<String>,
+    /// Company.
+    #[serde(default)]
+    pub company_id: Option<Uuid>,
+    /// Owner (default: the caller).
+    #[serde(default)]
+    pub owner_id: Option<Uuid>,
+}
+
+/// A pipeline stage.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Stage {
+    /// Id.
+    pub id: Uuid,
+    /// Name.
+    pub name: String,
+    /// Order on the board (0 = first).
+    pub position: i32,
+    /// Default probability of deals in it, 0–100.
+    pub probability: i32,
+    /// `open`, `won` or `lost`.
+    pub kind: String,
+}
+
+/// A pipeline with its stages.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Pipeline {
+    /// Id.
+    pub id: Uuid,
+    /// Name.
+    pub name: String,
+    /// The organisation's default pipeline.
+    pub is_default: bool,
+    /// Stages in board order.
+    pub stages: Vec<Stage>,
+}
+
+/// A deal.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Deal {
+    /// Id.
+    pub id: Uuid,
+    /// Title.
+    pub title: String,
+    /// Amount, an exact decimal string.
+    #[schema(value_type = String, example = "12500.00")]
+    pub amount: Decimal,
+    /// ISO 4217 currency.
+    pub currency: String,
+    /// Pipeline.
+    pub pipeline_id: Uuid,
+    /// Stage.
+    pub stage_id: Uuid,
+    /// Order within the stage's column.
+    pub position: i64,
+    /// Win probability, 0–100.
+    pub probability: i32,
+    /// Expected close date.
+    pub expected_close_date: Option<NaiveDate>,
+    /// `open`, `won` or `lost` (follows the stage's kind).
+    pub status: String,
+    /// Why it was lost.
+    pub lost_reason: Option<String>,
+    /// Company.
+    pub company_id: Option<Uuid>,
+    /// Owning user.
+    pub owner_id: Option<Uuid>,
+    /// Created.
+    pub created_at: DateTime<Utc>,
+    /// Last change.
+    pub updated_at: DateTime<Utc>,
+    /// Version, for `If-Match`.
+    pub version: i64,
+}
+
+/// `POST /api/v1/deals`.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+pub struct NewDeal {
+    /// Title.
+    pub title: String,
+    /// Amount (decimal string or number).
+    #[schema(value_type = String)]
+    pub amount: Decimal,
+    /// ISO 4217 currency (3 capital letters).
+    pub currency: String,
+    /// Stage (default: the default pipeline's first stage).
+    #[serde(default)]
+    pub stage_id: Option<Uuid>,
+    /// Company.
+    #[serde(default)]
+    pub company_id: Option<Uuid>,
+    /// Expected close date.
+    #[serde(default)]
+    pub expected_close_date: Option<NaiveDate>,
+    /// Owner (default: the caller).
+    #[serde(default)]
+    pub owner_id: Option<Uuid>,
+}
+
+/// `PATCH /api/v1/deals/{id}`: edits, and moves on the board (`stage_id` + `position`).
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+pub struct DealPatch {
+    /// Title.
+    pub title: Option<String>,
+    /// Amount.
+    #[schema(value_type = Option<String>)]
+    pub amount: Option<Decimal>,
+    /// Currency.
+    pub currency: Option<String>,
+    /// Target stage (a move on the board).
+    pub stage_id: Option<Uuid>,
+    /// Place in the target column (0 = top; default: keep, or bottom of a new column).
+    pub position: Option<i64>,
+    /// Why the deal was lost, when moved to a lost stage.
+    pub lost_reason: Option<String>,
+    /// Expected close date.
+    pub expected_close_date: Option<NaiveDate>,
+    /// Owner.
+    pub owner_id: Option<Uuid>,
+    /// Version read (or `If-Match`).
+    pub version: Option<i64>,
+}
+
+/// One column of the board.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct BoardColumn {
+    /// The stage.
+    pub stage: Stage,
+    /// Its deals, in board order (first page).
+    pub deals: Vec<Deal>,
+    /// Deals in the stage.
+    pub count: i64,
+    /// Sum of amounts, per currency.
+    pub totals: Vec<CurrencyTotal>,
+}
+
+/// An amount per currency.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct CurrencyTotal {
+    /// ISO 4217 currency.
+    pub currency: String,
+    /// Sum of amounts.
+    #[schema(value_type = String)]
+    pub amount: Decimal,
+    /// Sum of amount × probability.
+    #[schema(value_type = String)]
+    pub weighted: Decimal,
+}
+
+/// `GET /api/v1/pipelines/{id}/board`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Board {
+    /// The pipeline.
+    pub pipeline_id: Uuid,
+    /// Its columns in stage order.
+    pub columns: Vec<BoardColumn>,
+}

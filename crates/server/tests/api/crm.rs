@@ -1,0 +1,477 @@
+//! CRM through HTTP: tenancy, roles and ownership, versioned board moves, PII.
+
+use std::sync::Arc;
+
+use kernel::clock::FixedClock;
+use reqwest::Method;
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use crate::harness::{TestServer, problem};
+use crate::identity::{PASSWORD, audit_actions, call, create_user, fixed_clock, login, org, start};
+use crate::identity_test;
+
+async fn post(server: &TestServer, token: &str, path: &str, body: Value) -> Value {
+    let response = call(server, Method::POST, path, token, Some(body)).await;
+    assert_eq!(response.status(), 201, "POST {path}");
+    let body: Value = response.json().await.expect("json");
+    body["data"].clone()
+}
+
+async fn get(server: &TestServer, token: &str, path: &str) -> Value {
+    let response = call(server, Method::GET, path, token, None).await;
+    assert_eq!(response.status(), 200, "GET {path}");
+    response.json().await.expect("json")
+}
+
+async fn token_of(server: &TestServer, email: &str) -> String {
+    login(server, email, PASSWORD, None).await["access_token"]
+        .as_str()
+        .expect("token")
+        .to_owned()
+}
+
+identity_test!(
+    crm_records_of_other_organisations_do_not_exist,
+    |server, _clock| {
+        let acme = org(&server, "Acme", "admin@acme.test").await;
+        let globex = org(&server, "Globex", "admin@globex.test").await;
+        let company = post(
+            &server,
+            &globex.admin_token,
+            "/api/v1/companies",
+            json!({"name": "Initech"}),
+        )
+        .await;
+        let contact = post(
+            &server,
+            &globex.admin_token,
+            "/api/v1/contacts",
+            json!({"first_name": "Peter", "last_name": "Gibbons", "company_id": company["id"]}),
+        )
+        .await;
+        let deal = post(
+            &server,
+            &globex.admin_token,
+            "/api/v1/deals",
+            json!({"title": "TPS reports", "amount": "1000", "currency": "USD"}),
+        )
+        .await;
+        let t = &acme.admin_token;
+        for (path, id) in [
+            ("companies", &company),
+            ("contacts", &contact),
+            ("deals", &deal),
+        ] {
+            problem(
+                call(
+                    &server,
+                    Method::GET,
+                    &format!("/api/v1/{path}/{}", id["id"].as_str().expect("id")),
+                    t,
+                    None,
+                )
+                .await,
+                404,
+            )
+            .await;
+        }
+        problem(
+            call(
+                &server,
+                Method::PATCH,
+                &format!("/api/v1/companies/{}", company["id"].as_str().expect("id")),
+                t,
+                Some(json!({"name": "Mine", "version": 1})),
+            )
+            .await,
+            404,
+        )
+        .await;
+        problem(
+            call(
+                &server,
+                Method::PATCH,
+                &format!("/api/v1/deals/{}", deal["id"].as_str().expect("id")),
+                t,
+                Some(json!({"title": "Mine", "version": 1})),
+            )
+            .await,
+            404,
+        )
+        .await;
+        // Another organisation's company cannot be linked either.
+        let linked = call(
+            &server,
+            Method::POST,
+            "/api/v1/contacts",
+            t,
+            Some(json!({"first_name": "X", "company_id": company["id"]})),
+        )
+        .await;
+        assert_eq!(
+            problem(linked, 422).await["errors"][0]["field"],
+            "company_id"
+        );
+        // Another organisation's stage cannot be used.
+        let pipelines = get(&server, &globex.admin_token, "/api/v1/pipelines").await;
+        let their_stage = pipelines["data"][0]["stages"][1]["id"].clone();
+        let stolen = call(
+            &server,
+            Method::POST,
+            "/api/v1/deals",
+            t,
+            Some(json!({"title": "X", "amount": 1, "currency": "USD", "stage_id": their_stage})),
+        )
+        .await;
+        assert_eq!(problem(stolen, 422).await["errors"][0]["field"], "stage_id");
+        let listed = get(&server, t, "/api/v1/companies").await;
+        assert_eq!(listed["data"].as_array().map(Vec::len), Some(0));
+    }
+);
+
+identity_test!(crm_roles_and_own_records, |server, _clock| {
+    let acme = org(&server, "Acme", "admin@acme.test").await;
+    create_user(&server, &acme.admin_token, "viewer@acme.test", "Viewer").await;
+    create_user(&server, &acme.admin_token, "rep1@acme.test", "Sales Rep").await;
+    create_user(&server, &acme.admin_token, "rep2@acme.test", "Sales Rep").await;
+    create_user(&server, &acme.admin_token, "boss@acme.test", "Manager").await;
+    let viewer = token_of(&server, "viewer@acme.test").await;
+    let rep1 = token_of(&server, "rep1@acme.test").await;
+    let rep2 = token_of(&server, "rep2@acme.test").await;
+    let boss = token_of(&server, "boss@acme.test").await;
+
+    problem(
+        call(
+            &server,
+            Method::POST,
+            "/api/v1/companies",
+            &viewer,
+            Some(json!({"name": "Nope"})),
+        )
+        .await,
+        403,
+    )
+    .await;
+    assert_eq!(
+        audit_actions(&server, &acme.admin_token, "permission.denied")
+            .await
+            .len(),
+        1
+    );
+    let deal = post(
+        &server,
+        &rep1,
+        "/api/v1/deals",
+        json!({"title": "Rep one's deal", "amount": "500.25", "currency": "eur"}),
+    )
+    .await;
+    assert_eq!(deal["amount"], "500.25");
+    assert_eq!(deal["currency"], "EUR");
+    let path = format!("/api/v1/deals/{}", deal["id"].as_str().expect("id"));
+    // Everyone on the team can read it; only its owner (or a manager) changes it.
+    assert_eq!(
+        call(&server, Method::GET, &path, &rep2, None)
+            .await
+            .status(),
+        200
+    );
+    let body = problem(
+        call(
+            &server,
+            Method::PATCH,
+            &path,
+            &rep2,
+            Some(json!({"title": "Mine now", "version": 1})),
+        )
+        .await,
+        403,
+    )
+    .await;
+    assert!(
+        body["detail"].as_str().unwrap_or("").contains("own"),
+        "{body}"
+    );
+    let own = call(
+        &server,
+        Method::PATCH,
+        &path,
+        &rep1,
+        Some(json!({"title": "Renamed", "version": 1})),
+    )
+    .await;
+    assert_eq!(own.status(), 200);
+    let managed = call(
+        &server,
+        Method::PATCH,
+        &path,
+        &boss,
+        Some(json!({"amount": "750", "version": 2})),
+    )
+    .await;
+    assert_eq!(managed.status(), 200);
+    let managed: Value = managed.json().await.expect("json");
+    assert_eq!(managed["data"]["amount"], "750.00");
+    assert_eq!(managed["data"]["version"], 3);
+});
+
+identity_test!(
+    board_moves_are_versioned_and_emit_events,
+    |server, _clock| {
+        let acme = org(&server, "Acme", "admin@acme.test").await;
+        let t = &acme.admin_token;
+        let pipelines = get(&server, t, "/api/v1/pipelines").await;
+        let pipeline = &pipelines["data"][0];
+        let stages: Vec<Value> = pipeline["stages"].as_array().expect("stages").clone();
+        assert_eq!(stages.len(), 6);
+        let stage =
+            |name: &str| stages.iter().find(|s| s["name"] == name).expect("stage")["id"].clone();
+        let a = post(
+            &server,
+            t,
+            "/api/v1/deals",
+            json!({"title": "A", "amount": "100", "currency": "USD"}),
+        )
+        .await;
+        let b = post(
+            &server,
+            t,
+            "/api/v1/deals",
+            json!({"title": "B", "amount": "200.50", "currency": "USD"}),
+        )
+        .await;
+        let c = post(&server, t, "/api/v1/deals", json!({"title": "C", "amount": "300", "currency": "SAR", "stage_id": stage("Proposal")})).await;
+        assert_eq!(
+            (a["position"].as_i64(), b["position"].as_i64()),
+            (Some(0), Some(1))
+        );
+        assert_eq!(c["probability"], 50);
+
+        // Drag B to the top of Proposal.
+        let moved = call(
+            &server,
+            Method::PATCH,
+            &format!("/api/v1/deals/{}", b["id"].as_str().expect("id")),
+            t,
+            Some(json!({"stage_id": stage("Proposal"), "position": 0, "version": 1})),
+        )
+        .await;
+        assert_eq!(moved.status(), 200);
+        let moved: Value = moved.json().await.expect("json");
+        assert_eq!(moved["data"]["probability"], 50);
+        assert_eq!(moved["data"]["version"], 2);
+        // A second drag based on the old version is refused with the current record.
+        let stale = call(
+            &server,
+            Method::PATCH,
+            &format!("/api/v1/deals/{}", b["id"].as_str().expect("id")),
+            t,
+            Some(json!({"stage_id": stage("Won"), "version": 1})),
+        )
+        .await;
+        let body = problem(stale, 412).await;
+        assert_eq!(body["current"]["stage_id"], stage("Proposal"));
+        // If-Match works as well as a body version.
+        let won = server
+            .client
+            .patch(server.url(&format!("/api/v1/deals/{}", a["id"].as_str().expect("id"))))
+            .bearer_auth(t)
+            .header("if-match", "\"1\"")
+            .json(&json!({"stage_id": stage("Won")}))
+            .send()
+            .await
+            .expect("send");
+        assert_eq!(won.status(), 200);
+        let won: Value = won.json().await.expect("json");
+        assert_eq!(won["data"]["status"], "won");
+
+        let board = get(
+            &server,
+            t,
+            &format!(
+                "/api/v1/pipelines/{}/board",
+                pipeline["id"].as_str().expect("id")
+            ),
+        )
+        .await;
+        let columns = board["data"]["columns"].as_array().expect("columns");
+        let proposal = columns
+            .iter()
+            .find(|col| col["stage"]["name"] == "Proposal")
+            .expect("proposal");
+        let titles: Vec<&str> = proposal["deals"]
+            .as_array()
+            .expect("deals")
+            .iter()
+            .filter_map(|d| d["title"].as_str())
+            .collect();
+        assert_eq!(titles, ["B", "C"], "B dragged above C");
+        assert_eq!(proposal["count"], 2);
+        let usd = proposal["totals"]
+            .as_array()
+            .expect("totals")
+            .iter()
+            .find(|x| x["currency"] == "USD")
+            .expect("usd");
+        assert_eq!(usd["amount"], "200.50");
+        assert_eq!(usd["weighted"], "100.25");
+        let won_column = columns
+            .iter()
+            .find(|col| col["stage"]["name"] == "Won")
+            .expect("won");
+        assert_eq!(won_column["count"], 1);
+
+        // The events a moving deal emits, committed with the change.
+        let db = &server.database.db;
+        let types: Vec<String> = kernel::on_pool!(db, |p| sqlx::query_scalar(
+            "SELECT event_type FROM outbox_events WHERE record_type = 'deal' ORDER BY seq"
+        )
+        .fetch_all(p)
+        .await)
+        .expect("events");
+        assert_eq!(
+            types.iter().filter(|t| *t == "deal.stage_changed").count(),
+            2
+        );
+        assert_eq!(types.iter().filter(|t| *t == "deal.won").count(), 1);
+        assert_eq!(types.iter().filter(|t| *t == "deal.created").count(), 3);
+    }
+);
+
+identity_test!(
+    contact_pii_is_masked_and_searchable_blind,
+    |server, _clock| {
+        let acme = org(&server, "Acme", "admin@acme.test").await;
+        let t = &acme.admin_token;
+        let company = post(
+            &server,
+            t,
+            "/api/v1/companies",
+            json!({"name": "Saudi Sugar Co", "industry": "Food"}),
+        )
+        .await;
+        let contact = post(
+            &server,
+            t,
+            "/api/v1/contacts",
+            json!({"first_name": "John", "last_name": "Smith", "email": "John.Smith@Example.com",
+        "phone": "+966 512 345 612", "company_id": company["id"]}),
+        )
+        .await;
+        assert_eq!(contact["email"], "john.smith@example.com");
+        create_user(&server, t, "viewer@acme.test", "Viewer").await;
+        let viewer = token_of(&server, "viewer@acme.test").await;
+        let seen = get(
+            &server,
+            &viewer,
+            &format!("/api/v1/contacts/{}", contact["id"].as_str().expect("id")),
+        )
+        .await;
+        assert_eq!(seen["data"]["email"], "j***@example.com");
+        assert_eq!(seen["data"]["phone"], "+966 5** *** *12");
+        // Exact search on the encrypted email, case-insensitively, through the blind index.
+        let found = get(&server, t, "/api/v1/contacts?email=JOHN.smith@example.com").await;
+        assert_eq!(found["data"].as_array().map(Vec::len), Some(1));
+        let none = get(&server, t, "/api/v1/contacts?email=jane@example.com").await;
+        assert_eq!(none["data"].as_array().map(Vec::len), Some(0));
+        let by_company = get(
+            &server,
+            t,
+            &format!(
+                "/api/v1/contacts?company_id={}",
+                company["id"].as_str().expect("id")
+            ),
+        )
+        .await;
+        assert_eq!(by_company["data"].as_array().map(Vec::len), Some(1));
+
+        let bad = call(
+            &server,
+            Method::POST,
+            "/api/v1/deals",
+            t,
+            Some(json!({"title": "", "amount": "1.00001", "currency": "EURO"})),
+        )
+        .await;
+        let body = problem(bad, 422).await;
+        let fields: Vec<&str> = body["errors"]
+            .as_array()
+            .expect("errors")
+            .iter()
+            .filter_map(|e| e["field"].as_str())
+            .collect();
+        assert_eq!(fields, ["title", "amount", "currency"]);
+        let bad_contact = call(
+            &server,
+            Method::POST,
+            "/api/v1/contacts",
+            t,
+            Some(json!({"first_name": "X", "email": "not-an-email", "phone": "12"})),
+        )
+        .await;
+        let body = problem(bad_contact, 422).await;
+        let fields: Vec<&str> = body["errors"]
+            .as_array()
+            .expect("errors")
+            .iter()
+            .filter_map(|e| e["field"].as_str())
+            .collect();
+        assert_eq!(fields, ["email", "phone"]);
+
+        // Sorted lists page with cursors.
+        for name in ["alpha", "Bravo", "charlie"] {
+            post(&server, t, "/api/v1/companies", json!({"name": name})).await;
+        }
+        let first = get(&server, t, "/api/v1/companies?limit=2&sort=name").await;
+        let names: Vec<&str> = first["data"]
+            .as_array()
+            .expect("list")
+            .iter()
+            .filter_map(|c| c["name"].as_str())
+            .collect();
+        assert_eq!(names, ["alpha", "Bravo"]);
+        let cursor = first["meta"]["next_cursor"].as_str().expect("cursor");
+        let second = get(
+            &server,
+            t,
+            &format!("/api/v1/companies?limit=2&sort=name&cursor={cursor}"),
+        )
+        .await;
+        let names: Vec<&str> = second["data"]
+            .as_array()
+            .expect("list")
+            .iter()
+            .filter_map(|c| c["name"].as_str())
+            .collect();
+        assert_eq!(names, ["charlie", "Saudi Sugar Co"]);
+    }
+);
+
+#[tokio::test]
+async fn contact_pii_is_not_in_the_sqlite_file() {
+    let clock: Arc<FixedClock> = fixed_clock();
+    let server = start(kernel::Backend::Sqlite, clock).await.expect("sqlite");
+    let acme = org(&server, "Acme", "admin@acme.test").await;
+    post(&server, &acme.admin_token, "/api/v1/contacts", json!({"first_name": "Zed", "email": "zed.unique.person@example.org", "phone": "+44 20 7946 0958"})).await;
+    let path = server
+        .database
+        .url
+        .trim_start_matches("sqlite://")
+        .to_owned();
+    let mut bytes = std::fs::read(&path).expect("database file");
+    if let Ok(wal) = std::fs::read(format!("{path}-wal")) {
+        bytes.extend(wal);
+    }
+    let haystack = String::from_utf8_lossy(&bytes);
+    assert!(
+        haystack.contains("Zed"),
+        "names are not PII here and are readable"
+    );
+    for secret in ["zed.unique.person", "7946 0958", "79460958"] {
+        assert!(
+            !haystack.contains(secret),
+            "{secret} found in the database file"
+        );
+    }
+    let _ = Uuid::nil();
+}
