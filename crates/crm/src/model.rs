@@ -317,3 +317,184 @@ pub struct Board {
     /// Its columns in stage order.
     pub columns: Vec<BoardColumn>,
 }
+
+/// A lead. `email` and `phone` are PII (masked without `pii:read`).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Lead {
+    /// Id.
+    pub id: Uuid,
+    /// First name.
+    pub first_name: String,
+    /// Last name.
+    pub last_name: String,
+    /// Company the person named.
+    pub company_name: Option<String>,
+    /// Email (masked without `pii:read`).
+    pub email: Option<String>,
+    /// Phone (masked without `pii:read`).
+    pub phone: Option<String>,
+    /// Where it came from (web form, trade fair, referral, ...).
+    pub source: Option<String>,
+    /// `New`, `Contacted`, `Qualified`, `Unqualified` or `Converted`.
+    pub status: String,
+    /// Owning user.
+    pub owner_id: Option<Uuid>,
+    /// Contact created by conversion.
+    pub contact_id: Option<Uuid>,
+    /// Company linked by conversion.
+    pub company_id: Option<Uuid>,
+    /// Deal created by conversion.
+    pub deal_id: Option<Uuid>,
+    /// When it was converted.
+    pub converted_at: Option<DateTime<Utc>>,
+    /// Created.
+    pub created_at: DateTime<Utc>,
+    /// Last change.
+    pub updated_at: DateTime<Utc>,
+    /// Version, for `If-Match`.
+    pub version: i64,
+}
+
+/// `POST /api/v1/leads`.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+pub struct NewLead {
+    /// First name.
+    pub first_name: String,
+    /// Last name.
+    #[serde(default)]
+    pub last_name: String,
+    /// Company name.
+    #[serde(default)]
+    pub company_name: Option<String>,
+    /// Email.
+    #[serde(default)]
+    pub email: Option<String>,
+    /// Phone.
+    #[serde(default)]
+    pub phone: Option<String>,
+    /// Source.
+    #[serde(default)]
+    pub source: Option<String>,
+    /// Owner (default: the caller).
+    #[serde(default)]
+    pub owner_id: Option<Uuid>,
+}
+
+/// `PATCH /api/v1/leads/{id}`: status changes (not to `Converted`: use convert).
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+pub struct LeadPatch {
+    /// New status.
+    pub status: Option<String>,
+    /// Source.
+    pub source: Option<String>,
+    /// Owner.
+    pub owner_id: Option<Uuid>,
+    /// Version read (or `If-Match`).
+    pub version: Option<i64>,
+}
+
+/// The deal to open when converting a lead.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+pub struct ConversionDeal {
+    /// Title.
+    pub title: String,
+    /// Amount.
+    #[schema(value_type = String)]
+    pub amount: Decimal,
+    /// Currency.
+    pub currency: String,
+    /// Stage (default: the default pipeline's first stage).
+    #[serde(default)]
+    pub stage_id: Option<Uuid>,
+}
+
+/// `POST /api/v1/leads/{id}/convert`: contact + company (existing or new) + optional deal.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+pub struct Conversion {
+    /// Link to this existing company...
+    #[serde(default)]
+    pub company_id: Option<Uuid>,
+    /// ...or create one with this name (default: the lead's company name).
+    #[serde(default)]
+    pub company_name: Option<String>,
+    /// Open a deal too.
+    #[serde(default)]
+    pub deal: Option<ConversionDeal>,
+    /// Version of the lead read (or `If-Match`).
+    #[serde(default)]
+    pub version: Option<i64>,
+}
+
+/// What a conversion created.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ConversionResult {
+    /// The lead, now `Converted`.
+    pub lead: Lead,
+    /// The new contact.
+    pub contact: Contact,
+    /// The company (existing or new).
+    pub company: Option<Company>,
+    /// The new deal.
+    pub deal: Option<Deal>,
+}
+
+/// A call, email, meeting, note or task on a CRM record.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Activity {
+    /// Id.
+    pub id: Uuid,
+    /// `call`, `email`, `meeting`, `note` or `task`.
+    pub kind: String,
+    /// Subject.
+    pub subject: String,
+    /// Notes.
+    pub body: Option<String>,
+    /// Due (tasks, meetings).
+    pub due_at: Option<DateTime<Utc>>,
+    /// Done (tasks).
+    pub done: bool,
+    /// `company`, `contact`, `lead` or `deal`.
+    pub record_type: String,
+    /// The record.
+    pub record_id: Uuid,
+    /// Owning user.
+    pub owner_id: Option<Uuid>,
+    /// Created.
+    pub created_at: DateTime<Utc>,
+    /// Version, for `If-Match`.
+    pub version: i64,
+}
+
+/// `POST /api/v1/activities`.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+pub struct NewActivity {
+    /// `call`, `email`, `meeting`, `note` or `task`.
+    pub kind: String,
+    /// Subject.
+    pub subject: String,
+    /// Notes.
+    #[serde(default)]
+    pub body: Option<String>,
+    /// Due.
+    #[serde(default)]
+    pub due_at: Option<DateTime<Utc>>,
+    /// `company`, `contact`, `lead` or `deal`.
+    pub record_type: String,
+    /// The record.
+    pub record_id: Uuid,
+}
+
+/// One entry of a record's timeline.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct TimelineEntry {
+    /// When.
+    pub at: DateTime<Utc>,
+    /// `activity` or `change`.
+    pub kind: String,
+    /// What: the activity's kind and subject, or the audited action.
+    pub summary: String,
+    /// Who (`user:<id>`, ...).
+    pub actor: Option<String>,
+    /// The activity, or the field changes.
+    pub detail: serde_json::Value,
+}

@@ -40,6 +40,14 @@ where
         .routes(routes!(board))
         .routes(routes!(list_deals, create_deal))
         .routes(routes!(get_deal, update_deal))
+        .routes(routes!(list_leads, create_lead))
+        .routes(routes!(get_lead, update_lead))
+        .routes(routes!(convert_lead))
+        .routes(routes!(list_activities, create_activity))
+        .routes(routes!(company_timeline))
+        .routes(routes!(contact_timeline))
+        .routes(routes!(deal_timeline))
+        .routes(routes!(lead_timeline))
 }
 
 /// Companies (`?name[contains]=`, `?industry=`, `?owner_id=`, `?sort=`, `?limit=`, `?cursor=`).
@@ -206,4 +214,148 @@ async fn update_deal(
     Ok(Json(Single::new(
         crm.update_deal(&ctx, id, body, expected).await?,
     )))
+}
+
+/// Leads (`?status=`, `?source=`, `?owner_id=`, `?sort=`).
+#[utoipa::path(get, path = "/api/v1/leads", tag = "crm", responses((status = 200, body = Page<Lead>)))]
+async fn list_leads(
+    State(crm): State<Crm>,
+    ctx: TenantContext,
+    Query(q): Query<BTreeMap<String, String>>,
+) -> ApiResult<Json<Page<Lead>>> {
+    Ok(Json(crm.list_leads(&ctx, &q).await?))
+}
+
+/// Create a lead.
+#[utoipa::path(post, path = "/api/v1/leads", tag = "crm", request_body = NewLead,
+    responses((status = 201, body = Single<Lead>), (status = 422, body = Problem)))]
+async fn create_lead(
+    State(crm): State<Crm>,
+    ctx: TenantContext,
+    ApiJson(body): ApiJson<NewLead>,
+) -> ApiResult<(StatusCode, Json<Single<Lead>>)> {
+    Ok((
+        StatusCode::CREATED,
+        Json(Single::new(crm.create_lead(&ctx, body).await?)),
+    ))
+}
+
+/// One lead.
+#[utoipa::path(get, path = "/api/v1/leads/{id}", tag = "crm", params(("id" = uuid::Uuid, Path)),
+    responses((status = 200, body = Single<Lead>), (status = 404, body = Problem)))]
+async fn get_lead(
+    State(crm): State<Crm>,
+    ctx: TenantContext,
+    IdPath(id): IdPath,
+) -> ApiResult<Json<Single<Lead>>> {
+    Ok(Json(Single::new(crm.get_lead(&ctx, id).await?)))
+}
+
+/// Change a lead's status, source or owner (`If-Match` or `version`).
+#[utoipa::path(patch, path = "/api/v1/leads/{id}", tag = "crm", params(("id" = uuid::Uuid, Path)), request_body = LeadPatch,
+    responses((status = 200, body = Single<Lead>), (status = 412, body = Problem), (status = 422, body = Problem)))]
+async fn update_lead(
+    State(crm): State<Crm>,
+    ctx: TenantContext,
+    IdPath(id): IdPath,
+    IfMatch(if_match): IfMatch,
+    ApiJson(body): ApiJson<LeadPatch>,
+) -> ApiResult<Json<Single<Lead>>> {
+    let expected = expected_version(body.version, if_match)?;
+    Ok(Json(Single::new(
+        crm.update_lead(&ctx, id, body, expected).await?,
+    )))
+}
+
+/// Convert a lead into a contact, a company and optionally a deal, in one step.
+#[utoipa::path(post, path = "/api/v1/leads/{id}/convert", tag = "crm", params(("id" = uuid::Uuid, Path)), request_body = Conversion,
+    responses((status = 200, body = Single<ConversionResult>), (status = 412, body = Problem), (status = 422, body = Problem)))]
+async fn convert_lead(
+    State(crm): State<Crm>,
+    ctx: TenantContext,
+    IdPath(id): IdPath,
+    IfMatch(if_match): IfMatch,
+    ApiJson(body): ApiJson<Conversion>,
+) -> ApiResult<Json<Single<ConversionResult>>> {
+    let expected = expected_version(body.version, if_match)?;
+    Ok(Json(Single::new(
+        crm.convert_lead(&ctx, id, body, expected).await?,
+    )))
+}
+
+/// Activities of a record (`?record_type=deal&record_id=...`), newest first.
+#[utoipa::path(get, path = "/api/v1/activities", tag = "crm", responses((status = 200, body = Single<Vec<Activity>>), (status = 400, body = Problem)))]
+async fn list_activities(
+    State(crm): State<Crm>,
+    ctx: TenantContext,
+    Query(q): Query<BTreeMap<String, String>>,
+) -> ApiResult<Json<Single<Vec<Activity>>>> {
+    let record_type = q
+        .get("record_type")
+        .ok_or_else(|| Problem::bad_field("record_type", "is required"))?;
+    let record_id = q
+        .get("record_id")
+        .and_then(|r| uuid::Uuid::parse_str(r).ok())
+        .ok_or_else(|| Problem::bad_field("record_id", "must be a UUID"))?;
+    Ok(Json(Single::new(
+        crm.list_activities(&ctx, record_type, record_id).await?,
+    )))
+}
+
+/// Log a call, email, meeting, note or task on a company, contact, lead or deal.
+#[utoipa::path(post, path = "/api/v1/activities", tag = "crm", request_body = NewActivity,
+    responses((status = 201, body = Single<Activity>), (status = 422, body = Problem)))]
+async fn create_activity(
+    State(crm): State<Crm>,
+    ctx: TenantContext,
+    ApiJson(body): ApiJson<NewActivity>,
+) -> ApiResult<(StatusCode, Json<Single<Activity>>)> {
+    Ok((
+        StatusCode::CREATED,
+        Json(Single::new(crm.create_activity(&ctx, body).await?)),
+    ))
+}
+
+/// A company's history: activities and field changes, newest first.
+#[utoipa::path(get, path = "/api/v1/companies/{id}/timeline", tag = "crm", params(("id" = uuid::Uuid, Path)),
+    responses((status = 200, body = Single<Vec<TimelineEntry>>), (status = 404, body = Problem)))]
+async fn company_timeline(
+    State(crm): State<Crm>,
+    ctx: TenantContext,
+    IdPath(id): IdPath,
+) -> ApiResult<Json<Single<Vec<TimelineEntry>>>> {
+    Ok(Json(Single::new(crm.timeline(&ctx, "company", id).await?)))
+}
+
+/// A contact's history.
+#[utoipa::path(get, path = "/api/v1/contacts/{id}/timeline", tag = "crm", params(("id" = uuid::Uuid, Path)),
+    responses((status = 200, body = Single<Vec<TimelineEntry>>), (status = 404, body = Problem)))]
+async fn contact_timeline(
+    State(crm): State<Crm>,
+    ctx: TenantContext,
+    IdPath(id): IdPath,
+) -> ApiResult<Json<Single<Vec<TimelineEntry>>>> {
+    Ok(Json(Single::new(crm.timeline(&ctx, "contact", id).await?)))
+}
+
+/// A deal's history.
+#[utoipa::path(get, path = "/api/v1/deals/{id}/timeline", tag = "crm", params(("id" = uuid::Uuid, Path)),
+    responses((status = 200, body = Single<Vec<TimelineEntry>>), (status = 404, body = Problem)))]
+async fn deal_timeline(
+    State(crm): State<Crm>,
+    ctx: TenantContext,
+    IdPath(id): IdPath,
+) -> ApiResult<Json<Single<Vec<TimelineEntry>>>> {
+    Ok(Json(Single::new(crm.timeline(&ctx, "deal", id).await?)))
+}
+
+/// A lead's history.
+#[utoipa::path(get, path = "/api/v1/leads/{id}/timeline", tag = "crm", params(("id" = uuid::Uuid, Path)),
+    responses((status = 200, body = Single<Vec<TimelineEntry>>), (status = 404, body = Problem)))]
+async fn lead_timeline(
+    State(crm): State<Crm>,
+    ctx: TenantContext,
+    IdPath(id): IdPath,
+) -> ApiResult<Json<Single<Vec<TimelineEntry>>>> {
+    Ok(Json(Single::new(crm.timeline(&ctx, "lead", id).await?)))
 }

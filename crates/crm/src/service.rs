@@ -34,9 +34,9 @@ const DEFAULT_STAGES: [(&str, i32, &str); 6] = [
 /// The CRM service.
 #[derive(Clone)]
 pub struct Crm {
-    db: Db,
-    clock: SharedClock,
-    ring: Arc<DataKeyRing>,
+    pub(crate) db: Db,
+    pub(crate) clock: SharedClock,
+    pub(crate) ring: Arc<DataKeyRing>,
 }
 
 const COMPANY_FIELDS: &[FieldSpec] = &[
@@ -195,7 +195,7 @@ pub const DEAL_LIST: ListSpec = ListSpec {
 };
 
 #[derive(Debug, FromRow)]
-struct CompanyRow {
+pub(crate) struct CompanyRow {
     id: Uuid,
     name: String,
     domain: Option<String>,
@@ -244,9 +244,9 @@ struct ContactRow {
 const CONTACT_COLUMNS: &str = "id, company_id, first_name, last_name, email_enc, phone_enc, title, owner_id, created_at, updated_at, version";
 
 #[derive(Debug, FromRow)]
-struct StageRow {
-    id: Uuid,
-    pipeline_id: Uuid,
+pub(crate) struct StageRow {
+    pub(crate) id: Uuid,
+    pub(crate) pipeline_id: Uuid,
     name: String,
     position: i32,
     probability: i32,
@@ -289,7 +289,7 @@ const DEAL_COLUMNS: &str = "id, title, amount_scaled, currency, pipeline_id, sta
      expected_close_date, status, lost_reason, company_id, owner_id, created_at, updated_at, version";
 
 /// An exact amount from its stored scaled integer, with at least 2 decimals.
-fn amount_from_scaled(scaled: i64) -> Decimal {
+pub(crate) fn amount_from_scaled(scaled: i64) -> Decimal {
     let mut d = Decimal::new(scaled, AMOUNT_SCALE).normalize();
     if d.scale() < 2 {
         d.rescale(2);
@@ -298,7 +298,7 @@ fn amount_from_scaled(scaled: i64) -> Decimal {
 }
 
 /// The stored scaled integer of an amount; `Err` names the problem.
-fn scaled_amount(amount: Decimal) -> Result<i64, String> {
+pub(crate) fn scaled_amount(amount: Decimal) -> Result<i64, String> {
     if amount.is_sign_negative() {
         return Err("must not be negative".to_owned());
     }
@@ -311,7 +311,7 @@ fn scaled_amount(amount: Decimal) -> Result<i64, String> {
         .ok_or_else(|| "is too large".to_owned())
 }
 
-fn check_currency(currency: &str) -> Result<String, String> {
+pub(crate) fn check_currency(currency: &str) -> Result<String, String> {
     let c = currency.trim().to_ascii_uppercase();
     if c.len() == 3 && c.chars().all(|ch| ch.is_ascii_uppercase()) {
         Ok(c)
@@ -346,7 +346,7 @@ impl From<DealRow> for Deal {
 }
 
 /// Search key of a name: lower case, single spaces.
-fn name_key(name: &str) -> String {
+pub(crate) fn name_key(name: &str) -> String {
     name.split_whitespace()
         .collect::<Vec<_>>()
         .join(" ")
@@ -354,7 +354,7 @@ fn name_key(name: &str) -> String {
 }
 
 /// Digits (and a leading +) of a phone number: the form that is indexed.
-fn normalise_phone(phone: &str) -> String {
+pub(crate) fn normalise_phone(phone: &str) -> String {
     let trimmed = phone.trim();
     let mut out: String = trimmed.chars().filter(char::is_ascii_digit).collect();
     if trimmed.starts_with('+') {
@@ -363,7 +363,7 @@ fn normalise_phone(phone: &str) -> String {
     out
 }
 
-fn pii_aad(org: Uuid, table: &str, id: Uuid, column: &str) -> String {
+pub(crate) fn pii_aad(org: Uuid, table: &str, id: Uuid, column: &str) -> String {
     format!("{org}:{table}:{id}:{column}")
 }
 
@@ -373,13 +373,13 @@ impl Crm {
         Self { db, clock, ring }
     }
 
-    fn now(&self) -> DateTime<Utc> {
+    pub(crate) fn now(&self) -> DateTime<Utc> {
         self.clock.now()
     }
 
     // An audit row and an event per change: the arguments are the change itself.
     #[allow(clippy::too_many_arguments)]
-    async fn record(
+    pub(crate) async fn record(
         &self,
         tx: &mut Tx,
         ctx: &TenantContext,
@@ -411,13 +411,13 @@ impl Crm {
         Ok(())
     }
 
-    fn encrypt(&self, value: &str, aad: &str) -> Result<String, CrmError> {
+    pub(crate) fn encrypt(&self, value: &str, aad: &str) -> Result<String, CrmError> {
         self.ring
             .encrypt(value, aad.as_bytes())
             .map_err(|e| CrmError::Crypto(e.to_string()))
     }
 
-    fn decrypt(&self, token: &str, aad: &str) -> Result<String, CrmError> {
+    pub(crate) fn decrypt(&self, token: &str, aad: &str) -> Result<String, CrmError> {
         self.ring
             .decrypt(token, aad.as_bytes())
             .map_err(|e| CrmError::Crypto(e.to_string()))
@@ -425,7 +425,12 @@ impl Crm {
 
     // ------------------------------------------------------------------ companies
 
-    async fn company_exists(&self, tx: &mut Tx, org: Uuid, id: Uuid) -> Result<bool, CrmError> {
+    pub(crate) async fn company_exists(
+        &self,
+        tx: &mut Tx,
+        org: Uuid,
+        id: Uuid,
+    ) -> Result<bool, CrmError> {
         let found: Option<Uuid> = on_tx!(tx, |c| sqlx::query_scalar(
             "SELECT id FROM companies WHERE org_id = $1 AND id = $2 AND archived_at IS NULL"
         )
@@ -452,6 +457,18 @@ impl Crm {
         {
             return Err(CrmError::field("site_id", "is outside your sites"));
         }
+        let mut tx = self.db.begin().await?;
+        let company = self.insert_company(&mut tx, ctx, new).await?;
+        tx.commit().await?;
+        Ok(company)
+    }
+
+    pub(crate) async fn insert_company(
+        &self,
+        tx: &mut Tx,
+        ctx: &TenantContext,
+        new: NewCompany,
+    ) -> Result<Company, CrmError> {
         let now = self.now();
         let company = Company {
             id: Uuid::now_v7(),
@@ -467,7 +484,6 @@ impl Crm {
             updated_at: now,
             version: 1,
         };
-        let mut tx = self.db.begin().await?;
         on_tx!(tx, |c| {
             sqlx::query(
             "INSERT INTO companies (org_id, id, name, name_key, domain, industry, site_id, owner_id, created_at, updated_at) \
@@ -489,7 +505,7 @@ impl Crm {
         })?;
         let after = serde_json::to_value(&company).unwrap_or_default();
         self.record(
-            &mut tx,
+            tx,
             ctx,
             "company.created",
             "company",
@@ -498,11 +514,14 @@ impl Crm {
             &after,
         )
         .await?;
-        tx.commit().await?;
         Ok(company)
     }
 
-    async fn company_row(&self, ctx: &TenantContext, id: Uuid) -> Result<CompanyRow, CrmError> {
+    pub(crate) async fn company_row(
+        &self,
+        ctx: &TenantContext,
+        id: Uuid,
+    ) -> Result<CompanyRow, CrmError> {
         let row: Option<CompanyRow> = on_pool!(self.db, |p| {
             sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "SELECT {COMPANY_COLUMNS} FROM companies WHERE org_id = $1 AND id = $2 AND archived_at IS NULL"
@@ -711,26 +730,54 @@ impl Crm {
         if !errors.is_empty() {
             return Err(CrmError::Validation(errors));
         }
+        let id = self
+            .insert_contact(
+                &mut tx,
+                ctx,
+                &new.first_name,
+                &new.last_name,
+                email.as_deref(),
+                phone.as_deref(),
+                new.title.as_deref(),
+                new.company_id,
+                new.owner_id,
+            )
+            .await?;
+        tx.commit().await?;
+        self.get_contact(ctx, id).await
+    }
+
+    /// Inserts a validated contact (email already normalised) with its audit row and event.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) async fn insert_contact(
+        &self,
+        tx: &mut Tx,
+        ctx: &TenantContext,
+        first_name: &str,
+        last_name: &str,
+        email: Option<&str>,
+        phone: Option<&str>,
+        title: Option<&str>,
+        company_id: Option<Uuid>,
+        owner_id: Option<Uuid>,
+    ) -> Result<Uuid, CrmError> {
         let now = self.now();
         let org = ctx.org_id();
         let id = Uuid::now_v7();
-        let email_enc = match &email {
+        let email_enc = match email {
             Some(e) => Some(self.encrypt(e, &pii_aad(org, "contacts", id, "email"))?),
             None => None,
         };
-        let phone_enc = match &phone {
+        let phone_enc = match phone {
             Some(p) => Some(self.encrypt(p, &pii_aad(org, "contacts", id, "phone"))?),
             None => None,
         };
-        let email_index = email
-            .as_deref()
-            .map(|e| self.ring.blind_index("contact-email", e));
-        let phone_index = phone
-            .as_deref()
-            .map(|p| self.ring.blind_index("contact-phone", &normalise_phone(p)));
-        let first = new.first_name.trim().to_owned();
-        let last = new.last_name.trim().to_owned();
-        let owner = new.owner_id.or(ctx.actor().user_id());
+        let email_index = email.map(|e| self.ring.blind_index("contact-email", e));
+        let phone_index =
+            phone.map(|p| self.ring.blind_index("contact-phone", &normalise_phone(p)));
+        let first = first_name.trim().to_owned();
+        let last = last_name.trim().to_owned();
+        let owner = owner_id.or(ctx.actor().user_id());
         on_tx!(tx, |c| {
             sqlx::query(
             "INSERT INTO contacts (org_id, id, company_id, first_name, last_name, name_key, email_enc, email_index, phone_enc, phone_index, \
@@ -738,7 +785,7 @@ impl Crm {
         )
         .bind(org)
         .bind(id)
-        .bind(new.company_id)
+        .bind(company_id)
         .bind(&first)
         .bind(&last)
         .bind(name_key(&format!("{first} {last}")))
@@ -746,7 +793,7 @@ impl Crm {
         .bind(&email_index)
         .bind(&phone_enc)
         .bind(&phone_index)
-        .bind(&new.title)
+        .bind(title)
         .bind(owner)
         .bind(now)
         .bind(now)
@@ -755,10 +802,10 @@ impl Crm {
         .map(|_| ())
         })?;
         // PII stays out of audit rows and events.
-        let after = serde_json::json!({"first_name": first, "last_name": last, "company_id": new.company_id, "owner_id": owner,
-            "email": email.as_ref().map(|_| "(set)"), "phone": phone.as_ref().map(|_| "(set)")});
+        let after = serde_json::json!({"first_name": first, "last_name": last, "company_id": company_id, "owner_id": owner,
+            "email": email.map(|_| "(set)"), "phone": phone.map(|_| "(set)")});
         self.record(
-            &mut tx,
+            tx,
             ctx,
             "contact.created",
             "contact",
@@ -767,8 +814,7 @@ impl Crm {
             &after,
         )
         .await?;
-        tx.commit().await?;
-        self.get_contact(ctx, id).await
+        Ok(id)
     }
 
     /// One contact.
@@ -875,7 +921,7 @@ impl Crm {
         })?)
     }
 
-    async fn ensure_default_pipeline(&self, org: Uuid) -> Result<(), CrmError> {
+    pub(crate) async fn ensure_default_pipeline(&self, org: Uuid) -> Result<(), CrmError> {
         let exists: Option<Uuid> = on_pool!(self.db, |p| sqlx::query_scalar(
             "SELECT id FROM pipelines WHERE org_id = $1 AND is_default = $2"
         )
@@ -931,7 +977,12 @@ impl Crm {
         Ok(())
     }
 
-    async fn stage(&self, tx: &mut Tx, org: Uuid, id: Uuid) -> Result<Option<StageRow>, CrmError> {
+    pub(crate) async fn stage(
+        &self,
+        tx: &mut Tx,
+        org: Uuid,
+        id: Uuid,
+    ) -> Result<Option<StageRow>, CrmError> {
         Ok(on_tx!(tx, |c| {
             sqlx::query_as(
             "SELECT id, pipeline_id, name, position, probability, kind FROM pipeline_stages WHERE org_id = $1 AND id = $2"
@@ -1001,6 +1052,38 @@ impl Crm {
         else {
             return Err(CrmError::Validation(errors));
         };
+        let deal = self
+            .insert_deal(
+                &mut tx,
+                ctx,
+                new.title.trim(),
+                scaled,
+                currency,
+                stage,
+                new.company_id,
+                new.expected_close_date,
+                new.owner_id,
+            )
+            .await?;
+        tx.commit().await?;
+        Ok(deal)
+    }
+
+    /// Inserts a validated deal at the bottom of its stage, with its audit row and event.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) async fn insert_deal(
+        &self,
+        tx: &mut Tx,
+        ctx: &TenantContext,
+        title: &str,
+        scaled: i64,
+        currency: String,
+        stage: StageRow,
+        company_id: Option<Uuid>,
+        expected_close_date: Option<NaiveDate>,
+        owner_id: Option<Uuid>,
+    ) -> Result<Deal, CrmError> {
+        let org = ctx.org_id();
         let position: i64 = on_tx!(tx, |c| {
             sqlx::query_scalar(
             "SELECT COALESCE(MAX(position), -1) + 1 FROM deals WHERE org_id = $1 AND stage_id = $2"
@@ -1013,18 +1096,18 @@ impl Crm {
         let now = self.now();
         let deal = Deal {
             id: Uuid::now_v7(),
-            title: new.title.trim().to_owned(),
+            title: title.to_owned(),
             amount: amount_from_scaled(scaled),
             currency,
             pipeline_id: stage.pipeline_id,
             stage_id: stage.id,
             position,
             probability: stage.probability,
-            expected_close_date: new.expected_close_date,
+            expected_close_date,
             status: stage.kind.clone(),
             lost_reason: None,
-            company_id: new.company_id,
-            owner_id: new.owner_id.or(ctx.actor().user_id()),
+            company_id,
+            owner_id: owner_id.or(ctx.actor().user_id()),
             created_at: now,
             updated_at: now,
             version: 1,
@@ -1056,7 +1139,7 @@ impl Crm {
         })?;
         let after = serde_json::to_value(&deal).unwrap_or_default();
         self.record(
-            &mut tx,
+            tx,
             ctx,
             "deal.created",
             "deal",
@@ -1065,7 +1148,6 @@ impl Crm {
             &after,
         )
         .await?;
-        tx.commit().await?;
         Ok(deal)
     }
 

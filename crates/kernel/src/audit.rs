@@ -255,6 +255,28 @@ pub async fn append_now(
     Ok(row)
 }
 
+/// The newest audit rows about one record of an organisation (for record timelines).
+pub async fn for_record(
+    db: &Db,
+    org_id: Uuid,
+    entity_type: &str,
+    entity_id: &str,
+    limit: i64,
+) -> Result<Vec<AuditRow>, sqlx::Error> {
+    crate::on_pool!(db, |pool| {
+        sqlx::query_as(
+        "SELECT seq, id, org_id, occurred_at, actor, action, entity_type, entity_id, changes, ip, user_agent, request_id, prev_hash, hash \
+         FROM audit_log WHERE org_id = $1 AND entity_type = $2 AND entity_id = $3 ORDER BY seq DESC LIMIT $4"
+    )
+    .bind(org_id)
+    .bind(entity_type)
+    .bind(entity_id)
+    .bind(limit)
+    .fetch_all(pool)
+    .await
+    })
+}
+
 /// The first place a chain is broken.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ChainBreak {

@@ -475,3 +475,172 @@ async fn contact_pii_is_not_in_the_sqlite_file() {
     }
     let _ = Uuid::nil();
 }
+
+async fn count(server: &TestServer, table: &str) -> i64 {
+    let db = &server.database.db;
+    let sql = sqlx::AssertSqlSafe(format!("SELECT count(*) FROM {table}"));
+    kernel::on_pool!(db, |p| sqlx::query_scalar(sqlx::AssertSqlSafe(
+        sql.0.clone()
+    ))
+    .fetch_one(p)
+    .await)
+    .expect("count")
+}
+
+identity_test!(lead_conversion_is_all_or_nothing, |server, _clock| {
+    let acme = org(&server, "Acme", "admin@acme.test").await;
+    let t = &acme.admin_token;
+    let lead = post(
+        &server,
+        t,
+        "/api/v1/leads",
+        json!({"first_name": "Maria", "last_name": "Lopez", "company_name": "Lopez Bottling",
+        "email": "maria@lopez.example", "phone": "+34 600 123 456", "source": "trade fair"}),
+    )
+    .await;
+    assert_eq!(lead["status"], "New");
+    let path = format!("/api/v1/leads/{}", lead["id"].as_str().expect("id"));
+    let qualified = call(
+        &server,
+        Method::PATCH,
+        &path,
+        t,
+        Some(json!({"status": "Qualified", "version": 1})),
+    )
+    .await;
+    assert_eq!(qualified.status(), 200);
+    let wrong = call(
+        &server,
+        Method::PATCH,
+        &path,
+        t,
+        Some(json!({"status": "Converted", "version": 2})),
+    )
+    .await;
+    assert_eq!(problem(wrong, 422).await["errors"][0]["field"], "status");
+
+    // A conversion whose deal is invalid leaves nothing behind: no company, no contact.
+    let (companies, contacts, deals) = (
+        count(&server, "companies").await,
+        count(&server, "contacts").await,
+        count(&server, "deals").await,
+    );
+    let failed = call(&server, Method::POST, &format!("{path}/convert"), t,
+        Some(json!({"version": 2, "deal": {"title": "First order", "amount": "100", "currency": "USD", "stage_id": Uuid::now_v7()}}))).await;
+    assert_eq!(
+        problem(failed, 422).await["errors"][0]["field"],
+        "deal.stage_id"
+    );
+    assert_eq!(
+        (
+            count(&server, "companies").await,
+            count(&server, "contacts").await,
+            count(&server, "deals").await
+        ),
+        (companies, contacts, deals)
+    );
+    assert_eq!(get(&server, t, &path).await["data"]["status"], "Qualified");
+
+    let converted = call(&server, Method::POST, &format!("{path}/convert"), t,
+        Some(json!({"version": 2, "deal": {"title": "First order", "amount": "2400.00", "currency": "EUR"}}))).await;
+    assert_eq!(converted.status(), 200);
+    let converted: Value = converted.json().await.expect("json");
+    let result = &converted["data"];
+    assert_eq!(result["lead"]["status"], "Converted");
+    assert_eq!(result["company"]["name"], "Lopez Bottling");
+    assert_eq!(result["contact"]["email"], "maria@lopez.example");
+    assert_eq!(result["contact"]["company_id"], result["company"]["id"]);
+    assert_eq!(result["deal"]["company_id"], result["company"]["id"]);
+    assert_eq!(result["lead"]["deal_id"], result["deal"]["id"]);
+    // Twice: refused, clearly.
+    let again = call(
+        &server,
+        Method::POST,
+        &format!("{path}/convert"),
+        t,
+        Some(json!({"version": 3})),
+    )
+    .await;
+    let body = problem(again, 422).await;
+    assert!(
+        body["detail"]
+            .as_str()
+            .unwrap_or("")
+            .contains("already converted"),
+        "{body}"
+    );
+
+    // The contact's timeline shows its creation; an activity joins it.
+    let contact_id = result["contact"]["id"].as_str().expect("id");
+    post(&server, t, "/api/v1/activities", json!({"kind": "call", "subject": "Intro call", "record_type": "contact", "record_id": contact_id})).await;
+    let timeline = get(
+        &server,
+        t,
+        &format!("/api/v1/contacts/{contact_id}/timeline"),
+    )
+    .await;
+    let summaries: Vec<&str> = timeline["data"]
+        .as_array()
+        .expect("entries")
+        .iter()
+        .filter_map(|e| e["summary"].as_str())
+        .collect();
+    assert!(
+        summaries.contains(&"call: Intro call") && summaries.contains(&"contact.created"),
+        "{summaries:?}"
+    );
+    let lead_timeline = get(&server, t, &format!("{path}/timeline")).await;
+    let actions: Vec<&str> = lead_timeline["data"]
+        .as_array()
+        .expect("entries")
+        .iter()
+        .filter_map(|e| e["summary"].as_str())
+        .collect();
+    assert_eq!(
+        actions.first(),
+        Some(&"lead.converted"),
+        "newest first: {actions:?}"
+    );
+
+    let bad = call(&server, Method::POST, "/api/v1/activities", t, Some(json!({"kind": "telegram", "subject": "", "record_type": "deal", "record_id": Uuid::now_v7()}))).await;
+    let body = problem(bad, 422).await;
+    let fields: Vec<&str> = body["errors"]
+        .as_array()
+        .expect("errors")
+        .iter()
+        .filter_map(|e| e["field"].as_str())
+        .collect();
+    assert_eq!(fields, ["kind", "subject", "record_id"]);
+    // Another organisation's record cannot be annotated, nor its timeline read.
+    let globex = org(&server, "Globex", "admin@globex.test").await;
+    let stranger = call(&server, Method::POST, "/api/v1/activities", &globex.admin_token,
+        Some(json!({"kind": "note", "subject": "Hi", "record_type": "contact", "record_id": contact_id}))).await;
+    assert_eq!(
+        problem(stranger, 422).await["errors"][0]["field"],
+        "record_id"
+    );
+    problem(
+        call(
+            &server,
+            Method::GET,
+            &format!("/api/v1/contacts/{contact_id}/timeline"),
+            &globex.admin_token,
+            None,
+        )
+        .await,
+        404,
+    )
+    .await;
+    problem(
+        call(
+            &server,
+            Method::POST,
+            &format!("{path}/convert"),
+            &globex.admin_token,
+            Some(json!({"version": 3})),
+        )
+        .await,
+        404,
+    )
+    .await;
+});
