@@ -266,6 +266,18 @@ impl Crm {
         .await
         .map(|_| ())
         })?;
+        let full_name = format!("{} {}", new.first_name.trim(), new.last_name.trim());
+        self.index_record(
+            &mut tx,
+            org,
+            "lead",
+            id,
+            crate::search::Searchable {
+                clear: vec![&full_name, new.company_name.as_deref().unwrap_or("")],
+                private: email.as_deref().into_iter().collect(),
+            },
+        )
+        .await?;
         let after = serde_json::json!({"first_name": new.first_name.trim(), "last_name": new.last_name.trim(), "company_name": new.company_name,
             "source": new.source, "status": "New", "owner_id": owner});
         self.record(

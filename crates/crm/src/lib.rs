@@ -7,6 +7,7 @@
 pub mod engagement;
 pub mod model;
 pub mod routes;
+pub mod search;
 pub mod service;
 
 pub use model::CrmError;

@@ -48,6 +48,28 @@ where
         .routes(routes!(contact_timeline))
         .routes(routes!(deal_timeline))
         .routes(routes!(lead_timeline))
+        .routes(routes!(search))
+}
+
+/// Search companies, contacts, leads and deals by name, email or phone, typo-tolerant
+/// (`?q=jon smth`, `?limit=`, default 20, at most 100).
+#[utoipa::path(get, path = "/api/v1/search", tag = "crm", params(("q" = String, Query), ("limit" = Option<u32>, Query)),
+    responses((status = 200, body = Single<Vec<crate::search::SearchHit>>), (status = 422, body = Problem)))]
+async fn search(
+    State(crm): State<Crm>,
+    ctx: TenantContext,
+    Query(q): Query<BTreeMap<String, String>>,
+) -> ApiResult<Json<Single<Vec<crate::search::SearchHit>>>> {
+    let text = q.get("q").map(String::as_str).unwrap_or("");
+    let limit = match q.get("limit") {
+        None => 20,
+        Some(raw) => raw
+            .parse::<usize>()
+            .ok()
+            .filter(|n| (1..=100).contains(n))
+            .ok_or_else(|| Problem::bad_field("limit", "must be an integer from 1 to 100"))?,
+    };
+    Ok(Json(Single::new(crm.search(&ctx, text, limit).await?)))
 }
 
 /// Companies (`?name[contains]=`, `?industry=`, `?owner_id=`, `?sort=`, `?limit=`, `?cursor=`).

@@ -503,6 +503,17 @@ impl Crm {
         .await
         .map(|_| ())
         })?;
+        self.index_record(
+            tx,
+            ctx.org_id(),
+            "company",
+            company.id,
+            crate::search::Searchable {
+                clear: vec![&company.name, company.domain.as_deref().unwrap_or("")],
+                private: vec![],
+            },
+        )
+        .await?;
         let after = serde_json::to_value(&company).unwrap_or_default();
         self.record(
             tx,
@@ -631,6 +642,17 @@ impl Crm {
                 current: serde_json::to_value(&now).unwrap_or_default(),
             });
         }
+        self.index_record(
+            &mut tx,
+            ctx.org_id(),
+            "company",
+            id,
+            crate::search::Searchable {
+                clear: vec![&next.name, next.domain.as_deref().unwrap_or("")],
+                private: vec![],
+            },
+        )
+        .await?;
         let before = serde_json::to_value(&current).unwrap_or_default();
         let after = serde_json::to_value(&next).unwrap_or_default();
         self.record(
@@ -801,6 +823,19 @@ impl Crm {
         .await
         .map(|_| ())
         })?;
+        let full_name = format!("{first} {last}");
+        let phone_digits = phone.map(normalise_phone);
+        self.index_record(
+            tx,
+            org,
+            "contact",
+            id,
+            crate::search::Searchable {
+                clear: vec![&full_name],
+                private: email.into_iter().chain(phone_digits.as_deref()).collect(),
+            },
+        )
+        .await?;
         // PII stays out of audit rows and events.
         let after = serde_json::json!({"first_name": first, "last_name": last, "company_id": company_id, "owner_id": owner,
             "email": email.map(|_| "(set)"), "phone": phone.map(|_| "(set)")});
@@ -1137,6 +1172,17 @@ impl Crm {
         .await
         .map(|_| ())
         })?;
+        self.index_record(
+            tx,
+            org,
+            "deal",
+            deal.id,
+            crate::search::Searchable {
+                clear: vec![&deal.title],
+                private: vec![],
+            },
+        )
+        .await?;
         let after = serde_json::to_value(&deal).unwrap_or_default();
         self.record(
             tx,
@@ -1321,6 +1367,19 @@ impl Crm {
             return Err(CrmError::VersionMismatch {
                 current: serde_json::to_value(&now).unwrap_or_default(),
             });
+        }
+        if next.title != current.title {
+            self.index_record(
+                &mut tx,
+                org,
+                "deal",
+                id,
+                crate::search::Searchable {
+                    clear: vec![&next.title],
+                    private: vec![],
+                },
+            )
+            .await?;
         }
         let before = serde_json::to_value(&current).unwrap_or_default();
         let after = serde_json::to_value(&next).unwrap_or_default();

@@ -644,3 +644,98 @@ identity_test!(lead_conversion_is_all_or_nothing, |server, _clock| {
     )
     .await;
 });
+
+identity_test!(
+    search_is_typo_tolerant_and_blind_for_pii,
+    |server, _clock| {
+        let acme = org(&server, "Acme", "admin@acme.test").await;
+        let t = &acme.admin_token;
+        let company = post(
+            &server,
+            t,
+            "/api/v1/companies",
+            json!({"name": "Smithfield Beverages"}),
+        )
+        .await;
+        post(&server, t, "/api/v1/contacts", json!({"first_name": "John", "last_name": "Smith", "email": "j.smith@smithfield.example", "company_id": company["id"]})).await;
+        post(
+            &server,
+            t,
+            "/api/v1/contacts",
+            json!({"first_name": "Maria", "last_name": "Lopez", "phone": "+34 600 123 456"}),
+        )
+        .await;
+        post(&server, t, "/api/v1/leads", json!({"first_name": "Johanna", "last_name": "Schmidt", "company_name": "Schmidt GmbH"})).await;
+        post(
+            &server,
+            t,
+            "/api/v1/deals",
+            json!({"title": "Smithfield summer promo", "amount": "5000", "currency": "USD"}),
+        )
+        .await;
+
+        let hits = get(&server, t, "/api/v1/search?q=jon%20smth").await;
+        let first = &hits["data"][0];
+        assert_eq!(first["record_type"], "contact", "{hits}");
+        assert_eq!(first["title"], "John Smith");
+        // Prefix, across types.
+        let hits = get(&server, t, "/api/v1/search?q=smithf").await;
+        let types: Vec<&str> = hits["data"]
+            .as_array()
+            .expect("hits")
+            .iter()
+            .filter_map(|h| h["record_type"].as_str())
+            .collect();
+        assert!(
+            types.contains(&"company") && types.contains(&"deal"),
+            "{hits}"
+        );
+        // By email and by phone digits, though neither is stored in clear.
+        let hits = get(&server, t, "/api/v1/search?q=j.smith@smithfield").await;
+        assert_eq!(hits["data"][0]["title"], "John Smith", "{hits}");
+        let hits = get(&server, t, "/api/v1/search?q=600123456").await;
+        assert_eq!(hits["data"][0]["title"], "Maria Lopez", "{hits}");
+        let grams: Vec<String> = kernel::on_pool!(server.database.db, |p| sqlx::query_scalar(
+            "SELECT gram FROM search_grams"
+        )
+        .fetch_all(p)
+        .await)
+        .expect("grams");
+        assert!(
+            grams.iter().all(|g| !g.contains('@') && !g.contains("600")),
+            "no clear email or phone trigrams"
+        );
+        // Nothing from another organisation, nothing for a one-letter query.
+        let globex = org(&server, "Globex", "admin@globex.test").await;
+        let none = get(
+            &server,
+            &globex.admin_token,
+            "/api/v1/search?q=john%20smith",
+        )
+        .await;
+        assert_eq!(none["data"].as_array().map(Vec::len), Some(0));
+        assert_eq!(
+            problem(
+                call(&server, Method::GET, "/api/v1/search?q=j", t, None).await,
+                422
+            )
+            .await["errors"][0]["field"],
+            "q"
+        );
+        // Only what the caller may read.
+        create_user(&server, t, "eng@acme.test", "Engineer").await;
+        let engineer = token_of(&server, "eng@acme.test").await;
+        problem(
+            call(
+                &server,
+                Method::GET,
+                "/api/v1/search?q=smith",
+                &engineer,
+                None,
+            )
+            .await,
+            403,
+        )
+        .await;
+    }
+);
