@@ -771,3 +771,73 @@ impl Crm {
         Ok(entries)
     }
 }
+
+impl Crm {
+    /// The customer 360 view of a company, composed from the CRM's own records; the
+    /// sections other modules will fill say so.
+    pub async fn customer_360(
+        &self,
+        ctx: &TenantContext,
+        company_id: Uuid,
+    ) -> Result<Customer360, CrmError> {
+        let company = self.get_company(ctx, company_id).await?;
+        let by_company: BTreeMap<String, String> = [
+            ("company_id".to_owned(), company_id.to_string()),
+            ("limit".to_owned(), "50".to_owned()),
+        ]
+        .into();
+        let contacts = if ctx.can("contacts:read") {
+            self.list_contacts(ctx, &by_company).await?.data
+        } else {
+            Vec::new()
+        };
+        let mut open_deals = Vec::new();
+        let mut closed: BTreeMap<String, (rust_decimal::Decimal, i64)> = BTreeMap::new();
+        if ctx.can("deals:read") {
+            let mut query = by_company.clone();
+            query.insert("limit".to_owned(), "500".to_owned());
+            for deal in self.list_deals(ctx, &query).await?.data {
+                if deal.status == "open" {
+                    open_deals.push(deal);
+                } else if deal.status == "won" {
+                    let entry = closed.entry(deal.currency.clone()).or_default();
+                    entry.0 += deal.amount;
+                    entry.1 += 1;
+                }
+            }
+        }
+        let mut recent_activities = Vec::new();
+        if ctx.can("activities:read") {
+            recent_activities.extend(self.list_activities(ctx, "company", company_id).await?);
+            for contact in &contacts {
+                recent_activities.extend(self.list_activities(ctx, "contact", contact.id).await?);
+            }
+            for deal in &open_deals {
+                recent_activities.extend(self.list_activities(ctx, "deal", deal.id).await?);
+            }
+            recent_activities.sort_by_key(|a| std::cmp::Reverse(a.created_at));
+            recent_activities.truncate(20);
+        }
+        let pending = |module: &str| PendingSection {
+            available: false,
+            provided_by: module.to_owned(),
+        };
+        Ok(Customer360 {
+            company,
+            contacts,
+            open_deals,
+            closed_deals: closed
+                .into_iter()
+                .map(|(currency, (amount, _))| CurrencyTotal {
+                    currency,
+                    amount,
+                    weighted: amount,
+                })
+                .collect(),
+            recent_activities,
+            tickets: pending("helpdesk"),
+            orders: pending("sales"),
+            health: pending("insight"),
+        })
+    }
+}

@@ -498,3 +498,33 @@ pub struct TimelineEntry {
     /// The activity, or the field changes.
     pub detail: serde_json::Value,
 }
+
+/// A section of the customer 360 view that a module not yet installed will fill.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct PendingSection {
+    /// Whether any module provides it yet.
+    pub available: bool,
+    /// Which module will.
+    pub provided_by: String,
+}
+
+/// `GET /api/v1/customers/{company_id}/360`: everything about one customer on one page.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Customer360 {
+    /// The company.
+    pub company: Company,
+    /// Its contacts (first 50 by name).
+    pub contacts: Vec<Contact>,
+    /// Its open deals.
+    pub open_deals: Vec<Deal>,
+    /// Won and lost deals, count and amounts per currency.
+    pub closed_deals: Vec<CurrencyTotal>,
+    /// Latest activities on the company, its contacts and its deals.
+    pub recent_activities: Vec<Activity>,
+    /// Support tickets (helpdesk).
+    pub tickets: PendingSection,
+    /// Orders and invoices (sales).
+    pub orders: PendingSection,
+    /// Health score, churn risk, upsell suggestions (insight).
+    pub health: PendingSection,
+}

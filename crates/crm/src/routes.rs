@@ -49,6 +49,19 @@ where
         .routes(routes!(deal_timeline))
         .routes(routes!(lead_timeline))
         .routes(routes!(search))
+        .routes(routes!(customer_360))
+}
+
+/// Everything about one customer: profile, contacts, open deals, won amounts, recent
+/// activities; sections later modules fill (tickets, orders, health) say whether they exist.
+#[utoipa::path(get, path = "/api/v1/customers/{id}/360", tag = "crm", params(("id" = uuid::Uuid, Path)),
+    responses((status = 200, body = Single<Customer360>), (status = 404, body = Problem)))]
+async fn customer_360(
+    State(crm): State<Crm>,
+    ctx: TenantContext,
+    IdPath(id): IdPath,
+) -> ApiResult<Json<Single<Customer360>>> {
+    Ok(Json(Single::new(crm.customer_360(&ctx, id).await?)))
 }
 
 /// Search companies, contacts, leads and deals by name, email or phone, typo-tolerant

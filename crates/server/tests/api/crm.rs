@@ -739,3 +739,61 @@ identity_test!(
         .await;
     }
 );
+
+identity_test!(customer_360_composes_the_crm_records, |server, _clock| {
+    let acme = org(&server, "Acme", "admin@acme.test").await;
+    let t = &acme.admin_token;
+    let company = post(
+        &server,
+        t,
+        "/api/v1/companies",
+        json!({"name": "Gulf Retail"}),
+    )
+    .await;
+    let cid = company["id"].as_str().expect("id");
+    let contact = post(
+        &server,
+        t,
+        "/api/v1/contacts",
+        json!({"first_name": "Omar", "last_name": "Haddad", "company_id": cid}),
+    )
+    .await;
+    let open = post(
+        &server,
+        t,
+        "/api/v1/deals",
+        json!({"title": "Q3 listing", "amount": "1200", "currency": "SAR", "company_id": cid}),
+    )
+    .await;
+    let pipelines = get(&server, t, "/api/v1/pipelines").await;
+    let won_stage = pipelines["data"][0]["stages"]
+        .as_array()
+        .expect("stages")
+        .iter()
+        .find(|s| s["kind"] == "won")
+        .expect("won")["id"]
+        .clone();
+    post(&server, t, "/api/v1/deals", json!({"title": "Q2 listing", "amount": "800.50", "currency": "SAR", "company_id": cid, "stage_id": won_stage})).await;
+    post(&server, t, "/api/v1/activities", json!({"kind": "meeting", "subject": "Buyer visit", "record_type": "contact", "record_id": contact["id"]})).await;
+    let view = get(&server, t, &format!("/api/v1/customers/{cid}/360")).await;
+    let data = &view["data"];
+    assert_eq!(data["company"]["name"], "Gulf Retail");
+    assert_eq!(data["contacts"].as_array().map(Vec::len), Some(1));
+    assert_eq!(data["open_deals"][0]["id"], open["id"]);
+    assert_eq!(data["closed_deals"][0]["amount"], "800.50");
+    assert_eq!(data["recent_activities"][0]["subject"], "Buyer visit");
+    assert_eq!(data["tickets"]["available"], false);
+    let globex = org(&server, "Globex", "admin@globex.test").await;
+    problem(
+        call(
+            &server,
+            Method::GET,
+            &format!("/api/v1/customers/{cid}/360"),
+            &globex.admin_token,
+            None,
+        )
+        .await,
+        404,
+    )
+    .await;
+});
