@@ -11,6 +11,7 @@ pub mod search;
 pub mod service;
 
 pub use model::CrmError;
+pub use rust_decimal::Decimal;
 pub use service::Crm;
 
 use kernel::migrate::ModuleMigrations;

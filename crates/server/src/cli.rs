@@ -54,6 +54,9 @@ enum Command {
     /// Create an organisation (with the built-in roles) and its first admin; prints the
     /// organisation id. Run again with another name for another organisation.
     Init(InitArgs),
+    /// Create a demo organisation with a year of generated CRM data (companies, contacts,
+    /// deals on the board, leads, activities). Does nothing if it exists already.
+    Demo(DemoArgs),
     /// Manage users of an organisation.
     #[command(subcommand)]
     User(UserCommand),
@@ -81,6 +84,36 @@ struct InitArgs {
     /// Admin password; prefer the environment variable or the prompt (never echoed).
     #[arg(long, env = "MERIDIAN_ADMIN_PASSWORD", hide_env_values = true)]
     admin_password: Option<String>,
+}
+
+#[derive(Debug, Args)]
+struct DemoArgs {
+    #[command(flatten)]
+    database: DatabaseArgs,
+    /// Name of the demo organisation.
+    #[arg(long, default_value = "Demo Distributors")]
+    org_name: String,
+    /// Sign-in email of its admin.
+    #[arg(long, default_value = "admin@demo.meridian")]
+    admin_email: String,
+    /// Admin password (default: "meridian demo password"); prefer the environment variable.
+    #[arg(long, env = "MERIDIAN_DEMO_PASSWORD", hide_env_values = true)]
+    admin_password: Option<String>,
+    /// Companies to generate.
+    #[arg(long, default_value_t = 300)]
+    companies: usize,
+    /// Contacts to generate.
+    #[arg(long, default_value_t = 2000)]
+    contacts: usize,
+    /// Deals to generate.
+    #[arg(long, default_value_t = 400)]
+    deals: usize,
+    /// Leads to generate.
+    #[arg(long, default_value_t = 250)]
+    leads: usize,
+    /// Activities to generate.
+    #[arg(long, default_value_t = 1500)]
+    activities: usize,
 }
 
 #[derive(Debug, Subcommand)]
@@ -354,6 +387,50 @@ async fn run(cli: Cli) -> Result<(), CliError> {
                 "created organisation {org} with admin {} (user {user})",
                 args.admin_email
             );
+            Ok(())
+        }
+        Command::Demo(args) => {
+            crate::telemetry::init(log_format, log_filter.as_deref())?;
+            let identity = open_identity(&args.database, &file, cli.key_file.as_deref()).await?;
+            let password = args
+                .admin_password
+                .unwrap_or_else(|| "meridian demo password".to_owned());
+            let size = crate::demo::DemoSize {
+                companies: args.companies.max(1),
+                contacts: args.contacts,
+                deals: args.deals,
+                leads: args.leads,
+                activities: args.activities,
+            };
+            let ring = identity.keys().ring().clone();
+            let started = std::time::Instant::now();
+            let demo = crate::demo::create(
+                identity.db(),
+                &identity,
+                ring,
+                &args.org_name,
+                &args.admin_email,
+                &password,
+                size,
+                |what, done, of| {
+                    eprintln!("demo: {what} {done}/{of}");
+                },
+            )
+            .await
+            .map_err(CliError::Refused)?;
+            if demo.existed {
+                println!(
+                    "demo organisation already exists ({}); sign in as {}",
+                    demo.org_id, demo.admin_email
+                );
+            } else {
+                println!(
+                    "created demo organisation {} in {:.1} s; sign in as {} with password \"{password}\"",
+                    demo.org_id,
+                    started.elapsed().as_secs_f64(),
+                    demo.admin_email
+                );
+            }
             Ok(())
         }
         Command::User(command) => {

@@ -5,6 +5,7 @@
 
 pub mod cli;
 pub mod config;
+pub mod demo;
 pub mod events;
 pub mod http;
 pub mod insight_cli;
