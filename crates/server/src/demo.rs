@@ -9,9 +9,8 @@ use crm::Crm;
 use crm::model::{NewActivity, NewCompany, NewContact, NewDeal, NewLead};
 use identity::Identity;
 use kernel::clock::FixedClock;
-use kernel::pii::DataKeyRing;
 use kernel::tenancy::{Actor, PermissionSet, RequestMeta, Scope, TenantContextInner};
-use kernel::{Db, SharedClock, TenantContext};
+use kernel::{SharedClock, TenantContext};
 use uuid::Uuid;
 
 /// Sizes of the generated data set.
@@ -189,9 +188,7 @@ fn admin_context(org: Uuid, user: Uuid) -> TenantContext {
 
 /// Creates the demo organisation unless it exists; `progress` is told what is being made.
 pub async fn create(
-    db: &Db,
     identity: &Identity,
-    ring: Arc<DataKeyRing>,
     org_name: &str,
     admin_email: &str,
     password: &str,
@@ -220,7 +217,11 @@ pub async fn create(
     let start = Utc::now() - Duration::days(365);
     let clock = Arc::new(FixedClock::new(start));
     let shared: SharedClock = clock.clone();
-    let crm = Crm::new(db.clone(), shared, ring);
+    let crm = Crm::new(
+        identity.db().clone(),
+        shared,
+        identity.keys().ring().clone(),
+    );
     let ctx = admin_context(org, admin);
     let mut dice = Dice(0x9E37_79B9_7F4A_7C15);
     let total = size.companies + size.contacts + size.deals + size.leads + size.activities;
