@@ -402,12 +402,9 @@ async fn run(cli: Cli) -> Result<(), CliError> {
                 leads: args.leads,
                 activities: args.activities,
             };
-            let ring = identity.keys().ring().clone();
             let started = std::time::Instant::now();
             let demo = crate::demo::create(
-                identity.db(),
                 &identity,
-                ring,
                 &args.org_name,
                 &args.admin_email,
                 &password,
