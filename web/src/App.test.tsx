@@ -1,11 +1,12 @@
 import { screen, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { SECTIONS } from './modules';
-import { json, mockServer, renderApp } from './test/utils';
+import { MODULES, SECTIONS } from './modules';
+import { ADMIN, json, mockServer, renderApp, signedIn } from './test/utils';
 
 beforeEach(() => {
   mockServer({
+    ...signedIn(ADMIN),
     'GET /health': () => json({ status: 'ok', version: '0.1.0' }),
     'GET /ready': () => json({ status: 'ready', database: 'sqlite' }),
   });
@@ -14,6 +15,7 @@ beforeEach(() => {
 describe('App shell', () => {
   it('renders the header, the navigation for every module and the dashboard', async () => {
     renderApp('/');
+    expect(await screen.findByRole('heading', { level: 1, name: 'Dashboard' })).toBeInTheDocument();
     expect(screen.getByRole('link', { name: 'Meridian home' })).toHaveTextContent('Meridian');
     expect(screen.getByRole('button', { name: 'User menu' })).toBeInTheDocument();
 
@@ -34,26 +36,27 @@ describe('App shell', () => {
     expect(await screen.findByText('Meridian v0.1.0', { exact: false })).toBeInTheDocument();
   });
 
-  it.each(SECTIONS.map((s) => [s.path, s.label, s.description] as const))(
+  it.each(MODULES.map((s) => [s.path, s.label, s.description] as const))(
     '%s shows the coming-soon page of %s',
-    (path, label, description) => {
+    async (path, label, description) => {
       renderApp(path);
-      expect(screen.getByRole('heading', { level: 1, name: label })).toBeInTheDocument();
+      expect(await screen.findByRole('heading', { level: 1, name: label })).toBeInTheDocument();
       const empty = screen.getByTestId('coming-soon');
       expect(empty).toHaveTextContent('Coming soon');
       expect(empty).toHaveTextContent(description);
     },
   );
 
-  it('keeps module sub-paths inside the module', () => {
+  it('keeps module sub-paths inside the module', async () => {
     renderApp('/crm/deals/42');
-    expect(screen.getByRole('heading', { level: 1, name: 'CRM' })).toBeInTheDocument();
+    expect(await screen.findByRole('heading', { level: 1, name: 'CRM' })).toBeInTheDocument();
     const nav = screen.getByRole('navigation', { name: 'Main navigation' });
     expect(within(nav).getByRole('link', { name: 'CRM' })).toHaveAttribute('data-active', 'true');
   });
 
   it('navigates to the status page from the navigation', async () => {
     const { router } = renderApp('/');
+    await screen.findByRole('heading', { level: 1, name: 'Dashboard' });
     const nav = screen.getByRole('navigation', { name: 'Main navigation' });
     await userEvent.click(within(nav).getByRole('link', { name: 'Status' }));
     expect(await screen.findByRole('heading', { level: 1, name: 'Status' })).toBeInTheDocument();
@@ -61,9 +64,9 @@ describe('App shell', () => {
     expect(await screen.findByTestId('server-version')).toHaveTextContent('v0.1.0');
   });
 
-  it('shows a 404 page for unknown paths', () => {
+  it('shows a 404 page for unknown paths', async () => {
     renderApp('/no/such/page');
-    const notFound = screen.getByTestId('not-found');
+    const notFound = await screen.findByTestId('not-found');
     expect(notFound).toHaveTextContent('404');
     expect(notFound).toHaveTextContent('/no/such/page');
     expect(screen.getByRole('link', { name: /go to dashboard/i })).toHaveAttribute('href', '/');

@@ -1,28 +1,36 @@
-import { Center, Loader } from '@mantine/core';
-import { lazy, Suspense } from 'react';
+import { lazy, type ReactNode, Suspense } from 'react';
 import type { RouteObject } from 'react-router';
+import { RequireAuth, RequirePermission } from './auth/RequireAuth';
 import { AppLayout } from './components/AppLayout';
-import { SECTIONS } from './modules';
+import { PageLoader } from './components/PageLoader';
+import { MODULES } from './modules';
 import { ComingSoon } from './pages/ComingSoon';
 import { Dashboard } from './pages/Dashboard';
+import { LoginPage } from './pages/Login';
 import { NotFound } from './pages/NotFound';
+import { ApiKeysPage } from './pages/settings/ApiKeys';
+import { AuditPage } from './pages/settings/Audit';
+import { RolesPage } from './pages/settings/Roles';
+import { SettingsIndex, SettingsLayout } from './pages/settings/SettingsLayout';
+import { SETTINGS_TABS } from './pages/settings/tabs';
+import { UsersPage } from './pages/settings/Users';
 
 // ECharts is only needed on the status page: keep it out of the first load.
 const StatusPage = lazy(async () => ({ default: (await import('./pages/Status')).StatusPage }));
 
-function PageLoader() {
-  return (
-    <Center h={240}>
-      <Loader size="sm" />
-    </Center>
-  );
-}
+const SETTINGS_PAGES: Record<string, { element: ReactNode; what: string }> = {
+  users: { element: <UsersPage />, what: 'the users of your organisation' },
+  roles: { element: <RolesPage />, what: 'the roles of your organisation' },
+  'api-keys': { element: <ApiKeysPage />, what: 'the API keys of your organisation' },
+  audit: { element: <AuditPage />, what: 'the audit log' },
+};
 
 export const routes: RouteObject[] = [
+  { path: 'login', element: <LoginPage /> },
   {
     element: <AppLayout />,
     children: [
-      { index: true, element: <Dashboard /> },
+      // Public: the status page works signed out (monitoring, "is it me or the server?").
       {
         path: 'status',
         element: (
@@ -31,8 +39,32 @@ export const routes: RouteObject[] = [
           </Suspense>
         ),
       },
-      ...SECTIONS.map((m) => ({ path: `${m.path.slice(1)}/*`, element: <ComingSoon module={m} /> })),
-      { path: '*', element: <NotFound /> },
+      {
+        element: <RequireAuth />,
+        children: [
+          { index: true, element: <Dashboard /> },
+          ...MODULES.map((m) => ({ path: `${m.path.slice(1)}/*`, element: <ComingSoon module={m} /> })),
+          {
+            path: 'settings',
+            element: <SettingsLayout />,
+            children: [
+              { index: true, element: <SettingsIndex /> },
+              ...SETTINGS_TABS.map((tab) => {
+                const page = SETTINGS_PAGES[tab.path];
+                return {
+                  path: tab.path,
+                  element: (
+                    <RequirePermission permission={tab.permission} what={page?.what ?? tab.label}>
+                      {page?.element}
+                    </RequirePermission>
+                  ),
+                };
+              }),
+            ],
+          },
+          { path: '*', element: <NotFound /> },
+        ],
+      },
     ],
   },
 ];

@@ -21,10 +21,13 @@ export type Readiness = JsonBody<'/ready', 200>;
 export class ApiError extends Error {
   override readonly name = 'ApiError';
   readonly problem: Problem;
+  /** Seconds from the `Retry-After` header (429, 503), when the server sent one. */
+  readonly retryAfter: number | undefined;
 
-  constructor(problem: Problem, options?: { cause?: unknown }) {
+  constructor(problem: Problem, options?: { cause?: unknown; retryAfter?: number | undefined }) {
     super(problem.detail ? `${problem.title}: ${problem.detail}` : problem.title, options);
     this.problem = problem;
+    this.retryAfter = options?.retryAfter;
   }
 
   /** HTTP status; 0 when the server could not be reached at all. */
@@ -87,14 +90,25 @@ export function isProblem(value: unknown): value is ProblemLike {
   );
 }
 
+/** `Retry-After` in seconds; only the delta-seconds form (the one Meridian sends). */
+function retryAfterSeconds(response: Response): number | undefined {
+  const value = response.headers.get('retry-after')?.trim();
+  if (!value || !/^\d+$/.test(value)) return undefined;
+  return Number(value);
+}
+
 /** Turns the error body of a non-2xx response into an ApiError, whatever the body was. */
 export function toApiError(body: unknown, response: Response): ApiError {
+  const retryAfter = retryAfterSeconds(response);
   if (isProblem(body)) {
-    return new ApiError({
-      ...body,
-      type: body.type ?? 'about:blank',
-      code: body.code ?? 'unexpected_response',
-    });
+    return new ApiError(
+      {
+        ...body,
+        type: body.type ?? 'about:blank',
+        code: body.code ?? 'unexpected_response',
+      },
+      { retryAfter },
+    );
   }
   const text = typeof body === 'string' ? body.trim() : '';
   const problem: Problem = {
@@ -106,7 +120,7 @@ export function toApiError(body: unknown, response: Response): ApiError {
   if (text) problem.detail = text.length > 300 ? `${text.slice(0, 300)}…` : text;
   const requestId = response.headers.get('x-request-id');
   if (requestId) problem.request_id = requestId;
-  return new ApiError(problem);
+  return new ApiError(problem, { retryAfter });
 }
 
 /** The error for a request that never got an HTTP response (server down, DNS, CORS, abort). */
@@ -118,23 +132,67 @@ export function networkError(cause: unknown): ApiError {
   );
 }
 
+/** What the API client needs from the session: a token to send, and a way to renew it. */
+export interface TokenSource {
+  /** The access token to send (renewed first when it is about to expire), or null when signed out. */
+  accessToken(): Promise<string | null>;
+  /**
+   * Called after a 401 to a request that carried `rejected`: resolves to a fresh token, or
+   * null when the session is over (the caller then gives the 401 to its caller).
+   */
+  renewAfter401(rejected: string): Promise<string | null>;
+}
+
 export interface ApiClientOptions {
   /** Origin of the Meridian server; the page's own origin by default. */
   baseUrl?: string;
   /** Custom fetch; by default the global fetch, looked up on every call so tests can stub it. */
   fetch?: (request: Request) => Promise<Response>;
+  /** Signs requests with `Authorization: Bearer`; without it requests go out anonymous. */
+  tokens?: TokenSource;
+}
+
+/** The page's origin, or a placeholder outside a browser. */
+export function defaultBaseUrl(): string {
+  return typeof window === 'undefined' ? 'http://localhost' : window.location.origin;
+}
+
+/** A fetch that turns "no response at all" into an ApiError with status 0. */
+export function guardedFetch(fetchImpl?: (request: Request) => Promise<Response>) {
+  const impl = fetchImpl ?? ((request: Request) => globalThis.fetch(request));
+  return async (request: Request): Promise<Response> => {
+    try {
+      return await impl(request);
+    } catch (cause) {
+      throw networkError(cause);
+    }
+  };
+}
+
+function withToken(request: Request, token: string | null): Request {
+  if (!token) return request;
+  const signed = new Request(request);
+  signed.headers.set('authorization', `Bearer ${token}`);
+  return signed;
 }
 
 export function createApiClient(options: ApiClientOptions = {}) {
-  const fetchImpl = options.fetch ?? ((request: Request) => globalThis.fetch(request));
+  const send = guardedFetch(options.fetch);
+  const tokens = options.tokens;
   return createClient<paths>({
-    baseUrl: options.baseUrl ?? window.location.origin,
+    baseUrl: options.baseUrl ?? defaultBaseUrl(),
     fetch: async (request) => {
-      try {
-        return await fetchImpl(request);
-      } catch (cause) {
-        throw networkError(cause);
-      }
+      if (!tokens) return send(request);
+      // Keep an unsent copy: a request body can be read once, and we may send it twice.
+      const spare = request.clone();
+      const token = await tokens.accessToken();
+      const response = await send(withToken(request, token));
+      if (response.status !== 401 || !token) return response;
+      // Expired or revoked access token: renew once (every concurrent 401 waits for the
+      // same renewal), then repeat the request; if renewal fails the session is over.
+      const renewed = await tokens.renewAfter401(token);
+      if (!renewed) return response;
+      return send(withToken(spare, renewed));
     },
   });
 }

@@ -2,12 +2,16 @@ import {
   ActionIcon,
   AppShell,
   Avatar,
+  Badge,
+  Box,
   Burger,
+  Button,
   Divider,
   Group,
   Menu,
   NavLink,
   ScrollArea,
+  Stack,
   Text,
   Tooltip,
   UnstyledButton,
@@ -20,14 +24,20 @@ import {
   IconHeartRateMonitor,
   IconLayoutDashboard,
   IconLogin,
+  IconLogout,
   IconMoon,
+  IconShieldLock,
   IconSun,
   IconUser,
   type Icon,
 } from '@tabler/icons-react';
-import { Link, NavLink as RouterNavLink, Outlet, useLocation } from 'react-router';
+import { Link, NavLink as RouterNavLink, Outlet, useLocation, useNavigate } from 'react-router';
+import { useSession, useSignedIn } from '../auth/context';
+import { useCan, useMe } from '../auth/me';
 import { MODULES, SETTINGS } from '../modules';
+import { SETTINGS_TABS } from '../pages/settings/tabs';
 import { Logo } from './Logo';
+import { SecurityModal } from './SecurityModal';
 
 function NavItem({
   to,
@@ -80,35 +90,97 @@ function ColorSchemeToggle() {
   );
 }
 
-/** Placeholder until sign-in exists (identity module). */
+function initials(name: string): string {
+  const parts = name.trim().split(/\s+/).filter(Boolean);
+  const letters = parts.length > 1 ? [parts[0], parts[parts.length - 1]] : parts;
+  return letters.map((p) => p?.charAt(0).toUpperCase() ?? '').join('') || '?';
+}
+
 function UserMenu() {
+  const session = useSession();
+  const signedIn = useSignedIn();
+  const { data: me } = useMe();
+  const navigate = useNavigate();
+  const [securityOpen, security] = useDisclosure(false);
+
+  if (!signedIn) {
+    return (
+      <Button component={Link} to="/login" variant="light" size="xs" leftSection={<IconLogin size={16} />}>
+        Sign in
+      </Button>
+    );
+  }
+  const name = me?.user?.name ?? (me ? 'API key' : '…');
   return (
-    <Menu position="bottom-end" width={220} shadow="md">
-      <Menu.Target>
-        <UnstyledButton aria-label="User menu" data-testid="user-menu">
-          <Group gap={8} wrap="nowrap">
-            <Avatar radius="xl" size={32} color="meridian">
-              <IconUser size={18} stroke={1.6} />
-            </Avatar>
-            <Text size="sm" fw={500} visibleFrom="sm">
-              Guest
-            </Text>
-            <IconChevronDown size={14} stroke={1.6} />
-          </Group>
-        </UnstyledButton>
-      </Menu.Target>
-      <Menu.Dropdown>
-        <Menu.Label>Not signed in</Menu.Label>
-        <Menu.Item leftSection={<IconLogin size={16} />} disabled>
-          Sign in (coming soon)
-        </Menu.Item>
-      </Menu.Dropdown>
-    </Menu>
+    <>
+      <Menu position="bottom-end" width={260} shadow="md">
+        <Menu.Target>
+          <UnstyledButton aria-label="User menu" data-testid="user-menu">
+            <Group gap={8} wrap="nowrap">
+              <Avatar radius="xl" size={32} color="meridian">
+                {me?.user ? initials(me.user.name) : <IconUser size={18} stroke={1.6} />}
+              </Avatar>
+              <Stack gap={0} visibleFrom="sm">
+                <Text size="sm" fw={500} lh={1.2} data-testid="user-name">
+                  {name}
+                </Text>
+                {me ? (
+                  <Text size="xs" c="dimmed" lh={1.2}>
+                    {me.org.name}
+                  </Text>
+                ) : null}
+              </Stack>
+              <IconChevronDown size={14} stroke={1.6} />
+            </Group>
+          </UnstyledButton>
+        </Menu.Target>
+        <Menu.Dropdown>
+          {me ? (
+            <Box px="sm" py={6}>
+              <Text size="sm" fw={600} truncate>
+                {name}
+              </Text>
+              {me.user ? (
+                <Text size="xs" c="dimmed" truncate>
+                  {me.user.email}
+                </Text>
+              ) : null}
+              <Group gap={6} mt={6} wrap="nowrap">
+                <Text size="xs" c="dimmed" truncate>
+                  {me.org.name}
+                </Text>
+                <Badge size="xs" variant="light" radius="sm" data-testid="user-role">
+                  {me.role}
+                </Badge>
+              </Group>
+            </Box>
+          ) : null}
+          <Menu.Divider />
+          {me?.user ? (
+            <Menu.Item leftSection={<IconShieldLock size={16} />} onClick={security.open}>
+              Security
+            </Menu.Item>
+          ) : null}
+          <Menu.Item
+            leftSection={<IconLogout size={16} />}
+            onClick={() => {
+              void session.signOut();
+              void navigate('/login', { replace: true });
+            }}
+          >
+            Sign out
+          </Menu.Item>
+        </Menu.Dropdown>
+      </Menu>
+      {me?.user ? <SecurityModal opened={securityOpen} onClose={security.close} user={me.user} /> : null}
+    </>
   );
 }
 
 export function AppLayout() {
   const [opened, { toggle, close }] = useDisclosure(false);
+  const can = useCan();
+  const showSettings = SETTINGS_TABS.some((t) => can(t.permission));
   return (
     <AppShell
       header={{ height: 60 }}
@@ -155,7 +227,9 @@ export function AppLayout() {
         </AppShell.Section>
         <AppShell.Section>
           <Divider mb="sm" />
-          <NavItem to={SETTINGS.path} label={SETTINGS.label} icon={SETTINGS.icon} onNavigate={close} />
+          {showSettings ? (
+            <NavItem to={SETTINGS.path} label={SETTINGS.label} icon={SETTINGS.icon} onNavigate={close} />
+          ) : null}
           <NavItem to="/status" label="Status" icon={IconHeartRateMonitor} onNavigate={close} />
         </AppShell.Section>
       </AppShell.Navbar>

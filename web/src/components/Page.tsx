@@ -5,16 +5,19 @@ import { useDocumentTitle } from '../lib/useDocumentTitle';
 /** The frame every page shares: a title row and consistent spacing. */
 export function Page({
   title,
+  documentTitle,
   description,
   actions,
   children,
 }: {
   title: string;
+  /** The browser tab's title, when it should say more than `title`. */
+  documentTitle?: string;
   description?: ReactNode;
   actions?: ReactNode;
   children: ReactNode;
 }) {
-  useDocumentTitle(title);
+  useDocumentTitle(documentTitle ?? title);
   return (
     <Box px={{ base: 'md', sm: 'xl' }} py="xl" maw={1200} mx="auto">
       <Stack gap="xl">

@@ -42,3 +42,7 @@ afterEach(() => {
   cleanup();
   vi.useRealTimers();
 });
+
+afterEach(() => {
+  localStorage.clear();
+});

@@ -1,0 +1,16 @@
+import { IconHistory, IconKey, IconShieldCheck, IconUsers, type Icon } from '@tabler/icons-react';
+
+/** A page under Settings, and the permission that lets one see it. */
+export interface SettingsTab {
+  path: string;
+  label: string;
+  permission: string;
+  icon: Icon;
+}
+
+export const SETTINGS_TABS: readonly SettingsTab[] = [
+  { path: 'users', label: 'Users', permission: 'users:read', icon: IconUsers },
+  { path: 'roles', label: 'Roles', permission: 'roles:read', icon: IconShieldCheck },
+  { path: 'api-keys', label: 'API keys', permission: 'api_keys:manage', icon: IconKey },
+  { path: 'audit', label: 'Audit log', permission: 'audit:read', icon: IconHistory },
+];
