@@ -428,3 +428,12 @@ pub struct RecoveryCodes {
     /// Each works once instead of a TOTP code.
     pub recovery_codes: Vec<String>,
 }
+
+/// `GET /api/v1/permissions`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct PermissionCatalogue {
+    /// Resources.
+    pub resources: Vec<String>,
+    /// Actions.
+    pub actions: Vec<String>,
+}

@@ -44,6 +44,23 @@ where
         .routes(routes!(create_site))
         .routes(routes!(create_division))
         .routes(routes!(list_audit))
+        .routes(routes!(permission_catalogue))
+}
+
+/// The permission catalogue: every resource and action a role or API key may grant
+/// (`resource:action`, `resource:*`, `resource:action:own`, or `*`).
+#[utoipa::path(get, path = "/api/v1/permissions", tag = "roles", responses((status = 200, body = Single<PermissionCatalogue>)))]
+async fn permission_catalogue(_ctx: TenantContext) -> Json<Single<PermissionCatalogue>> {
+    Json(Single::new(PermissionCatalogue {
+        resources: crate::permissions::RESOURCES
+            .iter()
+            .map(|r| (*r).to_owned())
+            .collect(),
+        actions: crate::permissions::ACTIONS
+            .iter()
+            .map(|a| (*a).to_owned())
+            .collect(),
+    }))
 }
 
 /// Paths that need no credentials.
@@ -127,7 +144,15 @@ async fn totp_confirm(
 }
 
 /// Users of the organisation (`?role=`, `?active=`, `?sort=`, `?limit=`, `?cursor=`).
-#[utoipa::path(get, path = "/api/v1/users", tag = "users", responses((status = 200, body = Page<User>), (status = 403, body = Problem)))]
+#[utoipa::path(get, path = "/api/v1/users", tag = "users",
+    params(
+        ("limit" = Option<u32>, Query, description = "Page size, 1–200 (default 50)"),
+        ("cursor" = Option<String>, Query, description = "`meta.next_cursor` of the previous page"),
+        ("sort" = Option<String>, Query, description = "`created_at`, `-created_at`, `role`, `-role`"),
+        ("role" = Option<String>, Query, description = "Only this role"),
+        ("active" = Option<bool>, Query, description = "Only active (true) or deactivated (false) users"),
+    ),
+    responses((status = 200, body = Page<User>), (status = 400, body = Problem), (status = 403, body = Problem)))]
 async fn list_users(
     State(identity): State<Identity>,
     ctx: TenantContext,
@@ -295,7 +320,18 @@ async fn create_division(
 }
 
 /// The audit trail (`?action=`, `?actor=`, `?entity_type=`, `?entity_id=`, `?occurred_at[gte]=`).
-#[utoipa::path(get, path = "/api/v1/audit", tag = "audit", responses((status = 200, body = Page<AuditRow>), (status = 403, body = Problem)))]
+#[utoipa::path(get, path = "/api/v1/audit", tag = "audit",
+    params(
+        ("limit" = Option<u32>, Query, description = "Page size, 1–500 (default 50)"),
+        ("cursor" = Option<String>, Query, description = "`meta.next_cursor` of the previous page"),
+        ("action" = Option<String>, Query, description = "e.g. `user.created`, `permission.denied`"),
+        ("actor" = Option<String>, Query, description = "`user:<id>`, `api_key:<id>`, `system`, `anonymous`"),
+        ("entity_type" = Option<String>, Query, description = "e.g. `user`, `deal`"),
+        ("entity_id" = Option<String>, Query, description = "The record's id"),
+        ("occurred_at[gte]" = Option<String>, Query, description = "From this RFC 3339 time"),
+        ("occurred_at[lte]" = Option<String>, Query, description = "Until this RFC 3339 time"),
+    ),
+    responses((status = 200, body = Page<AuditRow>), (status = 400, body = Problem), (status = 403, body = Problem)))]
 async fn list_audit(
     State(identity): State<Identity>,
     ctx: TenantContext,

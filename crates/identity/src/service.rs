@@ -798,22 +798,41 @@ impl Identity {
         new: NewUser,
     ) -> Result<User, IdentityError> {
         ctx.authorize("users:manage")?;
+        let mut errors = Vec::new();
         if !valid_email(&new.email) {
-            return Err(IdentityError::field("email", "is not an email address"));
+            errors.push(FieldError::new("email", "is not an email address"));
         }
         let mut tx = self.db.begin().await?;
-        let Some(role) = self.role_by_name(&mut tx, ctx.org_id(), &new.role).await? else {
-            return Err(IdentityError::field(
+        let role = self.role_by_name(&mut tx, ctx.org_id(), &new.role).await?;
+        if role.is_none() {
+            errors.push(FieldError::new(
                 "role",
                 format!("no role named `{}`", new.role),
             ));
-        };
-        let errors = self
-            .check_scope_ids(&mut tx, ctx, &new.site_ids, &new.division_ids)
-            .await?;
-        if !errors.is_empty() {
-            return Err(IdentityError::Validation(errors));
         }
+        errors.extend(
+            self.check_scope_ids(&mut tx, ctx, &new.site_ids, &new.division_ids)
+                .await?,
+        );
+        // Name and password matter only for a person new to Meridian (an existing account
+        // keeps its own); report them with the rest so a form can show every mistake.
+        let existing: Option<Uuid> = on_tx!(tx, |c| sqlx::query_scalar(
+            "SELECT id FROM users WHERE email_index = $1"
+        )
+        .bind(self.keys.email_index(&new.email))
+        .fetch_optional(c)
+        .await)?;
+        if existing.is_none() {
+            if new.name.trim().is_empty() {
+                errors.push(FieldError::new("name", "is required"));
+            }
+            if let Err(reasons) = password::check_password_policy(&new.password, &new.email) {
+                errors.extend(reasons.into_iter().map(|r| FieldError::new("password", r)));
+            }
+        }
+        let (Some(role), true) = (role, errors.is_empty()) else {
+            return Err(IdentityError::Validation(errors));
+        };
         let scope = Scope {
             site_ids: new.site_ids,
             division_ids: new.division_ids,

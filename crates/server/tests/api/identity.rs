@@ -1161,3 +1161,49 @@ mod rate_limit {
         run(server).await;
     }
 }
+
+identity_test!(every_invalid_field_is_reported_at_once, |server, _clock| {
+    let acme = org(&server, "Acme", "admin@acme.test").await;
+    let bad = call(
+        &server,
+        reqwest::Method::POST,
+        "/api/v1/users",
+        &acme.admin_token,
+        Some(json!({"email": "nope", "name": " ", "password": "short", "role": "Wizard", "site_ids": [Uuid::now_v7()]})),
+    )
+    .await;
+    let body = problem(bad, 422).await;
+    let mut fields: Vec<&str> = body["errors"]
+        .as_array()
+        .expect("errors")
+        .iter()
+        .filter_map(|e| e["field"].as_str())
+        .collect();
+    fields.dedup();
+    assert_eq!(fields, ["email", "role", "site_ids[0]", "name", "password"]);
+    let catalogue: Value = call(
+        &server,
+        reqwest::Method::GET,
+        "/api/v1/permissions",
+        &acme.admin_token,
+        None,
+    )
+    .await
+    .json()
+    .await
+    .expect("json");
+    assert!(
+        catalogue["data"]["resources"]
+            .as_array()
+            .expect("resources")
+            .iter()
+            .any(|r| r == "deals")
+    );
+    assert!(
+        catalogue["data"]["actions"]
+            .as_array()
+            .expect("actions")
+            .iter()
+            .any(|a| a == "update")
+    );
+});
