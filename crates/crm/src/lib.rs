@@ -5,6 +5,7 @@
 //! the shared key ring, found by blind index, masked without `pii:read`.
 
 pub mod engagement;
+pub mod import;
 pub mod model;
 pub mod routes;
 pub mod search;

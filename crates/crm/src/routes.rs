@@ -50,6 +50,99 @@ where
         .routes(routes!(lead_timeline))
         .routes(routes!(search))
         .routes(routes!(customer_360))
+        .routes(routes!(export_contacts))
+        .merge(
+            // Spreadsheets are larger than API bodies: this route alone takes up to 64 MiB.
+            OpenApiRouter::new()
+                .routes(routes!(import_contacts))
+                .layer(axum::extract::DefaultBodyLimit::max(IMPORT_LIMIT)),
+        )
+}
+
+/// Largest spreadsheet accepted by an import.
+pub const IMPORT_LIMIT: usize = 64 * 1024 * 1024;
+
+/// Import contacts from a CSV (`Content-Type: text/csv`) or XLSX file sent as the body.
+/// `?dry_run=true` validates only; `?skip_invalid=true` imports the valid rows; otherwise
+/// nothing is written unless every row is valid. `?map[first_name]=Given Name` maps a
+/// column explicitly (fields: first_name, last_name, email, phone, title, company).
+#[utoipa::path(post, path = "/api/v1/imports/contacts", tag = "crm",
+    params(
+        ("dry_run" = Option<bool>, Query, description = "Validate and report only"),
+        ("skip_invalid" = Option<bool>, Query, description = "Import the valid rows, report the others"),
+    ),
+    request_body(content = String, content_type = "text/csv"),
+    responses((status = 200, body = Single<crate::import::ImportReport>), (status = 415, body = Problem), (status = 422, body = Problem)))]
+async fn import_contacts(
+    State(crm): State<Crm>,
+    ctx: TenantContext,
+    Query(q): Query<BTreeMap<String, String>>,
+    headers: axum::http::HeaderMap,
+    body: axum::body::Bytes,
+) -> ApiResult<Json<Single<crate::import::ImportReport>>> {
+    use crate::import::{FileFormat, ImportOptions};
+    let content_type = headers
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    let format = match content_type.as_str() {
+        "text/csv" | "application/csv" => FileFormat::Csv,
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        | "application/vnd.ms-excel" => FileFormat::Xlsx,
+        _ => {
+            return Err(Problem::new(kernel::ErrorCode::UnsupportedMediaType)
+                .with_detail("send the file as text/csv or application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"));
+        }
+    };
+    let flag = |name: &str| -> Result<bool, Problem> {
+        match q.get(name).map(String::as_str) {
+            None | Some("false") => Ok(false),
+            Some("true") => Ok(true),
+            Some(_) => Err(Problem::bad_field(name, "must be true or false")),
+        }
+    };
+    let mapping = q
+        .iter()
+        .filter_map(|(k, v)| {
+            k.strip_prefix("map[")
+                .and_then(|rest| rest.strip_suffix(']'))
+                .map(|field| (field.to_owned(), v.clone()))
+        })
+        .collect();
+    let options = ImportOptions {
+        dry_run: flag("dry_run")?,
+        skip_invalid: flag("skip_invalid")?,
+        mapping,
+    };
+    Ok(Json(Single::new(
+        crm.import_contacts(&ctx, format, &body, options).await?,
+    )))
+}
+
+/// Contacts as CSV (same filters and sort as the list); PII masked without `pii:read`.
+#[utoipa::path(get, path = "/api/v1/exports/contacts.csv", tag = "crm",
+    responses((status = 200, body = String, content_type = "text/csv"), (status = 403, body = Problem)))]
+async fn export_contacts(
+    State(crm): State<Crm>,
+    ctx: TenantContext,
+    Query(q): Query<BTreeMap<String, String>>,
+) -> ApiResult<impl axum::response::IntoResponse> {
+    let csv = crm.export_contacts_csv(&ctx, &q).await?;
+    Ok((
+        [
+            (axum::http::header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+            (
+                axum::http::header::CONTENT_DISPOSITION,
+                "attachment; filename=\"contacts.csv\"",
+            ),
+        ],
+        csv,
+    ))
 }
 
 /// Everything about one customer: profile, contacts, open deals, won amounts, recent

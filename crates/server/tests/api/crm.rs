@@ -797,3 +797,216 @@ identity_test!(customer_360_composes_the_crm_records, |server, _clock| {
     )
     .await;
 });
+
+async fn upload(
+    server: &TestServer,
+    token: &str,
+    query: &str,
+    content_type: &str,
+    body: Vec<u8>,
+) -> reqwest::Response {
+    server
+        .client
+        .post(server.url(&format!("/api/v1/imports/contacts{query}")))
+        .bearer_auth(token)
+        .header("content-type", content_type)
+        .body(body)
+        .send()
+        .await
+        .expect("send")
+}
+
+identity_test!(
+    contact_import_reports_every_bad_row_and_commits_all_or_nothing,
+    |server, _clock| {
+        let acme = org(&server, "Acme", "admin@acme.test").await;
+        let t = &acme.admin_token;
+        post(
+            &server,
+            t,
+            "/api/v1/contacts",
+            json!({"first_name": "Existing", "email": "dup@example.com"}),
+        )
+        .await;
+        let csv = "First Name,Last Name,E-mail,Phone,Company\n\
+               Ann,Lee,ann@example.com,+1 555 010 0001,Lee Foods\n\
+               ,Nobody,nobody@example.com,,\n\
+               Bob,Ray,not-an-email,12,Lee Foods\n\
+               Cara,Diaz,dup@example.com,,Diaz Markets\n\
+               Dan,Wu,ann@example.com,,\n";
+        let before = count(&server, "contacts").await;
+        let report = upload(&server, t, "", "text/csv", csv.as_bytes().to_vec()).await;
+        assert_eq!(report.status(), 200);
+        let report: Value = report.json().await.expect("json");
+        let r = &report["data"];
+        assert_eq!(
+            (
+                r["total_rows"].as_u64(),
+                r["valid_rows"].as_u64(),
+                r["invalid_rows"].as_u64(),
+                r["imported"].as_u64()
+            ),
+            (Some(5), Some(3), Some(2), Some(0))
+        );
+        let errors: Vec<(u64, &str)> = r["errors"]
+            .as_array()
+            .expect("errors")
+            .iter()
+            .map(|e| {
+                (
+                    e["row"].as_u64().unwrap_or(0),
+                    e["column"].as_str().unwrap_or(""),
+                )
+            })
+            .collect();
+        assert_eq!(
+            errors,
+            [(3, "First Name"), (4, "E-mail"), (4, "Phone")],
+            "{r}"
+        );
+        assert_eq!(
+            count(&server, "contacts").await,
+            before,
+            "all or nothing: nothing written"
+        );
+        let duplicates = r["duplicates"].as_array().expect("duplicates");
+        assert!(
+            duplicates
+                .iter()
+                .any(|d| d["row"] == 5 && d["existing_id"].is_string()),
+            "{r}"
+        );
+        assert!(
+            duplicates
+                .iter()
+                .any(|d| d["row"] == 6 && d["same_as_row"] == 2),
+            "{r}"
+        );
+
+        // Dry run of the same file with bad rows skipped: still nothing written.
+        let dry: Value = upload(
+            &server,
+            t,
+            "?dry_run=true&skip_invalid=true",
+            "text/csv",
+            csv.as_bytes().to_vec(),
+        )
+        .await
+        .json()
+        .await
+        .expect("json");
+        assert_eq!(dry["data"]["imported"], 0);
+        assert_eq!(count(&server, "contacts").await, before);
+        // Skipping bad rows: the three valid ones are imported, companies created once.
+        let done: Value = upload(
+            &server,
+            t,
+            "?skip_invalid=true",
+            "text/csv",
+            csv.as_bytes().to_vec(),
+        )
+        .await
+        .json()
+        .await
+        .expect("json");
+        assert_eq!(done["data"]["imported"], 3);
+        assert_eq!(count(&server, "contacts").await, before + 3);
+        let lee = get(&server, t, "/api/v1/companies?name[contains]=lee").await;
+        assert_eq!(lee["data"].as_array().map(Vec::len), Some(1));
+
+        // XLSX, with an explicit mapping.
+        let mut book = rust_xlsxwriter::Workbook::new();
+        let sheet = book.add_worksheet();
+        for (col, head) in ["Given", "Family", "Mail"].iter().enumerate() {
+            sheet.write_string(0, col as u16, *head).expect("cell");
+        }
+        sheet.write_string(1, 0, "Eve").expect("cell");
+        sheet.write_string(1, 1, "Stone").expect("cell");
+        sheet.write_string(1, 2, "eve@example.com").expect("cell");
+        sheet.write_string(2, 1, "NoFirst").expect("cell");
+        let bytes = book.save_to_buffer().expect("xlsx");
+        let xlsx_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+        let report: Value = upload(
+            &server,
+            t,
+            "?map[first_name]=Given&map[last_name]=Family",
+            xlsx_type,
+            bytes.clone(),
+        )
+        .await
+        .json()
+        .await
+        .expect("json");
+        assert_eq!(report["data"]["errors"][0]["row"], 3, "{report}");
+        assert_eq!(report["data"]["errors"][0]["column"], "Given");
+        let report: Value = upload(
+            &server,
+            t,
+            "?map[first_name]=Given&map[last_name]=Family&skip_invalid=true",
+            xlsx_type,
+            bytes,
+        )
+        .await
+        .json()
+        .await
+        .expect("json");
+        assert_eq!(report["data"]["imported"], 1);
+        assert_eq!(report["data"]["mapping"]["email"], "Mail");
+
+        // Wrong type, bad mapping, wrong role.
+        problem(
+            upload(&server, t, "", "application/json", b"{}".to_vec()).await,
+            415,
+        )
+        .await;
+        let bad_map = problem(
+            upload(
+                &server,
+                t,
+                "?map[nickname]=X",
+                "text/csv",
+                csv.as_bytes().to_vec(),
+            )
+            .await,
+            422,
+        )
+        .await;
+        assert_eq!(bad_map["errors"][0]["field"], "map[nickname]");
+        create_user(&server, t, "rep@acme.test", "Sales Rep").await;
+        let rep = token_of(&server, "rep@acme.test").await;
+        problem(
+            upload(&server, &rep, "", "text/csv", csv.as_bytes().to_vec()).await,
+            403,
+        )
+        .await;
+
+        // Export: masked for a Viewer, full for the admin.
+        create_user(&server, t, "viewer@acme.test", "Viewer").await;
+        let viewer = token_of(&server, "viewer@acme.test").await;
+        problem(
+            call(
+                &server,
+                Method::GET,
+                "/api/v1/exports/contacts.csv",
+                &viewer,
+                None,
+            )
+            .await,
+            403,
+        )
+        .await;
+        let full = call(
+            &server,
+            Method::GET,
+            "/api/v1/exports/contacts.csv",
+            t,
+            None,
+        )
+        .await;
+        assert_eq!(full.headers()["content-type"], "text/csv; charset=utf-8");
+        let text = full.text().await.expect("csv");
+        assert!(text.starts_with("id,first_name,last_name,email"));
+        assert!(text.contains("eve@example.com"));
+        assert_eq!(text.lines().count(), 1 + (before as usize) + 3 + 1);
+    }
+);
