@@ -113,37 +113,59 @@ pub struct ImportReport {
     pub mapping: BTreeMap<String, String>,
 }
 
+/// A file's header and its rows, each with its spreadsheet row number.
+type Table = (Vec<String>, Vec<(usize, Vec<String>)>);
+
+/// Field → column index, and field → header used.
+type ColumnMap = (HashMap<&'static str, usize>, BTreeMap<String, String>);
+
 /// Reads a file into (header, rows with their spreadsheet row numbers).
-fn read_table(
-    format: FileFormat,
-    bytes: &[u8],
-) -> Result<(Vec<String>, Vec<(usize, Vec<String>)>), CrmError> {
+fn read_table(format: FileFormat, bytes: &[u8]) -> Result<Table, CrmError> {
     match format {
         FileFormat::Csv => {
             let mut reader = csv::ReaderBuilder::new()
                 .flexible(true)
                 .has_headers(false)
                 .from_reader(bytes);
-            let mut records = reader.records();
-            let header: Vec<String> = match records.next() {
-                Some(Ok(r)) => r
-                    .iter()
-                    .map(|c| c.trim_start_matches('\u{feff}').trim().to_owned())
-                    .collect(),
-                Some(Err(e)) => {
-                    return Err(CrmError::field(
-                        "file",
-                        format!("row 1 is not valid CSV: {e}"),
-                    ));
+            // Line number (1-based) of the next record: the reader skips blank lines and does
+            // not count them, so derive it from the byte offset, as a spreadsheet counts rows.
+            let line_at = |offset: u64| {
+                let mut offset = usize::try_from(offset)
+                    .unwrap_or(bytes.len())
+                    .min(bytes.len());
+                while offset < bytes.len() && (bytes[offset] == b'\n' || bytes[offset] == b'\r') {
+                    offset += 1;
                 }
-                None => return Err(CrmError::field("file", "the file is empty")),
+                1 + bytes[..offset].iter().filter(|b| **b == b'\n').count()
             };
+            let mut header = Vec::new();
             let mut rows = Vec::new();
-            for (i, record) in records.enumerate() {
-                let record = record.map_err(|e| {
-                    CrmError::field("file", format!("row {} is not valid CSV: {e}", i + 2))
-                })?;
-                rows.push((i + 2, record.iter().map(|c| c.trim().to_owned()).collect()));
+            loop {
+                let line = line_at(reader.position().byte());
+                let mut record = csv::StringRecord::new();
+                match reader.read_record(&mut record) {
+                    Ok(false) => break,
+                    Ok(true) => {
+                        let cells: Vec<String> = record
+                            .iter()
+                            .map(|c| c.trim_start_matches('\u{feff}').trim().to_owned())
+                            .collect();
+                        if header.is_empty() && rows.is_empty() {
+                            header = cells;
+                        } else {
+                            rows.push((line, cells));
+                        }
+                    }
+                    Err(e) => {
+                        return Err(CrmError::field(
+                            "file",
+                            format!("row {line} is not valid CSV: {e}"),
+                        ));
+                    }
+                }
+            }
+            if header.is_empty() {
+                return Err(CrmError::field("file", "the file is empty"));
             }
             Ok((header, rows))
         }
@@ -186,7 +208,7 @@ fn read_table(
 fn map_columns(
     header: &[String],
     explicit: &BTreeMap<String, String>,
-) -> Result<(HashMap<&'static str, usize>, BTreeMap<String, String>), CrmError> {
+) -> Result<ColumnMap, CrmError> {
     let mut errors = Vec::new();
     let mut found = HashMap::new();
     let mut used = BTreeMap::new();
@@ -502,7 +524,11 @@ mod tests {
         .expect("csv");
         assert_eq!(header, ["First Name", "E-mail"]);
         let numbers: Vec<usize> = rows.iter().map(|(n, _)| *n).collect();
-        assert_eq!(numbers, [2, 3, 4], "a blank line keeps its number");
+        assert_eq!(
+            numbers,
+            [2, 4],
+            "the blank line 3 is skipped but still counted"
+        );
     }
 
     #[test]
