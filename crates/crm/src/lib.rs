@@ -4,6 +4,7 @@
 //! HTTP), [`routes`] (thin handlers). Contacts' email and phone are PII: encrypted with
 //! the shared key ring, found by blind index, masked without `pii:read`.
 
+pub mod duplicates;
 pub mod engagement;
 pub mod import;
 pub mod model;

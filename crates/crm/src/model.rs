@@ -528,3 +528,22 @@ pub struct Customer360 {
     /// Health score, churn risk, upsell suggestions (insight).
     pub health: PendingSection,
 }
+
+/// A contact that may be the same person as another.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct PossibleDuplicate {
+    /// The other contact.
+    pub contact: Contact,
+    /// Why: `same email`, `same phone`, `similar name at the same company`.
+    pub reason: String,
+}
+
+/// `POST /api/v1/contacts/{id}/merge`: fold another contact into this one.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+pub struct MergeRequest {
+    /// The duplicate to fold in (it is archived; its activities and links move here).
+    pub duplicate_id: Uuid,
+    /// Version of the surviving contact read (or `If-Match`).
+    #[serde(default)]
+    pub version: Option<i64>,
+}

@@ -51,6 +51,8 @@ where
         .routes(routes!(search))
         .routes(routes!(customer_360))
         .routes(routes!(export_contacts))
+        .routes(routes!(contact_duplicates))
+        .routes(routes!(merge_contacts))
         .merge(
             // Spreadsheets are larger than API bodies: this route alone takes up to 64 MiB.
             OpenApiRouter::new()
@@ -486,4 +488,31 @@ async fn lead_timeline(
     IdPath(id): IdPath,
 ) -> ApiResult<Json<Single<Vec<TimelineEntry>>>> {
     Ok(Json(Single::new(crm.timeline(&ctx, "lead", id).await?)))
+}
+
+/// Contacts that may be the same person (same email, same phone, similar name at the same company).
+#[utoipa::path(get, path = "/api/v1/contacts/{id}/duplicates", tag = "crm", params(("id" = uuid::Uuid, Path)),
+    responses((status = 200, body = Single<Vec<PossibleDuplicate>>), (status = 404, body = Problem)))]
+async fn contact_duplicates(
+    State(crm): State<Crm>,
+    ctx: TenantContext,
+    IdPath(id): IdPath,
+) -> ApiResult<Json<Single<Vec<PossibleDuplicate>>>> {
+    Ok(Json(Single::new(crm.contact_duplicates(&ctx, id).await?)))
+}
+
+/// Merge a duplicate into this contact: activities and links move here, the duplicate is archived.
+#[utoipa::path(post, path = "/api/v1/contacts/{id}/merge", tag = "crm", params(("id" = uuid::Uuid, Path)), request_body = MergeRequest,
+    responses((status = 200, body = Single<Contact>), (status = 412, body = Problem), (status = 422, body = Problem)))]
+async fn merge_contacts(
+    State(crm): State<Crm>,
+    ctx: TenantContext,
+    IdPath(id): IdPath,
+    IfMatch(if_match): IfMatch,
+    ApiJson(body): ApiJson<MergeRequest>,
+) -> ApiResult<Json<Single<Contact>>> {
+    let expected = expected_version(body.version, if_match)?;
+    Ok(Json(Single::new(
+        crm.merge_contacts(&ctx, id, body, expected).await?,
+    )))
 }

@@ -1021,3 +1021,134 @@ identity_test!(
         assert_eq!(text.lines().count(), 1 + (before as usize) + 3 + 1);
     }
 );
+
+identity_test!(
+    duplicates_are_found_and_merged_without_losing_history,
+    |server, _clock| {
+        let acme = org(&server, "Acme", "admin@acme.test").await;
+        let t = &acme.admin_token;
+        let company = post(
+            &server,
+            t,
+            "/api/v1/companies",
+            json!({"name": "Harbor Foods"}),
+        )
+        .await;
+        let keep = post(&server, t, "/api/v1/contacts", json!({"first_name": "Jonathan", "last_name": "Smith", "email": "jsmith@harbor.example", "company_id": company["id"]})).await;
+        let same_email = post(
+            &server,
+            t,
+            "/api/v1/contacts",
+            json!({"first_name": "Jon", "last_name": "Smith", "email": "JSmith@harbor.example"}),
+        )
+        .await;
+        let similar = post(
+            &server,
+            t,
+            "/api/v1/contacts",
+            json!({"first_name": "Jonathon", "last_name": "Smith", "company_id": company["id"]}),
+        )
+        .await;
+        post(
+            &server,
+            t,
+            "/api/v1/contacts",
+            json!({"first_name": "Maria", "last_name": "Lopez", "company_id": company["id"]}),
+        )
+        .await;
+        let keep_id = keep["id"].as_str().expect("id");
+        let found = get(
+            &server,
+            t,
+            &format!("/api/v1/contacts/{keep_id}/duplicates"),
+        )
+        .await;
+        let mut reasons: Vec<(String, String)> = found["data"]
+            .as_array()
+            .expect("list")
+            .iter()
+            .map(|d| {
+                (
+                    d["contact"]["id"].as_str().unwrap_or("").to_owned(),
+                    d["reason"].as_str().unwrap_or("").to_owned(),
+                )
+            })
+            .collect();
+        reasons.sort_by(|a, b| a.1.cmp(&b.1));
+        assert_eq!(
+            reasons,
+            vec![
+                (
+                    same_email["id"].as_str().expect("id").to_owned(),
+                    "same email".to_owned()
+                ),
+                (
+                    similar["id"].as_str().expect("id").to_owned(),
+                    "similar name at the same company".to_owned()
+                ),
+            ],
+            "Maria is not a duplicate"
+        );
+        // Merge: the duplicate's activity moves over, the duplicate disappears.
+        let dup_id = same_email["id"].as_str().expect("id");
+        post(&server, t, "/api/v1/activities", json!({"kind": "call", "subject": "Called Jon", "record_type": "contact", "record_id": dup_id})).await;
+        let merged = call(
+            &server,
+            Method::POST,
+            &format!("/api/v1/contacts/{keep_id}/merge"),
+            t,
+            Some(json!({"duplicate_id": dup_id, "version": 1})),
+        )
+        .await;
+        assert_eq!(merged.status(), 200);
+        problem(
+            call(
+                &server,
+                Method::GET,
+                &format!("/api/v1/contacts/{dup_id}"),
+                t,
+                None,
+            )
+            .await,
+            404,
+        )
+        .await;
+        let activities = get(
+            &server,
+            t,
+            &format!("/api/v1/activities?record_type=contact&record_id={keep_id}"),
+        )
+        .await;
+        assert_eq!(activities["data"][0]["subject"], "Called Jon");
+        let stale = call(
+            &server,
+            Method::POST,
+            &format!("/api/v1/contacts/{keep_id}/merge"),
+            t,
+            Some(json!({"duplicate_id": similar["id"], "version": 1})),
+        )
+        .await;
+        problem(stale, 412).await;
+        let itself = call(
+            &server,
+            Method::POST,
+            &format!("/api/v1/contacts/{keep_id}/merge"),
+            t,
+            Some(json!({"duplicate_id": keep_id, "version": 2})),
+        )
+        .await;
+        assert_eq!(
+            problem(itself, 422).await["errors"][0]["field"],
+            "duplicate_id"
+        );
+        let hits = get(&server, t, "/api/v1/search?q=jon%20smith").await;
+        assert!(
+            hits["data"]
+                .as_array()
+                .expect("hits")
+                .iter()
+                .all(|h| h["id"] != dup_id),
+            "the merged contact is gone from search"
+        );
+    }
+);
