@@ -33,5 +33,7 @@ export default defineConfig({
     css: false,
     restoreMocks: true,
     unstubGlobals: true,
+    // Correctness tests, not timed ones: a loaded 2-core CI machine must not fail them.
+    testTimeout: 30_000,
   },
 });
