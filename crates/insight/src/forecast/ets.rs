@@ -175,61 +175,171 @@ fn update(spec: &EtsSpec, p: &Params, l: f64, b: f64, s: f64, q: f64, y: f64) ->
     (nl, nb, ns)
 }
 
-/// Runs the filter; returns (−2 log-likelihood up to a constant, sum of squared errors).
-fn filter(
-    spec: &EtsSpec,
+/// Result of one pass of the filter.
+struct Run {
+    /// −2 log-likelihood up to a constant.
+    lik: f64,
+    /// Sum of squared (relative, for multiplicative errors) one-step errors.
+    sse: f64,
+    level: f64,
+    slope: f64,
+}
+
+/// Signature of the specialised filters (see [`filter`]).
+type FilterFn = fn(&Params, &[f64], &mut [f64], &mut [f64]) -> Option<Run>;
+
+/// Runs the filter from the states in `p` and the seasonal states in `seas` (one per
+/// phase; `[0.0]` without season), leaving the final seasonal states in `seas`.
+/// `None` when a forecast or level reaches zero where it divides. `inv` is scratch of
+/// the length of `seas` (the reciprocals of a multiplicative season's states).
+///
+/// Specialised at compile time on the structure (multiplicative error `ME`, trend
+/// `TR`, season `SE`: 0 none, 1 additive, 2 multiplicative) because this loop is
+/// where AutoETS spends nearly all its time: no branch on the structure per step and
+/// the season walked in whole cycles (no index wrapping). The loop is bound by the
+/// latency of the state recursion, not by arithmetic, so it is written on the
+/// one-step forecast q = l + φb instead of the level: with d the seasonally adjusted
+/// observation and c = α + φβ,
+///   q' = (1 − c)·q + (c·d + φ²·b),   b' = φ·b + β·(d − q),   l' = q + α·(d − q),
+/// which is the same model (l' + φb' = q'), but the chain from q to q' is one
+/// multiply and one add; the divisions of the multiplicative parts feed only the
+/// errors and the seasonal states, off that chain. (A multiplicative season keeps its
+/// states' reciprocals, each computed a whole cycle before it is needed: otherwise
+/// the compiler packs y/s with y/q into one vector division, and y/q waits for q.)
+#[inline(always)]
+fn filter<const ME: bool, const TR: bool, const SE: u8>(
     p: &Params,
     y: &[f64],
-    seas0: &[f64],
-    seas: &mut Vec<f64>,
-) -> Option<(f64, f64, f64)> {
-    seas.clear();
-    seas.extend_from_slice(seas0);
-    let m = seas.len();
-    let mult_err = spec.error == ErrorType::Multiplicative;
-    let (mut l, mut b) = (p.l0, p.b0);
-    let mut sse = 0.0;
-    let mut logf = 0.0;
-    // Σ ln|f| as ln of running products, flushed every 16 steps: a logarithm per step
-    // was a third of the fit time, and 16 factors of any sane scale cannot overflow.
-    let mut prod = 1.0;
-    let mut si = 0;
-    for (t, &yt) in y.iter().enumerate() {
-        let s = seas[si];
-        let (q, f) = one_step(spec, p, l, b, s);
-        let e = if mult_err {
-            if f.abs() < 1e-10 {
-                return None;
-            }
-            prod *= f.abs();
-            if t % 16 == 15 {
-                logf += prod.ln();
-                prod = 1.0;
-            }
-            (yt - f) / f
-        } else {
-            yt - f
-        };
-        sse += e * e;
-        if spec.season == SeasonType::Multiplicative && q.abs() < 1e-10 {
-            return None;
-        }
-        let (nl, nb, ns) = update(spec, p, l, b, s, q, yt);
-        l = nl;
-        b = nb;
-        seas[si] = ns;
-        si += 1;
-        if si == m {
-            si = 0;
+    seas: &mut [f64],
+    inv: &mut [f64],
+) -> Option<Run> {
+    let (alpha, gamma) = (p.alpha, p.gamma);
+    if SE == 2 {
+        for (i, s) in inv.iter_mut().zip(seas.iter()) {
+            *i = 1.0 / *s;
         }
     }
-    logf += prod.ln();
+    let (phi, beta) = if TR { (p.phi, p.beta) } else { (0.0, 0.0) };
+    let c = alpha + phi * beta;
+    let one_c = 1.0 - c;
+    let phi2 = phi * phi;
+    let mut b = if TR { p.b0 } else { 0.0 };
+    let mut q = p.l0 + phi * b;
+    let mut l = p.l0;
+    let mut sse = 0.0;
+    let mut logf = 0.0;
+    // Σ ln|f| as ln of running products over blocks of ≤ 16 steps: a logarithm per
+    // step was a third of the fit time, and 16 factors of any sane scale cannot
+    // overflow.
+    let cycle = if SE == 0 { 16 } else { seas.len() };
+    for ys in y.chunks(cycle) {
+        let ss: &mut [f64] = if SE == 0 {
+            &mut []
+        } else {
+            &mut seas[..ys.len()]
+        };
+        let is: &mut [f64] = if SE == 2 {
+            &mut inv[..ys.len()]
+        } else {
+            &mut []
+        };
+        for (k, yb) in ys.chunks(16).enumerate() {
+            let mut prod = 1.0;
+            for (j, &yt) in yb.iter().enumerate() {
+                let d;
+                let e;
+                if SE == 0 {
+                    d = yt;
+                    e = if ME {
+                        if q.abs() < 1e-10 {
+                            return None;
+                        }
+                        prod *= q.abs();
+                        (yt - q) / q
+                    } else {
+                        yt - q
+                    };
+                } else {
+                    let s = &mut ss[16 * k + j];
+                    if SE == 1 {
+                        d = yt - *s;
+                        let ad = d - q;
+                        e = if ME {
+                            let f = q + *s;
+                            if f.abs() < 1e-10 {
+                                return None;
+                            }
+                            prod *= f.abs();
+                            ad / f
+                        } else {
+                            ad
+                        };
+                        *s += gamma * ad;
+                    } else {
+                        let f = q * *s;
+                        if q.abs() < 1e-10 || (ME && f.abs() < 1e-10) {
+                            return None;
+                        }
+                        let inv_s = &mut is[16 * k + j];
+                        d = yt * *inv_s;
+                        let yq = yt / q;
+                        e = if ME {
+                            prod *= f.abs();
+                            yq * *inv_s - 1.0
+                        } else {
+                            yt - f
+                        };
+                        *s += gamma * (yq - *s);
+                        *inv_s = 1.0 / *s;
+                    }
+                }
+                sse += e * e;
+                let dq = d - q;
+                l = q + alpha * dq;
+                if TR {
+                    let nq = one_c * q + (c * d + phi2 * b);
+                    b = phi * b + beta * dq;
+                    q = nq;
+                } else {
+                    q = one_c * q + c * d;
+                }
+            }
+            if ME {
+                logf += prod.ln();
+            }
+        }
+    }
     let n = y.len() as f64;
     let lik = n * (sse.max(1e-300)).ln() + 2.0 * logf;
     if !lik.is_finite() || !l.is_finite() || !b.is_finite() {
         return None;
     }
-    Some((lik, sse, l))
+    Some(Run {
+        lik,
+        sse,
+        level: l,
+        slope: b,
+    })
+}
+
+/// The filter specialised for `spec`.
+fn filter_for(spec: &EtsSpec) -> FilterFn {
+    let me = spec.error == ErrorType::Multiplicative;
+    let tr = spec.trend != TrendType::None;
+    match (me, tr, spec.season) {
+        (false, false, SeasonType::None) => filter::<false, false, 0>,
+        (false, false, SeasonType::Additive) => filter::<false, false, 1>,
+        (false, false, SeasonType::Multiplicative) => filter::<false, false, 2>,
+        (false, true, SeasonType::None) => filter::<false, true, 0>,
+        (false, true, SeasonType::Additive) => filter::<false, true, 1>,
+        (false, true, SeasonType::Multiplicative) => filter::<false, true, 2>,
+        (true, false, SeasonType::None) => filter::<true, false, 0>,
+        (true, false, SeasonType::Additive) => filter::<true, false, 1>,
+        (true, false, SeasonType::Multiplicative) => filter::<true, false, 2>,
+        (true, true, SeasonType::None) => filter::<true, true, 0>,
+        (true, true, SeasonType::Additive) => filter::<true, true, 1>,
+        (true, true, SeasonType::Multiplicative) => filter::<true, true, 2>,
+    }
 }
 
 struct Layout {
@@ -372,46 +482,36 @@ pub fn fit_ets(y: &[f64], spec: EtsSpec) -> Result<EtsFit, InsightError> {
         x0.push(0.0);
         step.push(0.2);
     }
-    let mut buf = Vec::with_capacity(m);
-    let seas_init = if has_season { seas0.clone() } else { vec![0.0] };
-    let obj = |x: &[f64], buf: &mut Vec<f64>| -> f64 {
+    let seas_init = if has_season { seas0 } else { vec![0.0] };
+    let run = filter_for(&spec);
+    let mut buf = seas_init.clone();
+    let mut inv = seas_init.clone();
+    let mut obj = |x: &[f64]| -> f64 {
         let p = layout.decode(x, l0, b0, scale);
-        match filter(&spec, &p, y, &seas_init, buf) {
-            Some((lik, _, _)) => lik,
+        buf.copy_from_slice(&seas_init);
+        match run(&p, y, &mut buf, &mut inv) {
+            Some(r) => r.lik,
             None => f64::MAX,
         }
     };
     let dims = x0.len();
-    let (xb, fb) = minimize(|x| obj(x, &mut buf), &x0, &step, 120 * dims + 100, 1e-6);
+    let (xb, fb) = minimize(&mut obj, &x0, &step, 120 * dims + 100, 1e-6);
     if fb >= f64::MAX {
         return Err(InsightError::Numerical("ETS fit"));
     }
     let p = layout.decode(&xb, l0, b0, scale);
-    let mut seas = Vec::with_capacity(m);
     // Re-run the filter once to get the final states.
-    let mut l = p.l0;
-    let mut b = p.b0;
-    seas.extend_from_slice(&seas_init);
-    let mut sse = 0.0;
-    let mut logf = 0.0;
-    for (t, &yt) in y.iter().enumerate() {
-        let si = t % seas.len();
-        let s = seas[si];
-        let (q, f) = one_step(&spec, &p, l, b, s);
-        let e = if spec.error == ErrorType::Multiplicative {
-            logf += f.abs().ln();
-            (yt - f) / f
-        } else {
-            yt - f
-        };
-        sse += e * e;
-        let (nl, nb, ns) = update(&spec, &p, l, b, s, q, yt);
-        l = nl;
-        b = nb;
-        seas[si] = ns;
-    }
+    let mut seas = seas_init;
+    let Some(Run {
+        lik,
+        sse,
+        level: l,
+        slope: b,
+    }) = run(&p, y, &mut seas, &mut buf)
+    else {
+        return Err(InsightError::Numerical("ETS fit"));
+    };
     let nf = n as f64;
-    let lik = nf * sse.max(1e-300).ln() + 2.0 * logf;
     let k = n_par as f64;
     let aic = lik + 2.0 * k;
     let aicc = if nf - k - 1.0 > 0.0 {
