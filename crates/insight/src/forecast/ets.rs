@@ -394,21 +394,8 @@ impl Layout {
     }
 }
 
-/// Optimiser coordinates of a fit in a structure-independent order (α, β, γ, φ,
-/// level offset, slope offset), the defaults standing in for absent components: the
-/// start of a related structure's fit.
-type Seed = [f64; 6];
-
 /// Fits one ETS model of structure `spec` to `y`.
 pub fn fit_ets(y: &[f64], spec: EtsSpec) -> Result<EtsFit, InsightError> {
-    fit_seeded(y, spec, None).map(|(fit, _)| fit)
-}
-
-fn fit_seeded(
-    y: &[f64],
-    spec: EtsSpec,
-    seed: Option<&Seed>,
-) -> Result<(EtsFit, Seed), InsightError> {
     check_finite(y)?;
     let n = y.len();
     let has_season = spec.season != SeasonType::None;
@@ -481,24 +468,25 @@ fn fit_seeded(
         has_season,
         damped,
     };
-    let default: Seed = [
-        logit((0.2 - LO) / (HI - LO)),
-        logit(0.1),
-        logit(0.05),
-        logit((0.97 - PHI_LO) / (PHI_HI - PHI_LO)),
-        0.0,
-        0.0,
-    ];
-    let start = seed.unwrap_or(&default);
-    let used = [true, has_trend, has_season, damped, true, has_trend];
-    let base_step = [1.0, 1.0, 1.0, 1.0, 0.2, 0.2];
-    let mut x0 = Vec::with_capacity(6);
-    let mut step = Vec::with_capacity(6);
-    for i in 0..6 {
-        if used[i] {
-            x0.push(start[i]);
-            step.push(base_step[i]);
-        }
+    let mut x0 = vec![logit((0.2 - LO) / (HI - LO))];
+    let mut step = vec![1.0];
+    if has_trend {
+        x0.push(logit(0.1));
+        step.push(1.0);
+    }
+    if has_season {
+        x0.push(logit(0.05));
+        step.push(1.0);
+    }
+    if damped {
+        x0.push(logit((0.97 - PHI_LO) / (PHI_HI - PHI_LO)));
+        step.push(1.0);
+    }
+    x0.push(0.0);
+    step.push(0.2);
+    if has_trend {
+        x0.push(0.0);
+        step.push(0.2);
     }
     let seas_init = if has_season { seas0 } else { vec![0.0] };
     let run = filter_for(&spec);
@@ -545,15 +533,7 @@ fn fit_seeded(
     {
         return Err(InsightError::Numerical("ETS fit"));
     }
-    let mut out = default;
-    let mut k = 0;
-    for i in 0..6 {
-        if used[i] {
-            out[i] = xb[k];
-            k += 1;
-        }
-    }
-    let fit = EtsFit {
+    Ok(EtsFit {
         spec,
         alpha: p.alpha,
         beta: p.beta,
@@ -565,8 +545,7 @@ fn fit_seeded(
         n,
         sigma2,
         aicc: if aicc.is_finite() { aicc } else { f64::MAX },
-    };
-    Ok((fit, out))
+    })
 }
 
 impl EtsFit {
@@ -780,33 +759,9 @@ pub fn auto_ets(y: &[f64], m: usize) -> Result<EtsFit, InsightError> {
         need: 4,
         got: y.len(),
     };
-    // Related structures start from each other's optimum (same simplex size): the
-    // damped trend from the undamped one, multiplicative errors from additive ones
-    // (the states follow the same equations, only the likelihood differs), and a
-    // multiplicative season from the additive one. Structures are fitted in
-    // `candidates` order, so every source is fitted before the structures it seeds.
-    let mut seeds: Vec<(EtsSpec, Seed)> = Vec::new();
     for spec in candidates(y, m) {
-        let source = if spec.trend == TrendType::Damped {
-            Some((spec.error, TrendType::Additive, spec.season))
-        } else if spec.error == ErrorType::Multiplicative
-            && spec.season != SeasonType::Multiplicative
-        {
-            Some((ErrorType::Additive, spec.trend, spec.season))
-        } else if spec.error == ErrorType::Multiplicative {
-            Some((spec.error, spec.trend, SeasonType::Additive))
-        } else {
-            None
-        };
-        let seed = source.and_then(|(e, t, s)| {
-            seeds
-                .iter()
-                .find(|(sp, _)| sp.error == e && sp.trend == t && sp.season == s)
-                .map(|(_, x)| x)
-        });
-        match fit_seeded(y, spec, seed) {
-            Ok((fit, x)) => {
-                seeds.push((spec, x));
+        match fit_ets(y, spec) {
+            Ok(fit) => {
                 if best.as_ref().is_none_or(|b| fit.aicc < b.aicc) {
                     best = Some(fit);
                 }
