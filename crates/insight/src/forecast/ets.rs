@@ -786,8 +786,8 @@ fn filter_pair<const TR: bool, const SE: u8>(
     pa: &Params,
     pm: &Params,
     y: &[f64],
-    sa: &mut [f64],
-    sm: &mut [f64],
+    (sa, _): &mut Scratch,
+    (sm, _): &mut Scratch,
 ) -> (f64, f64) {
     let n = y.len() as f64;
     let (alpha_a, gamma_a) = (pa.alpha, pa.gamma);
@@ -904,28 +904,125 @@ fn filter_pair<const TR: bool, const SE: u8>(
 }
 
 /// Signature of the paired filters (see [`filter_pair`]).
-type PairFn = fn(&Params, &Params, &[f64], &mut [f64], &mut [f64]) -> (f64, f64);
+type PairFn = fn(&Params, &Params, &[f64], &mut Scratch, &mut Scratch) -> (f64, f64);
 
-/// Fits ETS(A,T,S) and ETS(M,T,S) (S not multiplicative) together: two
-/// Nelder-Mead searches in lockstep, their trial points evaluated in one paired
-/// pass. Each search takes exactly the path it takes alone, so the fits are
-/// identical to two calls of [`fit_ets`].
-fn fit_pair(
+/// As [`filter_pair`] for ETS(M,A,M) and ETS(M,Ad,M): two multiplicative-error,
+/// multiplicative-season lanes, each doing exactly the arithmetic of [`filter`].
+fn filter_pair_mm(
+    pa: &Params,
+    pb: &Params,
     y: &[f64],
-    trend: TrendType,
-    season: SeasonType,
-    period: usize,
-) -> (Result<EtsFit, InsightError>, Result<EtsFit, InsightError>) {
-    let spec = |error| EtsSpec {
-        error,
-        trend,
-        season,
-        period,
+    (sa, ia): &mut Scratch,
+    (sb, ib): &mut Scratch,
+) -> (f64, f64) {
+    struct L {
+        alpha: f64,
+        gamma: f64,
+        phi: f64,
+        beta: f64,
+        c: f64,
+        one_c: f64,
+        phi2: f64,
+        q: f64,
+        b: f64,
+        l: f64,
+        sse: f64,
+        logf: f64,
+        prod: f64,
+        ok: bool,
+    }
+    let start = |p: &Params| {
+        let c = p.alpha + p.phi * p.beta;
+        L {
+            alpha: p.alpha,
+            gamma: p.gamma,
+            phi: p.phi,
+            beta: p.beta,
+            c,
+            one_c: 1.0 - c,
+            phi2: p.phi * p.phi,
+            q: p.l0 + p.phi * p.b0,
+            b: p.b0,
+            l: p.l0,
+            sse: 0.0,
+            logf: 0.0,
+            prod: 1.0,
+            ok: true,
+        }
     };
-    let (pa, pm) = match (
-        Problem::new(y, spec(ErrorType::Additive)),
-        Problem::new(y, spec(ErrorType::Multiplicative)),
-    ) {
+    #[inline(always)]
+    fn step(z: &mut L, yt: f64, s: &mut f64, inv: &mut f64) {
+        let q = z.q;
+        let f = q * *s;
+        if q.abs() < 1e-10 || f.abs() < 1e-10 {
+            z.ok = false;
+        }
+        let d = yt * *inv;
+        let yq = yt / q;
+        z.prod *= f.abs();
+        let e = yq * *inv - 1.0;
+        *s += z.gamma * (yq - *s);
+        *inv = 1.0 / *s;
+        z.sse += e * e;
+        let dq = d - q;
+        z.l = q + z.alpha * dq;
+        let nq = z.one_c * q + (z.c * d + z.phi2 * z.b);
+        z.b = z.phi * z.b + z.beta * dq;
+        z.q = nq;
+    }
+    let (mut la, mut lb) = (start(pa), start(pb));
+    for (i, s) in ia.iter_mut().zip(sa.iter()) {
+        *i = 1.0 / *s;
+    }
+    for (i, s) in ib.iter_mut().zip(sb.iter()) {
+        *i = 1.0 / *s;
+    }
+    let m = sa.len();
+    for ys in y.chunks(m) {
+        let (sa, ia, sb, ib) = (
+            &mut sa[..ys.len()],
+            &mut ia[..ys.len()],
+            &mut sb[..ys.len()],
+            &mut ib[..ys.len()],
+        );
+        for (k, yb) in ys.chunks(16).enumerate() {
+            for (j, &yt) in yb.iter().enumerate() {
+                let t = 16 * k + j;
+                step(&mut la, yt, &mut sa[t], &mut ia[t]);
+                step(&mut lb, yt, &mut sb[t], &mut ib[t]);
+            }
+            for z in [&mut la, &mut lb] {
+                if !(1e-140..=1e140).contains(&z.prod) {
+                    z.logf += z.prod.ln();
+                    z.prod = 1.0;
+                }
+            }
+        }
+    }
+    let n = y.len() as f64;
+    let lik = |z: L| {
+        let logf = z.logf + z.prod.ln();
+        let lik = n * (z.sse.max(1e-300)).ln() + 2.0 * logf;
+        if z.ok && lik.is_finite() && z.l.is_finite() && z.b.is_finite() {
+            lik
+        } else {
+            f64::MAX
+        }
+    };
+    (lik(la), lik(lb))
+}
+
+/// Fits two structures together: two Nelder-Mead searches in lockstep, their trial
+/// points evaluated in one paired pass (`pair`) while both run. Each search takes
+/// exactly the path it takes alone, so the fits are those of two calls of
+/// [`fit_ets`].
+fn fit_two(
+    y: &[f64],
+    a: EtsSpec,
+    b: EtsSpec,
+    pair: PairFn,
+) -> (Result<EtsFit, InsightError>, Result<EtsFit, InsightError>) {
+    let (pa, pm) = match (Problem::new(y, a), Problem::new(y, b)) {
         (Ok(a), Ok(m)) => (a, m),
         (a, m) => {
             let solo = |pb: Result<Problem, InsightError>| {
@@ -942,12 +1039,6 @@ fn fit_pair(
             return (solo(a), solo(m));
         }
     };
-    let pair: PairFn = match (trend != TrendType::None, season) {
-        (false, SeasonType::None) => filter_pair::<false, 0>,
-        (true, SeasonType::None) => filter_pair::<true, 0>,
-        (false, _) => filter_pair::<false, 1>,
-        (true, _) => filter_pair::<true, 1>,
-    };
     let (mut na, mut nm) = (pa.optimiser(), pm.optimiser());
     let (mut sc_a, mut sc_m) = (pa.scratch(), pm.scratch());
     loop {
@@ -957,7 +1048,7 @@ fn fit_pair(
             (Some(p_a), Some(p_m)) => {
                 sc_a.0.copy_from_slice(&pa.seas_init);
                 sc_m.0.copy_from_slice(&pm.seas_init);
-                let (va, vm) = pair(&p_a, &p_m, y, &mut sc_a.0, &mut sc_m.0);
+                let (va, vm) = pair(&p_a, &p_m, y, &mut sc_a, &mut sc_m);
                 na.tell(va);
                 nm.tell(vm);
             }
@@ -1023,7 +1114,7 @@ pub fn auto_ets(y: &[f64], m: usize) -> Result<EtsFit, InsightError> {
         got: y.len(),
     };
     // Additive- and multiplicative-error versions of a structure share their state
-    // equations, so they are fitted as a pair (see `fit_pair`); the results are
+    // equations, so they are fitted as a pair (see `fit_two`); the results are
     // the same as fitting each alone, and are compared in candidate order.
     let cands = candidates(y, m);
     let mut fits: Vec<Option<Result<EtsFit, InsightError>>> = cands.iter().map(|_| None).collect();
@@ -1041,13 +1132,34 @@ pub fn auto_ets(y: &[f64], m: usize) -> Result<EtsFit, InsightError> {
                 })
             })
             .flatten();
-        match partner {
-            Some(j) => {
-                let (a, b) = fit_pair(y, spec.trend, spec.season, spec.period);
-                fits[i] = Some(a);
-                fits[j] = Some(b);
-            }
-            None => fits[i] = Some(fit_ets(y, *spec)),
+        if let Some(j) = partner {
+            let pair: PairFn = match (spec.trend != TrendType::None, spec.season) {
+                (false, SeasonType::None) => filter_pair::<false, 0>,
+                (true, SeasonType::None) => filter_pair::<true, 0>,
+                (false, _) => filter_pair::<false, 1>,
+                (true, _) => filter_pair::<true, 1>,
+            };
+            let (a, b) = fit_two(y, *spec, cands[j], pair);
+            fits[i] = Some(a);
+            fits[j] = Some(b);
+        }
+    }
+    // ETS(M,A,M) with ETS(M,Ad,M); the rest alone.
+    let mm = |t: TrendType| {
+        cands.iter().position(|c| {
+            c.error == ErrorType::Multiplicative
+                && c.trend == t
+                && c.season == SeasonType::Multiplicative
+        })
+    };
+    if let (Some(i), Some(j)) = (mm(TrendType::Additive), mm(TrendType::Damped)) {
+        let (a, b) = fit_two(y, cands[i], cands[j], filter_pair_mm);
+        fits[i] = Some(a);
+        fits[j] = Some(b);
+    }
+    for (fit, spec) in fits.iter_mut().zip(&cands) {
+        if fit.is_none() {
+            *fit = Some(fit_ets(y, *spec));
         }
     }
     for fit in fits.into_iter().flatten() {
