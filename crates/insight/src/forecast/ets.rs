@@ -1226,6 +1226,62 @@ mod tests {
     }
 
     #[test]
+    fn paired_fits_equal_single_fits() {
+        // AutoETS fits structures two at a time; each must be exactly the fit alone.
+        let y = air();
+        let mut with_zero = y[..60].to_vec();
+        with_zero[7] = 0.0; // only additive errors
+        for (y, m) in [(&y[..120], 12), (&with_zero[..], 12), (&y[..30], 1)] {
+            let cands = candidates(y, m);
+            let alone: Vec<EtsFit> = cands.iter().filter_map(|s| fit_ets(y, *s).ok()).collect();
+            let mut best = &alone[0];
+            for f in &alone {
+                if f.aicc < best.aicc {
+                    best = f;
+                }
+            }
+            let auto = auto_ets(y, m).expect("fits");
+            assert_eq!(auto.spec, best.spec);
+            assert_eq!(auto.aicc.to_bits(), best.aicc.to_bits());
+            assert_eq!(auto.alpha.to_bits(), best.alpha.to_bits());
+            // the A/M pair directly (not for the series with a zero: no M errors)
+            let mnn = cands.iter().copied().find(|c| {
+                c.error == ErrorType::Multiplicative
+                    && c.trend == TrendType::None
+                    && c.season == SeasonType::None
+            });
+            if let Some(mnn) = mnn {
+                let (a, b) = fit_two(y, cands[0], mnn, filter_pair::<false, 0>);
+                for paired in [a, b] {
+                    let paired = paired.expect("fits");
+                    let alone = fit_ets(y, paired.spec).expect("fits");
+                    assert_eq!(paired.aicc.to_bits(), alone.aicc.to_bits());
+                }
+            }
+        }
+        // the M,A,M / M,Ad,M pair
+        let y = &air()[..120];
+        let spec = |trend| EtsSpec {
+            error: ErrorType::Multiplicative,
+            trend,
+            season: SeasonType::Multiplicative,
+            period: 12,
+        };
+        let (a, b) = fit_two(
+            y,
+            spec(TrendType::Additive),
+            spec(TrendType::Damped),
+            filter_pair_mm,
+        );
+        for (paired, s) in [(a, spec(TrendType::Additive)), (b, spec(TrendType::Damped))] {
+            let paired = paired.expect("fits");
+            let alone = fit_ets(y, s).expect("fits");
+            assert_eq!(paired.aicc.to_bits(), alone.aicc.to_bits());
+            assert_eq!(paired.point(12), alone.point(12));
+        }
+    }
+
+    #[test]
     fn simple_exponential_smoothing_tracks_level() {
         let y: Vec<f64> = (0..40)
             .map(|t| 10.0 + if t % 2 == 0 { 0.5 } else { -0.5 })
