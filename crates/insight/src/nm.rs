@@ -15,98 +15,209 @@ pub(crate) fn minimize<F: FnMut(&[f64]) -> f64>(
     max_evals: usize,
     tol: f64,
 ) -> (Vec<f64>, f64) {
-    let d = x0.len();
-    let mut pts: Vec<Vec<f64>> = Vec::with_capacity(d + 1);
-    let mut vals: Vec<f64> = Vec::with_capacity(d + 1);
-    let mut evals = 0usize;
-    let mut eval = |x: &[f64], evals: &mut usize| {
-        *evals += 1;
+    let mut nm = NelderMead::new(x0, step, max_evals, tol);
+    while let Some(x) = nm.ask() {
         let v = f(x);
-        if v.is_finite() { v } else { f64::MAX }
-    };
-    pts.push(x0.to_vec());
-    vals.push(eval(x0, &mut evals));
-    for i in 0..d {
-        let mut p = x0.to_vec();
-        p[i] += step[i];
-        vals.push(eval(&p, &mut evals));
-        pts.push(p);
+        nm.tell(v);
     }
-    let mut order: Vec<usize> = (0..=d).collect();
-    let mut centroid = vec![0.0; d];
-    let mut xr = vec![0.0; d];
-    let mut xe = vec![0.0; d];
-    let mut xc = vec![0.0; d];
-    while evals < max_evals {
-        order.sort_by(|&a, &b| vals[a].total_cmp(&vals[b]));
-        let best = order[0];
-        let worst = order[d];
-        let second = order[d - 1];
-        let spread = (vals[worst] - vals[best]).abs();
-        if spread <= tol * (vals[best].abs() + tol) {
-            break;
+    nm.best()
+}
+
+#[derive(Clone, Copy)]
+enum Stage {
+    /// Evaluating vertex i of the initial simplex.
+    Init(usize),
+    Reflect,
+    Expand,
+    Contract,
+    /// Re-evaluating vertex i after a shrink.
+    Shrink(usize),
+    Done,
+}
+
+/// The same minimiser as a state machine: `ask` for the next point to evaluate,
+/// `tell` its value. Lets a caller advance several searches in lockstep and
+/// evaluate their points together (the ETS filter is bound by the latency of its
+/// recursion, so two independent evaluations interleaved cost little more than
+/// one). The sequence of points is exactly that of [`minimize`].
+pub(crate) struct NelderMead {
+    d: usize,
+    pts: Vec<Vec<f64>>,
+    vals: Vec<f64>,
+    order: Vec<usize>,
+    centroid: Vec<f64>,
+    xr: Vec<f64>,
+    xe: Vec<f64>,
+    xc: Vec<f64>,
+    fr: f64,
+    evals: usize,
+    max_evals: usize,
+    tol: f64,
+    stage: Stage,
+}
+
+impl NelderMead {
+    pub(crate) fn new(x0: &[f64], step: &[f64], max_evals: usize, tol: f64) -> Self {
+        let d = x0.len();
+        let pts: Vec<Vec<f64>> = (0..=d)
+            .map(|i| {
+                let mut p = x0.to_vec();
+                if i > 0 {
+                    p[i - 1] += step[i - 1];
+                }
+                p
+            })
+            .collect();
+        NelderMead {
+            d,
+            pts,
+            vals: vec![f64::MAX; d + 1],
+            order: (0..=d).collect(),
+            centroid: vec![0.0; d],
+            xr: vec![0.0; d],
+            xe: vec![0.0; d],
+            xc: vec![0.0; d],
+            fr: f64::MAX,
+            evals: 0,
+            max_evals,
+            tol,
+            stage: Stage::Init(0),
         }
-        centroid.iter_mut().for_each(|c| *c = 0.0);
-        for &i in &order[..d] {
-            for (c, p) in centroid.iter_mut().zip(&pts[i]) {
+    }
+
+    /// The next point to evaluate, `None` once the search has ended.
+    pub(crate) fn ask(&self) -> Option<&[f64]> {
+        match self.stage {
+            Stage::Init(i) | Stage::Shrink(i) => Some(&self.pts[i]),
+            Stage::Reflect => Some(&self.xr),
+            Stage::Expand => Some(&self.xe),
+            Stage::Contract => Some(&self.xc),
+            Stage::Done => None,
+        }
+    }
+
+    /// Value at the point last returned by `ask` (non-finite counts as +∞).
+    pub(crate) fn tell(&mut self, v: f64) {
+        let v = if v.is_finite() { v } else { f64::MAX };
+        self.evals += 1;
+        let d = self.d;
+        let (best, second, worst) = (self.order[0], self.order[d - 1], self.order[d]);
+        match self.stage {
+            Stage::Init(i) => {
+                self.vals[i] = v;
+                if i < d {
+                    self.stage = Stage::Init(i + 1);
+                } else {
+                    self.iterate();
+                }
+            }
+            Stage::Reflect => {
+                self.fr = v;
+                if v < self.vals[best] {
+                    for j in 0..d {
+                        self.xe[j] =
+                            self.centroid[j] + 2.0 * (self.centroid[j] - self.pts[worst][j]);
+                    }
+                    self.stage = Stage::Expand;
+                } else if v < self.vals[second] {
+                    self.pts[worst].copy_from_slice(&self.xr);
+                    self.vals[worst] = v;
+                    self.iterate();
+                } else {
+                    // contraction, outside if the reflection helped a little, inside otherwise
+                    let outside = v < self.vals[worst];
+                    for j in 0..d {
+                        self.xc[j] = if outside {
+                            self.centroid[j] + 0.5 * (self.xr[j] - self.centroid[j])
+                        } else {
+                            self.centroid[j] + 0.5 * (self.pts[worst][j] - self.centroid[j])
+                        };
+                    }
+                    self.stage = Stage::Contract;
+                }
+            }
+            Stage::Expand => {
+                if v < self.fr {
+                    self.pts[worst].copy_from_slice(&self.xe);
+                    self.vals[worst] = v;
+                } else {
+                    self.pts[worst].copy_from_slice(&self.xr);
+                    self.vals[worst] = self.fr;
+                }
+                self.iterate();
+            }
+            Stage::Contract => {
+                if v < self.vals[worst].min(self.fr) {
+                    self.pts[worst].copy_from_slice(&self.xc);
+                    self.vals[worst] = v;
+                    self.iterate();
+                } else {
+                    // shrink towards the best point
+                    let bp = self.pts[best].clone();
+                    for (i, pt) in self.pts.iter_mut().enumerate() {
+                        if i == best {
+                            continue;
+                        }
+                        for (x, b) in pt.iter_mut().zip(&bp) {
+                            *x = b + 0.5 * (*x - b);
+                        }
+                    }
+                    self.stage = Stage::Shrink(usize::from(best == 0));
+                }
+            }
+            Stage::Shrink(i) => {
+                self.vals[i] = v;
+                let mut next = i + 1;
+                if next == best {
+                    next += 1;
+                }
+                if next <= d {
+                    self.stage = Stage::Shrink(next);
+                } else {
+                    self.iterate();
+                }
+            }
+            Stage::Done => {}
+        }
+    }
+
+    /// Top of an iteration: stop, or order the simplex and propose the reflection.
+    fn iterate(&mut self) {
+        if self.evals >= self.max_evals {
+            self.stage = Stage::Done;
+            return;
+        }
+        let d = self.d;
+        let vals = &self.vals;
+        self.order.sort_by(|&a, &b| vals[a].total_cmp(&vals[b]));
+        let (best, worst) = (self.order[0], self.order[d]);
+        let spread = (vals[worst] - vals[best]).abs();
+        if spread <= self.tol * (vals[best].abs() + self.tol) {
+            self.stage = Stage::Done;
+            return;
+        }
+        self.centroid.iter_mut().for_each(|c| *c = 0.0);
+        for &i in &self.order[..d] {
+            for (c, p) in self.centroid.iter_mut().zip(&self.pts[i]) {
                 *c += p / d as f64;
             }
         }
         for j in 0..d {
-            xr[j] = centroid[j] + (centroid[j] - pts[worst][j]);
+            self.xr[j] = self.centroid[j] + (self.centroid[j] - self.pts[worst][j]);
         }
-        let fr = eval(&xr, &mut evals);
-        if fr < vals[best] {
-            for j in 0..d {
-                xe[j] = centroid[j] + 2.0 * (centroid[j] - pts[worst][j]);
-            }
-            let fe = eval(&xe, &mut evals);
-            if fe < fr {
-                pts[worst].copy_from_slice(&xe);
-                vals[worst] = fe;
-            } else {
-                pts[worst].copy_from_slice(&xr);
-                vals[worst] = fr;
-            }
-        } else if fr < vals[second] {
-            pts[worst].copy_from_slice(&xr);
-            vals[worst] = fr;
-        } else {
-            // contraction, outside if the reflection helped a little, inside otherwise
-            let outside = fr < vals[worst];
-            for j in 0..d {
-                xc[j] = if outside {
-                    centroid[j] + 0.5 * (xr[j] - centroid[j])
-                } else {
-                    centroid[j] + 0.5 * (pts[worst][j] - centroid[j])
-                };
-            }
-            let fc = eval(&xc, &mut evals);
-            if fc < vals[worst].min(fr) {
-                pts[worst].copy_from_slice(&xc);
-                vals[worst] = fc;
-            } else {
-                // shrink towards the best point
-                let bp = pts[best].clone();
-                for i in 0..=d {
-                    if i == best {
-                        continue;
-                    }
-                    for j in 0..d {
-                        pts[i][j] = bp[j] + 0.5 * (pts[i][j] - bp[j]);
-                    }
-                    vals[i] = eval(&pts[i], &mut evals);
-                }
-            }
-        }
+        self.stage = Stage::Reflect;
     }
-    let mut bi = 0;
-    for i in 1..=d {
-        if vals[i] < vals[bi] {
-            bi = i;
+
+    /// The best point and its value.
+    pub(crate) fn best(&self) -> (Vec<f64>, f64) {
+        let mut bi = 0;
+        for i in 1..=self.d {
+            if self.vals[i] < self.vals[bi] {
+                bi = i;
+            }
         }
+        (self.pts[bi].clone(), self.vals[bi])
     }
-    (pts[bi].clone(), vals[bi])
 }
 
 #[cfg(test)]

@@ -12,7 +12,7 @@
 //! parameters are optimised by Nelder-Mead on the likelihood.
 
 use super::{Forecast, Interval, finite_or};
-use crate::nm::minimize;
+use crate::nm::NelderMead;
 use crate::season::seasonal_indices;
 use crate::util::{SplitMix64, linear_fit, mean, norm_ppf, quantile_sorted};
 use crate::{InsightError, check_finite};
@@ -175,61 +175,175 @@ fn update(spec: &EtsSpec, p: &Params, l: f64, b: f64, s: f64, q: f64, y: f64) ->
     (nl, nb, ns)
 }
 
-/// Runs the filter; returns (−2 log-likelihood up to a constant, sum of squared errors).
-fn filter(
-    spec: &EtsSpec,
+/// Result of one pass of the filter.
+struct Run {
+    /// −2 log-likelihood up to a constant.
+    lik: f64,
+    /// Sum of squared (relative, for multiplicative errors) one-step errors.
+    sse: f64,
+    level: f64,
+    slope: f64,
+}
+
+/// Signature of the specialised filters (see [`filter`]).
+type FilterFn = fn(&Params, &[f64], &mut [f64], &mut [f64]) -> Option<Run>;
+
+/// Runs the filter from the states in `p` and the seasonal states in `seas` (one per
+/// phase; `[0.0]` without season), leaving the final seasonal states in `seas`.
+/// `None` when a forecast or level reaches zero where it divides. `inv` is scratch of
+/// the length of `seas` (the reciprocals of a multiplicative season's states).
+///
+/// Specialised at compile time on the structure (multiplicative error `ME`, trend
+/// `TR`, season `SE`: 0 none, 1 additive, 2 multiplicative) because this loop is
+/// where AutoETS spends nearly all its time: no branch on the structure per step and
+/// the season walked in whole cycles (no index wrapping). The loop is bound by the
+/// latency of the state recursion, not by arithmetic, so it is written on the
+/// one-step forecast q = l + φb instead of the level: with d the seasonally adjusted
+/// observation and c = α + φβ,
+///   q' = (1 − c)·q + (c·d + φ²·b),   b' = φ·b + β·(d − q),   l' = q + α·(d − q),
+/// which is the same model (l' + φb' = q'), but the chain from q to q' is one
+/// multiply and one add; the divisions of the multiplicative parts feed only the
+/// errors and the seasonal states, off that chain. (A multiplicative season keeps its
+/// states' reciprocals, each computed a whole cycle before it is needed: otherwise
+/// the compiler packs y/s with y/q into one vector division, and y/q waits for q.)
+#[inline(always)]
+fn filter<const ME: bool, const TR: bool, const SE: u8>(
     p: &Params,
     y: &[f64],
-    seas0: &[f64],
-    seas: &mut Vec<f64>,
-) -> Option<(f64, f64, f64)> {
-    seas.clear();
-    seas.extend_from_slice(seas0);
-    let m = seas.len();
-    let mult_err = spec.error == ErrorType::Multiplicative;
-    let (mut l, mut b) = (p.l0, p.b0);
+    seas: &mut [f64],
+    inv: &mut [f64],
+) -> Option<Run> {
+    let (alpha, gamma) = (p.alpha, p.gamma);
+    if SE == 2 {
+        for (i, s) in inv.iter_mut().zip(seas.iter()) {
+            *i = 1.0 / *s;
+        }
+    }
+    let (phi, beta) = if TR { (p.phi, p.beta) } else { (0.0, 0.0) };
+    let c = alpha + phi * beta;
+    let one_c = 1.0 - c;
+    let phi2 = phi * phi;
+    let mut b = if TR { p.b0 } else { 0.0 };
+    let mut q = p.l0 + phi * b;
+    let mut l = p.l0;
     let mut sse = 0.0;
     let mut logf = 0.0;
-    // Σ ln|f| as ln of running products, flushed every 16 steps: a logarithm per step
-    // was a third of the fit time, and 16 factors of any sane scale cannot overflow.
-    let mut prod = 1.0;
-    let mut si = 0;
-    for (t, &yt) in y.iter().enumerate() {
-        let s = seas[si];
-        let (q, f) = one_step(spec, p, l, b, s);
-        let e = if mult_err {
-            if f.abs() < 1e-10 {
-                return None;
+    // Σ ln|f| as the ln of a running product, taken only when the product leaves
+    // [1e-140, 1e140] (checked every ≤ 16 steps; each |f| ≥ 1e-10, so no underflow in
+    // between) and at the end: a logarithm per step was a third of the fit time.
+    let mut prod = 1.0f64;
+    let cycle = if SE == 0 { 16 } else { seas.len() };
+    for ys in y.chunks(cycle) {
+        let ss: &mut [f64] = if SE == 0 {
+            &mut []
+        } else {
+            &mut seas[..ys.len()]
+        };
+        let is: &mut [f64] = if SE == 2 {
+            &mut inv[..ys.len()]
+        } else {
+            &mut []
+        };
+        for (k, yb) in ys.chunks(16).enumerate() {
+            for (j, &yt) in yb.iter().enumerate() {
+                let d;
+                let e;
+                if SE == 0 {
+                    d = yt;
+                    e = if ME {
+                        if q.abs() < 1e-10 {
+                            return None;
+                        }
+                        prod *= q.abs();
+                        (yt - q) / q
+                    } else {
+                        yt - q
+                    };
+                } else {
+                    let s = &mut ss[16 * k + j];
+                    if SE == 1 {
+                        d = yt - *s;
+                        let ad = d - q;
+                        e = if ME {
+                            let f = q + *s;
+                            if f.abs() < 1e-10 {
+                                return None;
+                            }
+                            prod *= f.abs();
+                            ad / f
+                        } else {
+                            ad
+                        };
+                        *s += gamma * ad;
+                    } else {
+                        let f = q * *s;
+                        if q.abs() < 1e-10 || (ME && f.abs() < 1e-10) {
+                            return None;
+                        }
+                        let inv_s = &mut is[16 * k + j];
+                        d = yt * *inv_s;
+                        let yq = yt / q;
+                        e = if ME {
+                            prod *= f.abs();
+                            yq * *inv_s - 1.0
+                        } else {
+                            yt - f
+                        };
+                        *s += gamma * (yq - *s);
+                        *inv_s = 1.0 / *s;
+                    }
+                }
+                sse += e * e;
+                let dq = d - q;
+                l = q + alpha * dq;
+                if TR {
+                    let nq = one_c * q + (c * d + phi2 * b);
+                    b = phi * b + beta * dq;
+                    q = nq;
+                } else {
+                    q = one_c * q + c * d;
+                }
             }
-            prod *= f.abs();
-            if t % 16 == 15 {
+            if ME && !(1e-140..=1e140).contains(&prod) {
                 logf += prod.ln();
                 prod = 1.0;
             }
-            (yt - f) / f
-        } else {
-            yt - f
-        };
-        sse += e * e;
-        if spec.season == SeasonType::Multiplicative && q.abs() < 1e-10 {
-            return None;
-        }
-        let (nl, nb, ns) = update(spec, p, l, b, s, q, yt);
-        l = nl;
-        b = nb;
-        seas[si] = ns;
-        si += 1;
-        if si == m {
-            si = 0;
         }
     }
-    logf += prod.ln();
+    if ME {
+        logf += prod.ln();
+    }
     let n = y.len() as f64;
     let lik = n * (sse.max(1e-300)).ln() + 2.0 * logf;
     if !lik.is_finite() || !l.is_finite() || !b.is_finite() {
         return None;
     }
-    Some((lik, sse, l))
+    Some(Run {
+        lik,
+        sse,
+        level: l,
+        slope: b,
+    })
+}
+
+/// The filter specialised for `spec`.
+fn filter_for(spec: &EtsSpec) -> FilterFn {
+    let me = spec.error == ErrorType::Multiplicative;
+    let tr = spec.trend != TrendType::None;
+    match (me, tr, spec.season) {
+        (false, false, SeasonType::None) => filter::<false, false, 0>,
+        (false, false, SeasonType::Additive) => filter::<false, false, 1>,
+        (false, false, SeasonType::Multiplicative) => filter::<false, false, 2>,
+        (false, true, SeasonType::None) => filter::<false, true, 0>,
+        (false, true, SeasonType::Additive) => filter::<false, true, 1>,
+        (false, true, SeasonType::Multiplicative) => filter::<false, true, 2>,
+        (true, false, SeasonType::None) => filter::<true, false, 0>,
+        (true, false, SeasonType::Additive) => filter::<true, false, 1>,
+        (true, false, SeasonType::Multiplicative) => filter::<true, false, 2>,
+        (true, true, SeasonType::None) => filter::<true, true, 0>,
+        (true, true, SeasonType::Additive) => filter::<true, true, 1>,
+        (true, true, SeasonType::Multiplicative) => filter::<true, true, 2>,
+    }
 }
 
 struct Layout {
@@ -280,164 +394,221 @@ impl Layout {
     }
 }
 
+/// One structure's fitting problem: everything the optimisation needs.
+struct Problem<'a> {
+    y: &'a [f64],
+    spec: EtsSpec,
+    n_par: usize,
+    layout: Layout,
+    l0: f64,
+    b0: f64,
+    scale: f64,
+    seas_init: Vec<f64>,
+    x0: Vec<f64>,
+    step: Vec<f64>,
+    run: FilterFn,
+}
+
 /// Fits one ETS model of structure `spec` to `y`.
 pub fn fit_ets(y: &[f64], spec: EtsSpec) -> Result<EtsFit, InsightError> {
-    check_finite(y)?;
-    let n = y.len();
-    let has_season = spec.season != SeasonType::None;
-    let m = if has_season { spec.period } else { 1 };
-    if has_season && m < 2 {
-        return Err(InsightError::InvalidParameter {
-            name: "season_length",
-            reason: "a seasonal model needs a season length of at least 2".into(),
-        });
+    let pb = Problem::new(y, spec)?;
+    let mut nm = pb.optimiser();
+    let mut scratch = pb.scratch();
+    while let Some(x) = nm.ask() {
+        let v = pb.lik(x, &mut scratch);
+        nm.tell(v);
     }
-    let mult = spec.error == ErrorType::Multiplicative || spec.season == SeasonType::Multiplicative;
-    if mult && y.iter().any(|&v| v <= 0.0) {
-        return Err(InsightError::InvalidParameter {
-            name: "y",
-            reason: "multiplicative components need strictly positive data".into(),
-        });
-    }
-    let has_trend = spec.trend != TrendType::None;
-    let damped = spec.trend == TrendType::Damped;
-    let n_smooth = 1 + usize::from(has_trend) + usize::from(has_season) + usize::from(damped);
-    let n_states = 1 + usize::from(has_trend) + if has_season { m - 1 } else { 0 };
-    let n_par = n_smooth + n_states + 1;
-    let min_n = if has_season {
-        (2 * m).max(n_par + 2)
-    } else {
-        n_par + 2
-    };
-    if n < min_n.max(3) {
-        return Err(InsightError::TooShort {
-            method: "ETS",
-            need: min_n.max(3),
-            got: n,
-        });
-    }
+    pb.finish(nm.best())
+}
 
-    // Heuristic initial states as forecast::ets' initstate: decomposition of the first
-    // seasons, then a line through the first seasonally adjusted values.
-    let seas0: Vec<f64> = if has_season {
-        let head = &y[..n.min(3 * m).max(2 * m)];
-        seasonal_indices(head, m, spec.season == SeasonType::Multiplicative)?
-    } else {
-        vec![0.0]
-    };
-    let maxn = n.min(10.max(2 * m));
-    let sa: Vec<f64> = (0..maxn)
-        .map(|t| match spec.season {
-            SeasonType::None => y[t],
-            SeasonType::Additive => y[t] - seas0[t % m],
-            SeasonType::Multiplicative => y[t] / seas0[t % m],
-        })
-        .collect();
-    let (l0, b0) = if has_trend {
-        let (a, b) = linear_fit(&sa);
-        (a, b)
-    } else {
-        (mean(&sa), 0.0)
-    };
-    let scale = {
-        let s = y.iter().map(|v| (v - mean(y)).abs()).sum::<f64>() / n as f64;
-        if s > 0.0 {
-            s
-        } else {
-            mean(y).abs().max(1e-12) * 1e-3
+/// Seasonal states and their reciprocals, working copies for one filter pass.
+type Scratch = (Vec<f64>, Vec<f64>);
+
+impl<'a> Problem<'a> {
+    fn new(y: &'a [f64], spec: EtsSpec) -> Result<Self, InsightError> {
+        check_finite(y)?;
+        let n = y.len();
+        let has_season = spec.season != SeasonType::None;
+        let m = if has_season { spec.period } else { 1 };
+        if has_season && m < 2 {
+            return Err(InsightError::InvalidParameter {
+                name: "season_length",
+                reason: "a seasonal model needs a season length of at least 2".into(),
+            });
         }
-    };
-    let layout = Layout {
-        has_trend,
-        has_season,
-        damped,
-    };
-    let mut x0 = vec![logit((0.2 - LO) / (HI - LO))];
-    let mut step = vec![1.0];
-    if has_trend {
-        x0.push(logit(0.1));
-        step.push(1.0);
-    }
-    if has_season {
-        x0.push(logit(0.05));
-        step.push(1.0);
-    }
-    if damped {
-        x0.push(logit((0.97 - PHI_LO) / (PHI_HI - PHI_LO)));
-        step.push(1.0);
-    }
-    x0.push(0.0);
-    step.push(0.2);
-    if has_trend {
+        let mult =
+            spec.error == ErrorType::Multiplicative || spec.season == SeasonType::Multiplicative;
+        if mult && y.iter().any(|&v| v <= 0.0) {
+            return Err(InsightError::InvalidParameter {
+                name: "y",
+                reason: "multiplicative components need strictly positive data".into(),
+            });
+        }
+        let has_trend = spec.trend != TrendType::None;
+        let damped = spec.trend == TrendType::Damped;
+        let n_smooth = 1 + usize::from(has_trend) + usize::from(has_season) + usize::from(damped);
+        let n_states = 1 + usize::from(has_trend) + if has_season { m - 1 } else { 0 };
+        let n_par = n_smooth + n_states + 1;
+        let min_n = if has_season {
+            (2 * m).max(n_par + 2)
+        } else {
+            n_par + 2
+        };
+        if n < min_n.max(3) {
+            return Err(InsightError::TooShort {
+                method: "ETS",
+                need: min_n.max(3),
+                got: n,
+            });
+        }
+
+        // Heuristic initial states as forecast::ets' initstate: decomposition of the first
+        // seasons, then a line through the first seasonally adjusted values.
+        let seas0: Vec<f64> = if has_season {
+            let head = &y[..n.min(3 * m).max(2 * m)];
+            seasonal_indices(head, m, spec.season == SeasonType::Multiplicative)?
+        } else {
+            vec![0.0]
+        };
+        let maxn = n.min(10.max(2 * m));
+        let sa: Vec<f64> = (0..maxn)
+            .map(|t| match spec.season {
+                SeasonType::None => y[t],
+                SeasonType::Additive => y[t] - seas0[t % m],
+                SeasonType::Multiplicative => y[t] / seas0[t % m],
+            })
+            .collect();
+        let (l0, b0) = if has_trend {
+            let (a, b) = linear_fit(&sa);
+            (a, b)
+        } else {
+            (mean(&sa), 0.0)
+        };
+        let scale = {
+            // (the mean once, not once per value: this was 15% of an AutoETS run)
+            let my = mean(y);
+            let s = y.iter().map(|v| (v - my).abs()).sum::<f64>() / n as f64;
+            if s > 0.0 {
+                s
+            } else {
+                my.abs().max(1e-12) * 1e-3
+            }
+        };
+        let layout = Layout {
+            has_trend,
+            has_season,
+            damped,
+        };
+        let mut x0 = vec![logit((0.2 - LO) / (HI - LO))];
+        let mut step = vec![1.0];
+        if has_trend {
+            x0.push(logit(0.1));
+            step.push(1.0);
+        }
+        if has_season {
+            x0.push(logit(0.05));
+            step.push(1.0);
+        }
+        if damped {
+            x0.push(logit((0.97 - PHI_LO) / (PHI_HI - PHI_LO)));
+            step.push(1.0);
+        }
         x0.push(0.0);
         step.push(0.2);
+        if has_trend {
+            x0.push(0.0);
+            step.push(0.2);
+        }
+        let seas_init = if has_season { seas0 } else { vec![0.0] };
+        Ok(Problem {
+            y,
+            spec,
+            n_par,
+            layout,
+            l0,
+            b0,
+            scale,
+            seas_init,
+            x0,
+            step,
+            run: filter_for(&spec),
+        })
     }
-    let mut buf = Vec::with_capacity(m);
-    let seas_init = if has_season { seas0.clone() } else { vec![0.0] };
-    let obj = |x: &[f64], buf: &mut Vec<f64>| -> f64 {
-        let p = layout.decode(x, l0, b0, scale);
-        match filter(&spec, &p, y, &seas_init, buf) {
-            Some((lik, _, _)) => lik,
+
+    fn params(&self, x: &[f64]) -> Params {
+        self.layout.decode(x, self.l0, self.b0, self.scale)
+    }
+
+    fn scratch(&self) -> Scratch {
+        (self.seas_init.clone(), self.seas_init.clone())
+    }
+
+    /// −2 log L at optimiser coordinates `x` (`f64::MAX` where the filter fails).
+    fn lik(&self, x: &[f64], (buf, inv): &mut Scratch) -> f64 {
+        buf.copy_from_slice(&self.seas_init);
+        match (self.run)(&self.params(x), self.y, buf, inv) {
+            Some(r) => r.lik,
             None => f64::MAX,
         }
-    };
-    let dims = x0.len();
-    let (xb, fb) = minimize(|x| obj(x, &mut buf), &x0, &step, 120 * dims + 100, 1e-6);
-    if fb >= f64::MAX {
-        return Err(InsightError::Numerical("ETS fit"));
     }
-    let p = layout.decode(&xb, l0, b0, scale);
-    let mut seas = Vec::with_capacity(m);
-    // Re-run the filter once to get the final states.
-    let mut l = p.l0;
-    let mut b = p.b0;
-    seas.extend_from_slice(&seas_init);
-    let mut sse = 0.0;
-    let mut logf = 0.0;
-    for (t, &yt) in y.iter().enumerate() {
-        let si = t % seas.len();
-        let s = seas[si];
-        let (q, f) = one_step(&spec, &p, l, b, s);
-        let e = if spec.error == ErrorType::Multiplicative {
-            logf += f.abs().ln();
-            (yt - f) / f
-        } else {
-            yt - f
+
+    fn optimiser(&self) -> NelderMead {
+        // Relative tolerance 1e-5 on −2 log L: 1e-6 cost 1.5x the evaluations and moved
+        // the summed AICc of the tourism selections by < 0.04 per series.
+        NelderMead::new(&self.x0, &self.step, 120 * self.x0.len() + 100, 1e-5)
+    }
+
+    /// The fit at the optimum `(xb, fb)`: final states, σ², AICc.
+    fn finish(&self, (xb, fb): (Vec<f64>, f64)) -> Result<EtsFit, InsightError> {
+        let (y, spec, n_par) = (self.y, self.spec, self.n_par);
+        let n = y.len();
+        if fb >= f64::MAX {
+            return Err(InsightError::Numerical("ETS fit"));
+        }
+        let p = self.params(&xb);
+        // Re-run the filter once to get the final states.
+        let mut seas = self.seas_init.clone();
+        let mut inv = self.seas_init.clone();
+        let Some(Run {
+            lik,
+            sse,
+            level: l,
+            slope: b,
+        }) = (self.run)(&p, y, &mut seas, &mut inv)
+        else {
+            return Err(InsightError::Numerical("ETS fit"));
         };
-        sse += e * e;
-        let (nl, nb, ns) = update(&spec, &p, l, b, s, q, yt);
-        l = nl;
-        b = nb;
-        seas[si] = ns;
+        let nf = n as f64;
+        let k = n_par as f64;
+        let aic = lik + 2.0 * k;
+        let aicc = if nf - k - 1.0 > 0.0 {
+            aic + 2.0 * k * (k + 1.0) / (nf - k - 1.0)
+        } else {
+            f64::INFINITY
+        };
+        let dof = if n > n_par { (n - n_par) as f64 } else { nf };
+        let sigma2 = sse / dof;
+        if !(l.is_finite()
+            && b.is_finite()
+            && sigma2.is_finite()
+            && seas.iter().all(|v| v.is_finite()))
+        {
+            return Err(InsightError::Numerical("ETS fit"));
+        }
+        Ok(EtsFit {
+            spec,
+            alpha: p.alpha,
+            beta: p.beta,
+            gamma: p.gamma,
+            phi: p.phi,
+            level: l,
+            slope: b,
+            seas,
+            n,
+            sigma2,
+            aicc: if aicc.is_finite() { aicc } else { f64::MAX },
+        })
     }
-    let nf = n as f64;
-    let lik = nf * sse.max(1e-300).ln() + 2.0 * logf;
-    let k = n_par as f64;
-    let aic = lik + 2.0 * k;
-    let aicc = if nf - k - 1.0 > 0.0 {
-        aic + 2.0 * k * (k + 1.0) / (nf - k - 1.0)
-    } else {
-        f64::INFINITY
-    };
-    let dof = if n > n_par { (n - n_par) as f64 } else { nf };
-    let sigma2 = sse / dof;
-    if !(l.is_finite() && b.is_finite() && sigma2.is_finite() && seas.iter().all(|v| v.is_finite()))
-    {
-        return Err(InsightError::Numerical("ETS fit"));
-    }
-    Ok(EtsFit {
-        spec,
-        alpha: p.alpha,
-        beta: p.beta,
-        gamma: p.gamma,
-        phi: p.phi,
-        level: l,
-        slope: b,
-        seas,
-        n,
-        sigma2,
-        aicc: if aicc.is_finite() { aicc } else { f64::MAX },
-    })
 }
 
 impl EtsFit {
@@ -604,6 +775,297 @@ impl EtsFit {
     }
 }
 
+/// Two filters in one pass: additive errors with parameters `pa` and multiplicative
+/// errors with `pm`, same trend and (non-multiplicative) season, each lane doing
+/// exactly the arithmetic of [`filter`]. Each lane's recursion is a chain of
+/// dependent operations that leaves the processor mostly idle; interleaving two
+/// independent chains costs little more than one. Returns the two −2 log L
+/// (`f64::MAX` where [`filter`] would give `None`).
+#[inline(always)]
+fn filter_pair<const TR: bool, const SE: u8>(
+    pa: &Params,
+    pm: &Params,
+    y: &[f64],
+    (sa, _): &mut Scratch,
+    (sm, _): &mut Scratch,
+) -> (f64, f64) {
+    let n = y.len() as f64;
+    let (alpha_a, gamma_a) = (pa.alpha, pa.gamma);
+    let (phi_a, beta_a) = if TR { (pa.phi, pa.beta) } else { (0.0, 0.0) };
+    let c_a = alpha_a + phi_a * beta_a;
+    let one_c_a = 1.0 - c_a;
+    let phi2_a = phi_a * phi_a;
+    let mut b_a = if TR { pa.b0 } else { 0.0 };
+    let mut q_a = pa.l0 + phi_a * b_a;
+    let mut l_a = pa.l0;
+    let mut sse_a = 0.0;
+
+    let (alpha_m, gamma_m) = (pm.alpha, pm.gamma);
+    let (phi_m, beta_m) = if TR { (pm.phi, pm.beta) } else { (0.0, 0.0) };
+    let c_m = alpha_m + phi_m * beta_m;
+    let one_c_m = 1.0 - c_m;
+    let phi2_m = phi_m * phi_m;
+    let mut b_m = if TR { pm.b0 } else { 0.0 };
+    let mut q_m = pm.l0 + phi_m * b_m;
+    let mut l_m = pm.l0;
+    let mut sse_m = 0.0;
+    let mut logf = 0.0;
+    let mut prod = 1.0f64;
+    let mut ok_m = true;
+
+    let cycle = if SE == 0 { 16 } else { sa.len() };
+    for ys in y.chunks(cycle) {
+        let (ssa, ssm): (&mut [f64], &mut [f64]) = if SE == 0 {
+            (&mut [], &mut [])
+        } else {
+            (&mut sa[..ys.len()], &mut sm[..ys.len()])
+        };
+        for (k, yb) in ys.chunks(16).enumerate() {
+            for (j, &yt) in yb.iter().enumerate() {
+                // additive-error lane
+                let d;
+                let e;
+                if SE == 0 {
+                    d = yt;
+                    e = yt - q_a;
+                } else {
+                    let s = &mut ssa[16 * k + j];
+                    d = yt - *s;
+                    let ad = d - q_a;
+                    e = ad;
+                    *s += gamma_a * ad;
+                }
+                sse_a += e * e;
+                let dq = d - q_a;
+                l_a = q_a + alpha_a * dq;
+                if TR {
+                    let nq = one_c_a * q_a + (c_a * d + phi2_a * b_a);
+                    b_a = phi_a * b_a + beta_a * dq;
+                    q_a = nq;
+                } else {
+                    q_a = one_c_a * q_a + c_a * d;
+                }
+
+                // multiplicative-error lane
+                let d;
+                let e;
+                if SE == 0 {
+                    d = yt;
+                    if q_m.abs() < 1e-10 {
+                        ok_m = false;
+                    }
+                    prod *= q_m.abs();
+                    e = (yt - q_m) / q_m;
+                } else {
+                    let s = &mut ssm[16 * k + j];
+                    d = yt - *s;
+                    let ad = d - q_m;
+                    let f = q_m + *s;
+                    if f.abs() < 1e-10 {
+                        ok_m = false;
+                    }
+                    prod *= f.abs();
+                    e = ad / f;
+                    *s += gamma_m * ad;
+                }
+                sse_m += e * e;
+                let dq = d - q_m;
+                l_m = q_m + alpha_m * dq;
+                if TR {
+                    let nq = one_c_m * q_m + (c_m * d + phi2_m * b_m);
+                    b_m = phi_m * b_m + beta_m * dq;
+                    q_m = nq;
+                } else {
+                    q_m = one_c_m * q_m + c_m * d;
+                }
+            }
+            if !(1e-140..=1e140).contains(&prod) {
+                logf += prod.ln();
+                prod = 1.0;
+            }
+        }
+    }
+    logf += prod.ln();
+    let lik_a = n * (sse_a.max(1e-300)).ln() + 2.0 * 0.0;
+    let lik_m = n * (sse_m.max(1e-300)).ln() + 2.0 * logf;
+    let fine = |lik: f64, l: f64, b: f64| lik.is_finite() && l.is_finite() && b.is_finite();
+    (
+        if fine(lik_a, l_a, b_a) {
+            lik_a
+        } else {
+            f64::MAX
+        },
+        if ok_m && fine(lik_m, l_m, b_m) {
+            lik_m
+        } else {
+            f64::MAX
+        },
+    )
+}
+
+/// Signature of the paired filters (see [`filter_pair`]).
+type PairFn = fn(&Params, &Params, &[f64], &mut Scratch, &mut Scratch) -> (f64, f64);
+
+/// As [`filter_pair`] for ETS(M,A,M) and ETS(M,Ad,M): two multiplicative-error,
+/// multiplicative-season lanes, each doing exactly the arithmetic of [`filter`].
+fn filter_pair_mm(
+    pa: &Params,
+    pb: &Params,
+    y: &[f64],
+    (sa, ia): &mut Scratch,
+    (sb, ib): &mut Scratch,
+) -> (f64, f64) {
+    struct L {
+        alpha: f64,
+        gamma: f64,
+        phi: f64,
+        beta: f64,
+        c: f64,
+        one_c: f64,
+        phi2: f64,
+        q: f64,
+        b: f64,
+        l: f64,
+        sse: f64,
+        logf: f64,
+        prod: f64,
+        ok: bool,
+    }
+    let start = |p: &Params| {
+        let c = p.alpha + p.phi * p.beta;
+        L {
+            alpha: p.alpha,
+            gamma: p.gamma,
+            phi: p.phi,
+            beta: p.beta,
+            c,
+            one_c: 1.0 - c,
+            phi2: p.phi * p.phi,
+            q: p.l0 + p.phi * p.b0,
+            b: p.b0,
+            l: p.l0,
+            sse: 0.0,
+            logf: 0.0,
+            prod: 1.0,
+            ok: true,
+        }
+    };
+    #[inline(always)]
+    fn step(z: &mut L, yt: f64, s: &mut f64, inv: &mut f64) {
+        let q = z.q;
+        let f = q * *s;
+        if q.abs() < 1e-10 || f.abs() < 1e-10 {
+            z.ok = false;
+        }
+        let d = yt * *inv;
+        let yq = yt / q;
+        z.prod *= f.abs();
+        let e = yq * *inv - 1.0;
+        *s += z.gamma * (yq - *s);
+        *inv = 1.0 / *s;
+        z.sse += e * e;
+        let dq = d - q;
+        z.l = q + z.alpha * dq;
+        let nq = z.one_c * q + (z.c * d + z.phi2 * z.b);
+        z.b = z.phi * z.b + z.beta * dq;
+        z.q = nq;
+    }
+    let (mut la, mut lb) = (start(pa), start(pb));
+    for (i, s) in ia.iter_mut().zip(sa.iter()) {
+        *i = 1.0 / *s;
+    }
+    for (i, s) in ib.iter_mut().zip(sb.iter()) {
+        *i = 1.0 / *s;
+    }
+    let m = sa.len();
+    for ys in y.chunks(m) {
+        let (sa, ia, sb, ib) = (
+            &mut sa[..ys.len()],
+            &mut ia[..ys.len()],
+            &mut sb[..ys.len()],
+            &mut ib[..ys.len()],
+        );
+        for (k, yb) in ys.chunks(16).enumerate() {
+            for (j, &yt) in yb.iter().enumerate() {
+                let t = 16 * k + j;
+                step(&mut la, yt, &mut sa[t], &mut ia[t]);
+                step(&mut lb, yt, &mut sb[t], &mut ib[t]);
+            }
+            for z in [&mut la, &mut lb] {
+                if !(1e-140..=1e140).contains(&z.prod) {
+                    z.logf += z.prod.ln();
+                    z.prod = 1.0;
+                }
+            }
+        }
+    }
+    let n = y.len() as f64;
+    let lik = |z: L| {
+        let logf = z.logf + z.prod.ln();
+        let lik = n * (z.sse.max(1e-300)).ln() + 2.0 * logf;
+        if z.ok && lik.is_finite() && z.l.is_finite() && z.b.is_finite() {
+            lik
+        } else {
+            f64::MAX
+        }
+    };
+    (lik(la), lik(lb))
+}
+
+/// Fits two structures together: two Nelder-Mead searches in lockstep, their trial
+/// points evaluated in one paired pass (`pair`) while both run. Each search takes
+/// exactly the path it takes alone, so the fits are those of two calls of
+/// [`fit_ets`].
+fn fit_two(
+    y: &[f64],
+    a: EtsSpec,
+    b: EtsSpec,
+    pair: PairFn,
+) -> (Result<EtsFit, InsightError>, Result<EtsFit, InsightError>) {
+    let (pa, pm) = match (Problem::new(y, a), Problem::new(y, b)) {
+        (Ok(a), Ok(m)) => (a, m),
+        (a, m) => {
+            let solo = |pb: Result<Problem, InsightError>| {
+                pb.and_then(|pb| {
+                    let mut nm = pb.optimiser();
+                    let mut scratch = pb.scratch();
+                    while let Some(x) = nm.ask() {
+                        let v = pb.lik(x, &mut scratch);
+                        nm.tell(v);
+                    }
+                    pb.finish(nm.best())
+                })
+            };
+            return (solo(a), solo(m));
+        }
+    };
+    let (mut na, mut nm) = (pa.optimiser(), pm.optimiser());
+    let (mut sc_a, mut sc_m) = (pa.scratch(), pm.scratch());
+    loop {
+        let xa = na.ask().map(|x| pa.params(x));
+        let xm = nm.ask().map(|x| pm.params(x));
+        match (xa, xm) {
+            (Some(p_a), Some(p_m)) => {
+                sc_a.0.copy_from_slice(&pa.seas_init);
+                sc_m.0.copy_from_slice(&pm.seas_init);
+                let (va, vm) = pair(&p_a, &p_m, y, &mut sc_a, &mut sc_m);
+                na.tell(va);
+                nm.tell(vm);
+            }
+            (Some(_), None) => {
+                let v = na.ask().map_or(f64::MAX, |x| pa.lik(x, &mut sc_a));
+                na.tell(v);
+            }
+            (None, Some(_)) => {
+                let v = nm.ask().map_or(f64::MAX, |x| pm.lik(x, &mut sc_m));
+                nm.tell(v);
+            }
+            (None, None) => break,
+        }
+    }
+    (pa.finish(na.best()), pm.finish(nm.best()))
+}
+
 /// Candidate structures as statsforecast's AutoETS "ZZZ" with the default
 /// restrictions: no multiplicative trend, no additive error with multiplicative
 /// season, multiplicative parts only for positive data, seasonal parts only when at
@@ -651,8 +1113,57 @@ pub fn auto_ets(y: &[f64], m: usize) -> Result<EtsFit, InsightError> {
         need: 4,
         got: y.len(),
     };
-    for spec in candidates(y, m) {
-        match fit_ets(y, spec) {
+    // Additive- and multiplicative-error versions of a structure share their state
+    // equations, so they are fitted as a pair (see `fit_two`); the results are
+    // the same as fitting each alone, and are compared in candidate order.
+    let cands = candidates(y, m);
+    let mut fits: Vec<Option<Result<EtsFit, InsightError>>> = cands.iter().map(|_| None).collect();
+    for (i, spec) in cands.iter().enumerate() {
+        if fits[i].is_some() {
+            continue;
+        }
+        let partner = (spec.error == ErrorType::Additive
+            && spec.season != SeasonType::Multiplicative)
+            .then(|| {
+                cands.iter().position(|c| {
+                    c.error == ErrorType::Multiplicative
+                        && c.trend == spec.trend
+                        && c.season == spec.season
+                })
+            })
+            .flatten();
+        if let Some(j) = partner {
+            let pair: PairFn = match (spec.trend != TrendType::None, spec.season) {
+                (false, SeasonType::None) => filter_pair::<false, 0>,
+                (true, SeasonType::None) => filter_pair::<true, 0>,
+                (false, _) => filter_pair::<false, 1>,
+                (true, _) => filter_pair::<true, 1>,
+            };
+            let (a, b) = fit_two(y, *spec, cands[j], pair);
+            fits[i] = Some(a);
+            fits[j] = Some(b);
+        }
+    }
+    // ETS(M,A,M) with ETS(M,Ad,M); the rest alone.
+    let mm = |t: TrendType| {
+        cands.iter().position(|c| {
+            c.error == ErrorType::Multiplicative
+                && c.trend == t
+                && c.season == SeasonType::Multiplicative
+        })
+    };
+    if let (Some(i), Some(j)) = (mm(TrendType::Additive), mm(TrendType::Damped)) {
+        let (a, b) = fit_two(y, cands[i], cands[j], filter_pair_mm);
+        fits[i] = Some(a);
+        fits[j] = Some(b);
+    }
+    for (fit, spec) in fits.iter_mut().zip(&cands) {
+        if fit.is_none() {
+            *fit = Some(fit_ets(y, *spec));
+        }
+    }
+    for fit in fits.into_iter().flatten() {
+        match fit {
             Ok(fit) => {
                 if best.as_ref().is_none_or(|b| fit.aicc < b.aicc) {
                     best = Some(fit);
@@ -712,6 +1223,62 @@ mod tests {
             .filter(|((lo, hi), a)| *lo <= *a && *a <= *hi)
             .count();
         assert!(covered >= 18, "covered {covered}");
+    }
+
+    #[test]
+    fn paired_fits_equal_single_fits() {
+        // AutoETS fits structures two at a time; each must be exactly the fit alone.
+        let y = air();
+        let mut with_zero = y[..60].to_vec();
+        with_zero[7] = 0.0; // only additive errors
+        for (y, m) in [(&y[..120], 12), (&with_zero[..], 12), (&y[..30], 1)] {
+            let cands = candidates(y, m);
+            let alone: Vec<EtsFit> = cands.iter().filter_map(|s| fit_ets(y, *s).ok()).collect();
+            let mut best = &alone[0];
+            for f in &alone {
+                if f.aicc < best.aicc {
+                    best = f;
+                }
+            }
+            let auto = auto_ets(y, m).expect("fits");
+            assert_eq!(auto.spec, best.spec);
+            assert_eq!(auto.aicc.to_bits(), best.aicc.to_bits());
+            assert_eq!(auto.alpha.to_bits(), best.alpha.to_bits());
+            // the A/M pair directly (not for the series with a zero: no M errors)
+            let mnn = cands.iter().copied().find(|c| {
+                c.error == ErrorType::Multiplicative
+                    && c.trend == TrendType::None
+                    && c.season == SeasonType::None
+            });
+            if let Some(mnn) = mnn {
+                let (a, b) = fit_two(y, cands[0], mnn, filter_pair::<false, 0>);
+                for paired in [a, b] {
+                    let paired = paired.expect("fits");
+                    let alone = fit_ets(y, paired.spec).expect("fits");
+                    assert_eq!(paired.aicc.to_bits(), alone.aicc.to_bits());
+                }
+            }
+        }
+        // the M,A,M / M,Ad,M pair
+        let y = &air()[..120];
+        let spec = |trend| EtsSpec {
+            error: ErrorType::Multiplicative,
+            trend,
+            season: SeasonType::Multiplicative,
+            period: 12,
+        };
+        let (a, b) = fit_two(
+            y,
+            spec(TrendType::Additive),
+            spec(TrendType::Damped),
+            filter_pair_mm,
+        );
+        for (paired, s) in [(a, spec(TrendType::Additive)), (b, spec(TrendType::Damped))] {
+            let paired = paired.expect("fits");
+            let alone = fit_ets(y, s).expect("fits");
+            assert_eq!(paired.aicc.to_bits(), alone.aicc.to_bits());
+            assert_eq!(paired.point(12), alone.point(12));
+        }
     }
 
     #[test]
