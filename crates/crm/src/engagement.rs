@@ -310,10 +310,22 @@ impl Crm {
         ctx: &TenantContext,
         query: &BTreeMap<String, String>,
     ) -> Result<Page<Lead>, CrmError> {
+        self.list_leads_in(ctx, query, None).await
+    }
+
+    /// Like `list_leads`, restricted by a saved filter group (a segment): (filters, match any).
+    pub async fn list_leads_in(
+        &self,
+        ctx: &TenantContext,
+        query: &BTreeMap<String, String>,
+        group: Option<(&BTreeMap<String, String>, bool)>,
+    ) -> Result<Page<Lead>, CrmError> {
         ctx.authorize("leads:read")?;
-        let plan = LEAD_LIST
-            .plan(query, &[])
-            .map_err(|p| CrmError::Validation(p.errors))?;
+        let plan = match group {
+            Some((filters, any)) => LEAD_LIST.plan_with_group(query, &[], filters, any),
+            None => LEAD_LIST.plan(query, &[]),
+        }
+        .map_err(|p| CrmError::Validation(p.errors))?;
         let sql = plan.sql(2);
         let text = format!(
             "SELECT {LEAD_COLUMNS} FROM leads WHERE org_id = $1{}{}{}",

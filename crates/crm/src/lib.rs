@@ -10,6 +10,7 @@ pub mod import;
 pub mod model;
 pub mod routes;
 pub mod search;
+pub mod segments;
 pub mod service;
 
 pub use model::CrmError;

@@ -53,6 +53,8 @@ where
         .routes(routes!(export_contacts))
         .routes(routes!(contact_duplicates))
         .routes(routes!(merge_contacts))
+        .routes(routes!(list_segments, create_segment))
+        .routes(routes!(segment_members))
         .merge(
             // Spreadsheets are larger than API bodies: this route alone takes up to 64 MiB.
             OpenApiRouter::new()
@@ -515,4 +517,39 @@ async fn merge_contacts(
     Ok(Json(Single::new(
         crm.merge_contacts(&ctx, id, body, expected).await?,
     )))
+}
+
+/// Saved views / segments the caller may use.
+#[utoipa::path(get, path = "/api/v1/segments", tag = "crm", responses((status = 200, body = Single<Vec<crate::segments::Segment>>)))]
+async fn list_segments(
+    State(crm): State<Crm>,
+    ctx: TenantContext,
+) -> ApiResult<Json<Single<Vec<crate::segments::Segment>>>> {
+    Ok(Json(Single::new(crm.list_segments(&ctx).await?)))
+}
+
+/// Save a segment: `{name, object, match: all|any, filters: {"industry": "Retail", "name[contains]": "gulf"}}`.
+#[utoipa::path(post, path = "/api/v1/segments", tag = "crm", request_body = crate::segments::NewSegment,
+    responses((status = 201, body = Single<crate::segments::Segment>), (status = 422, body = Problem)))]
+async fn create_segment(
+    State(crm): State<Crm>,
+    ctx: TenantContext,
+    ApiJson(body): ApiJson<crate::segments::NewSegment>,
+) -> ApiResult<(StatusCode, Json<Single<crate::segments::Segment>>)> {
+    Ok((
+        StatusCode::CREATED,
+        Json(Single::new(crm.create_segment(&ctx, body).await?)),
+    ))
+}
+
+/// The records in a segment now (live), paged like the object's list.
+#[utoipa::path(get, path = "/api/v1/segments/{id}/members", tag = "crm", params(("id" = uuid::Uuid, Path)),
+    responses((status = 200, body = Page<serde_json::Value>), (status = 404, body = Problem)))]
+async fn segment_members(
+    State(crm): State<Crm>,
+    ctx: TenantContext,
+    IdPath(id): IdPath,
+    Query(q): Query<BTreeMap<String, String>>,
+) -> ApiResult<Json<Page<serde_json::Value>>> {
+    Ok(Json(crm.segment_members(&ctx, id, &q).await?))
 }

@@ -559,10 +559,22 @@ impl Crm {
         ctx: &TenantContext,
         query: &BTreeMap<String, String>,
     ) -> Result<Page<Company>, CrmError> {
+        self.list_companies_in(ctx, query, None).await
+    }
+
+    /// Like `list_companies`, restricted by a saved filter group (a segment): (filters, match any).
+    pub async fn list_companies_in(
+        &self,
+        ctx: &TenantContext,
+        query: &BTreeMap<String, String>,
+        group: Option<(&BTreeMap<String, String>, bool)>,
+    ) -> Result<Page<Company>, CrmError> {
         ctx.authorize("companies:read")?;
-        let plan = COMPANY_LIST
-            .plan(query, &[])
-            .map_err(|p| CrmError::Validation(p.errors))?;
+        let plan = match group {
+            Some((filters, any)) => COMPANY_LIST.plan_with_group(query, &[], filters, any),
+            None => COMPANY_LIST.plan(query, &[]),
+        }
+        .map_err(|p| CrmError::Validation(p.errors))?;
         let sql = plan.sql(2);
         let text = format!(
             "SELECT {COMPANY_COLUMNS} FROM companies WHERE org_id = $1 AND archived_at IS NULL{}{}{}",
@@ -874,10 +886,22 @@ impl Crm {
         ctx: &TenantContext,
         query: &BTreeMap<String, String>,
     ) -> Result<Page<Contact>, CrmError> {
+        self.list_contacts_in(ctx, query, None).await
+    }
+
+    /// Like `list_contacts`, restricted by a saved filter group (a segment): (filters, match any).
+    pub async fn list_contacts_in(
+        &self,
+        ctx: &TenantContext,
+        query: &BTreeMap<String, String>,
+        group: Option<(&BTreeMap<String, String>, bool)>,
+    ) -> Result<Page<Contact>, CrmError> {
         ctx.authorize("contacts:read")?;
-        let plan = CONTACT_LIST
-            .plan(query, &["email"])
-            .map_err(|p| CrmError::Validation(p.errors))?;
+        let plan = match group {
+            Some((filters, any)) => CONTACT_LIST.plan_with_group(query, &["email"], filters, any),
+            None => CONTACT_LIST.plan(query, &["email"]),
+        }
+        .map_err(|p| CrmError::Validation(p.errors))?;
         let sql = plan.sql(3);
         // Exact email search through the blind index: the database never sees the address.
         let email_filter = query.get("email").map(|e| {
@@ -1213,10 +1237,22 @@ impl Crm {
         ctx: &TenantContext,
         query: &BTreeMap<String, String>,
     ) -> Result<Page<Deal>, CrmError> {
+        self.list_deals_in(ctx, query, None).await
+    }
+
+    /// Like `list_deals`, restricted by a saved filter group (a segment): (filters, match any).
+    pub async fn list_deals_in(
+        &self,
+        ctx: &TenantContext,
+        query: &BTreeMap<String, String>,
+        group: Option<(&BTreeMap<String, String>, bool)>,
+    ) -> Result<Page<Deal>, CrmError> {
         ctx.authorize("deals:read")?;
-        let plan = DEAL_LIST
-            .plan(query, &[])
-            .map_err(|p| CrmError::Validation(p.errors))?;
+        let plan = match group {
+            Some((filters, any)) => DEAL_LIST.plan_with_group(query, &[], filters, any),
+            None => DEAL_LIST.plan(query, &[]),
+        }
+        .map_err(|p| CrmError::Validation(p.errors))?;
         let sql = plan.sql(2);
         let text = format!(
             "SELECT {DEAL_COLUMNS} FROM deals WHERE org_id = $1{}{}{}",

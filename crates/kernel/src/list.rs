@@ -123,10 +123,14 @@ enum Direction {
     Desc,
 }
 
+/// A parsed filter: column, SQL operator, values.
+type Filter = (String, &'static str, Vec<SqlValue>);
+
 /// A validated list request, ready to render as SQL.
 #[derive(Debug, Clone)]
 pub struct ListPlan {
-    filters: Vec<(String, &'static str, Vec<SqlValue>)>,
+    filters: Vec<Filter>,
+    group: Option<(bool, Vec<Filter>)>,
     sort: Vec<(&'static str, FieldKind, String, Direction)>,
     after: Option<Vec<SqlValue>>,
     /// Page size requested.
@@ -211,6 +215,48 @@ impl ListSpec {
             sort.push(("id", FieldKind::Uuid, self.id_column.to_owned(), direction));
         }
 
+        let filters = self.parse_filters(query, own_params, &mut errors);
+
+        let after = match query.get("cursor") {
+            None => None,
+            Some(cursor) => match decode_cursor(cursor, &sort) {
+                Some(values) => Some(values),
+                None => {
+                    errors.push(FieldError::new(
+                        "cursor",
+                        "is not a cursor of this list with this sort order",
+                    ));
+                    None
+                }
+            },
+        };
+
+        if !errors.is_empty() {
+            let detail = errors
+                .iter()
+                .map(|e| format!("{}: {}", e.field, e.message))
+                .collect::<Vec<_>>()
+                .join("; ");
+            return Err(Problem::new(crate::problem::ErrorCode::BadRequest)
+                .with_detail(detail)
+                .with_errors(errors));
+        }
+        Ok(ListPlan {
+            filters,
+            group: None,
+            sort,
+            after,
+            limit,
+        })
+    }
+
+    /// Parses the filter parameters of `query` (all but the reserved and `own_params`).
+    fn parse_filters(
+        &self,
+        query: &BTreeMap<String, String>,
+        own_params: &[&str],
+        errors: &mut Vec<FieldError>,
+    ) -> Vec<Filter> {
         let mut filters = Vec::new();
         for (key, raw) in query {
             if RESERVED.contains(&key.as_str()) || own_params.contains(&key.as_str()) {
@@ -270,37 +316,26 @@ impl ListSpec {
             }
             filters.push((field.column.to_owned(), sql_op, values));
         }
+        filters
+    }
 
-        let after = match query.get("cursor") {
-            None => None,
-            Some(cursor) => match decode_cursor(cursor, &sort) {
-                Some(values) => Some(values),
-                None => {
-                    errors.push(FieldError::new(
-                        "cursor",
-                        "is not a cursor of this list with this sort order",
-                    ));
-                    None
-                }
-            },
-        };
-
+    /// Like [`ListSpec::plan`], plus a saved group of filters (a segment's) combined with
+    /// AND (`any = false`) or OR (`any = true`) and ANDed with the request's own filters.
+    pub fn plan_with_group(
+        &self,
+        query: &BTreeMap<String, String>,
+        own_params: &[&str],
+        group: &BTreeMap<String, String>,
+        any: bool,
+    ) -> Result<ListPlan, Problem> {
+        let mut errors = Vec::new();
+        let group_filters = self.parse_filters(group, &[], &mut errors);
         if !errors.is_empty() {
-            let detail = errors
-                .iter()
-                .map(|e| format!("{}: {}", e.field, e.message))
-                .collect::<Vec<_>>()
-                .join("; ");
-            return Err(Problem::new(crate::problem::ErrorCode::BadRequest)
-                .with_detail(detail)
-                .with_errors(errors));
+            return Err(Problem::validation(errors));
         }
-        Ok(ListPlan {
-            filters,
-            sort,
-            after,
-            limit,
-        })
+        let mut plan = self.plan(query, own_params)?;
+        plan.group = Some((any, group_filters));
+        Ok(plan)
     }
 
     fn names(&self, pick: impl Fn(&FieldSpec) -> bool) -> String {
@@ -417,6 +452,34 @@ impl ListPlan {
                     }
                 }
             }
+        }
+        if let Some((any, group)) = &self.group
+            && !group.is_empty()
+        {
+            let mut terms = Vec::new();
+            for (column, op, values) in group {
+                match *op {
+                    "IN" => {
+                        let list: Vec<String> =
+                            values.iter().cloned().map(&mut placeholder).collect();
+                        terms.push(format!("{column} IN ({})", list.join(", ")));
+                    }
+                    "LIKE" => {
+                        for value in values {
+                            let p = placeholder(value.clone());
+                            terms.push(format!("LOWER({column}) LIKE {p} ESCAPE '\\'"));
+                        }
+                    }
+                    op => {
+                        for value in values {
+                            let p = placeholder(value.clone());
+                            terms.push(format!("{column} {op} {p}"));
+                        }
+                    }
+                }
+            }
+            let joiner = if *any { " OR " } else { " AND " };
+            conditions.push_str(&format!(" AND ({})", terms.join(joiner)));
         }
         if let Some(after) = &self.after {
             // (k1 > v1) OR (k1 = v1 AND k2 > v2) OR ...: correct for mixed directions,
@@ -648,6 +711,21 @@ mod tests {
         // The same cursor under another sort is refused rather than silently wrong.
         let other = SPEC.plan(&query(&[("cursor", &cursor), ("sort", "-name")]), &[]);
         assert!(other.is_err());
+    }
+
+    #[test]
+    fn a_saved_group_is_ored_or_anded_with_the_request() {
+        let group = query(&[("name[contains]", "acme"), ("amount[gte]", "100")]);
+        let plan = SPEC
+            .plan_with_group(&query(&[("amount[lt]", "500")]), &[], &group, true)
+            .expect("valid");
+        let sql = plan.sql(2);
+        assert_eq!(
+            sql.conditions,
+            " AND amount < $2 AND (amount >= $3 OR LOWER(name) LIKE $4 ESCAPE '\\')"
+        );
+        let bad = SPEC.plan_with_group(&query(&[]), &[], &query(&[("colour", "red")]), false);
+        assert_eq!(bad.expect_err("unknown field").errors[0].field, "colour");
     }
 
     #[test]

@@ -1152,3 +1152,113 @@ identity_test!(
         );
     }
 );
+
+identity_test!(segments_have_live_membership, |server, _clock| {
+    let acme = org(&server, "Acme", "admin@acme.test").await;
+    let t = &acme.admin_token;
+    for (name, industry) in [
+        ("Gulf Retail", "Retail"),
+        ("Gulf Catering", "Hospitality"),
+        ("Atlas Foods", "Retail"),
+        ("Pioneer Hotels", "Hospitality"),
+    ] {
+        post(
+            &server,
+            t,
+            "/api/v1/companies",
+            json!({"name": name, "industry": industry}),
+        )
+        .await;
+    }
+    let all = post(&server, t, "/api/v1/segments", json!({"name": "Gulf retailers", "object": "companies", "filters": {"industry": "Retail", "name[contains]": "gulf"}})).await;
+    let any = post(&server, t, "/api/v1/segments", json!({"name": "Gulf or retail", "object": "companies", "match": "any", "filters": {"industry": "Retail", "name[contains]": "gulf"}})).await;
+    let names = |v: &Value| -> Vec<String> {
+        v["data"]
+            .as_array()
+            .expect("list")
+            .iter()
+            .filter_map(|c| c["name"].as_str().map(str::to_owned))
+            .collect()
+    };
+    let members = get(
+        &server,
+        t,
+        &format!(
+            "/api/v1/segments/{}/members",
+            all["id"].as_str().expect("id")
+        ),
+    )
+    .await;
+    assert_eq!(names(&members), ["Gulf Retail"]);
+    let members = get(
+        &server,
+        t,
+        &format!(
+            "/api/v1/segments/{}/members?sort=name",
+            any["id"].as_str().expect("id")
+        ),
+    )
+    .await;
+    assert_eq!(
+        names(&members),
+        ["Atlas Foods", "Gulf Catering", "Gulf Retail"]
+    );
+    // Live: a new matching company joins at once.
+    post(
+        &server,
+        t,
+        "/api/v1/companies",
+        json!({"name": "Gulf Markets", "industry": "Retail"}),
+    )
+    .await;
+    let members = get(
+        &server,
+        t,
+        &format!(
+            "/api/v1/segments/{}/members",
+            all["id"].as_str().expect("id")
+        ),
+    )
+    .await;
+    assert_eq!(names(&members).len(), 2);
+    // Bad conditions are named; other organisations see nothing.
+    let bad = call(
+        &server,
+        Method::POST,
+        "/api/v1/segments",
+        t,
+        Some(json!({"name": "Bad", "object": "companies", "filters": {"colour": "red"}})),
+    )
+    .await;
+    assert_eq!(
+        problem(bad, 422).await["errors"][0]["field"],
+        "filters.colour"
+    );
+    let bad = call(
+        &server,
+        Method::POST,
+        "/api/v1/segments",
+        t,
+        Some(json!({"name": "Bad", "object": "planets", "filters": {"x": "y"}})),
+    )
+    .await;
+    assert_eq!(problem(bad, 422).await["errors"][0]["field"], "object");
+    let globex = org(&server, "Globex", "admin@globex.test").await;
+    problem(
+        call(
+            &server,
+            Method::GET,
+            &format!(
+                "/api/v1/segments/{}/members",
+                all["id"].as_str().expect("id")
+            ),
+            &globex.admin_token,
+            None,
+        )
+        .await,
+        404,
+    )
+    .await;
+    let listed = get(&server, &globex.admin_token, "/api/v1/segments").await;
+    assert_eq!(listed["data"].as_array().map(Vec::len), Some(0));
+});
