@@ -511,6 +511,157 @@ impl Crm {
     }
 }
 
+/// A saved column mapping (e.g. the layout of one customer's monthly export).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ImportMapping {
+    /// Id.
+    pub id: Uuid,
+    /// Name, unique per object.
+    pub name: String,
+    /// `contacts`.
+    pub object: String,
+    /// Field → column header.
+    pub columns: BTreeMap<String, String>,
+}
+
+/// `POST /api/v1/import-mappings`.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+pub struct NewImportMapping {
+    /// Name.
+    pub name: String,
+    /// `contacts`.
+    pub object: String,
+    /// Field → column header.
+    pub columns: BTreeMap<String, String>,
+}
+
+impl Crm {
+    /// Saves a column mapping for later imports.
+    pub async fn create_import_mapping(
+        &self,
+        ctx: &TenantContext,
+        new: NewImportMapping,
+    ) -> Result<ImportMapping, CrmError> {
+        ctx.authorize("contacts:import")?;
+        let mut errors = Vec::new();
+        if new.name.trim().is_empty() {
+            errors.push(FieldError::new("name", "is required"));
+        }
+        if new.object != "contacts" {
+            errors.push(FieldError::new(
+                "object",
+                "only contacts can be imported so far",
+            ));
+        }
+        for field in new.columns.keys() {
+            if !CONTACT_COLUMNS.iter().any(|(f, _)| f == field) {
+                errors.push(FieldError::new(
+                    format!("columns.{field}"),
+                    "is not a contact field",
+                ));
+            }
+        }
+        if new.columns.is_empty() {
+            errors.push(FieldError::new("columns", "map at least one field"));
+        }
+        if !errors.is_empty() {
+            return Err(CrmError::Validation(errors));
+        }
+        let mapping = ImportMapping {
+            id: Uuid::now_v7(),
+            name: new.name.trim().to_owned(),
+            object: new.object,
+            columns: new.columns,
+        };
+        let mut tx = self.db.begin().await?;
+        let taken: Option<Uuid> = kernel::on_tx!(tx, |c| sqlx::query_scalar(
+            "SELECT id FROM import_mappings WHERE org_id = $1 AND object = $2 AND name = $3"
+        )
+        .bind(ctx.org_id())
+        .bind(&mapping.object)
+        .bind(&mapping.name)
+        .fetch_optional(c)
+        .await)?;
+        if taken.is_some() {
+            return Err(CrmError::field("name", "a mapping with this name exists"));
+        }
+        kernel::on_tx!(tx, |c| {
+            sqlx::query("INSERT INTO import_mappings (org_id, id, name, object, columns, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
+            .bind(ctx.org_id())
+            .bind(mapping.id)
+            .bind(&mapping.name)
+            .bind(&mapping.object)
+            .bind(serde_json::to_string(&mapping.columns).unwrap_or_else(|_| "{}".to_owned()))
+            .bind(self.now())
+            .execute(c)
+            .await
+            .map(|_| ())
+        })?;
+        let after = serde_json::to_value(&mapping).unwrap_or_default();
+        self.record(
+            &mut tx,
+            ctx,
+            "import_mapping.created",
+            "import_mapping",
+            mapping.id,
+            &serde_json::Value::Null,
+            &after,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(mapping)
+    }
+
+    /// Saved mappings.
+    pub async fn list_import_mappings(
+        &self,
+        ctx: &TenantContext,
+    ) -> Result<Vec<ImportMapping>, CrmError> {
+        ctx.authorize("contacts:import")?;
+        let rows: Vec<(Uuid, String, String, String)> = on_pool!(self.db, |p| {
+            sqlx::query_as(
+            "SELECT id, name, object, columns FROM import_mappings WHERE org_id = $1 ORDER BY object, name"
+        )
+        .bind(ctx.org_id())
+        .fetch_all(p)
+        .await
+        })?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, name, object, columns)| ImportMapping {
+                id,
+                name,
+                object,
+                columns: serde_json::from_str(&columns).unwrap_or_default(),
+            })
+            .collect())
+    }
+
+    /// The columns of a saved mapping, by name.
+    pub async fn saved_mapping(
+        &self,
+        ctx: &TenantContext,
+        object: &str,
+        name: &str,
+    ) -> Result<BTreeMap<String, String>, CrmError> {
+        let columns: Option<String> =
+            on_pool!(self.db, |p| {
+                sqlx::query_scalar(
+            "SELECT columns FROM import_mappings WHERE org_id = $1 AND object = $2 AND name = $3"
+        )
+        .bind(ctx.org_id())
+        .bind(object)
+        .bind(name)
+        .fetch_optional(p)
+        .await
+            })?;
+        let columns = columns.ok_or_else(|| {
+            CrmError::field("mapping", format!("no saved mapping named `{name}`"))
+        })?;
+        Ok(serde_json::from_str(&columns).unwrap_or_default())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

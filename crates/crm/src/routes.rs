@@ -55,6 +55,7 @@ where
         .routes(routes!(merge_contacts))
         .routes(routes!(list_segments, create_segment))
         .routes(routes!(segment_members))
+        .routes(routes!(list_import_mappings, create_import_mapping))
         .merge(
             // Spreadsheets are larger than API bodies: this route alone takes up to 64 MiB.
             OpenApiRouter::new()
@@ -110,14 +111,16 @@ async fn import_contacts(
             Some(_) => Err(Problem::bad_field(name, "must be true or false")),
         }
     };
-    let mapping = q
-        .iter()
-        .filter_map(|(k, v)| {
-            k.strip_prefix("map[")
-                .and_then(|rest| rest.strip_suffix(']'))
-                .map(|field| (field.to_owned(), v.clone()))
-        })
-        .collect();
+    // A saved mapping (`?mapping=NAME`) first, then explicit `map[field]=` on top.
+    let mut mapping = match q.get("mapping") {
+        Some(name) => crm.saved_mapping(&ctx, "contacts", name).await?,
+        None => BTreeMap::new(),
+    };
+    mapping.extend(q.iter().filter_map(|(k, v)| {
+        k.strip_prefix("map[")
+            .and_then(|rest| rest.strip_suffix(']'))
+            .map(|field| (field.to_owned(), v.clone()))
+    }));
     let options = ImportOptions {
         dry_run: flag("dry_run")?,
         skip_invalid: flag("skip_invalid")?,
@@ -552,4 +555,28 @@ async fn segment_members(
     Query(q): Query<BTreeMap<String, String>>,
 ) -> ApiResult<Json<Page<serde_json::Value>>> {
     Ok(Json(crm.segment_members(&ctx, id, &q).await?))
+}
+
+/// Saved import column mappings.
+#[utoipa::path(get, path = "/api/v1/import-mappings", tag = "crm", responses((status = 200, body = Single<Vec<crate::import::ImportMapping>>)))]
+async fn list_import_mappings(
+    State(crm): State<Crm>,
+    ctx: TenantContext,
+) -> ApiResult<Json<Single<Vec<crate::import::ImportMapping>>>> {
+    Ok(Json(Single::new(crm.list_import_mappings(&ctx).await?)))
+}
+
+/// Save an import column mapping: `{name, object: "contacts", columns: {"first_name": "Given Name", ...}}`;
+/// use it with `POST /api/v1/imports/contacts?mapping=NAME`.
+#[utoipa::path(post, path = "/api/v1/import-mappings", tag = "crm", request_body = crate::import::NewImportMapping,
+    responses((status = 201, body = Single<crate::import::ImportMapping>), (status = 422, body = Problem)))]
+async fn create_import_mapping(
+    State(crm): State<Crm>,
+    ctx: TenantContext,
+    ApiJson(body): ApiJson<crate::import::NewImportMapping>,
+) -> ApiResult<(StatusCode, Json<Single<crate::import::ImportMapping>>)> {
+    Ok((
+        StatusCode::CREATED,
+        Json(Single::new(crm.create_import_mapping(&ctx, body).await?)),
+    ))
 }

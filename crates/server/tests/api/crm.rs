@@ -964,6 +964,63 @@ identity_test!(
         assert_eq!(report["data"]["imported"], 1);
         assert_eq!(report["data"]["mapping"]["email"], "Mail");
 
+        // A saved mapping does the same by name.
+        let saved = call(
+            &server,
+            Method::POST,
+            "/api/v1/import-mappings",
+            t,
+            Some(json!({"name": "Partner export", "object": "contacts",
+        "columns": {"first_name": "Given", "last_name": "Family"}})),
+        )
+        .await;
+        assert_eq!(saved.status(), 201);
+        let bad_saved = call(
+            &server,
+            Method::POST,
+            "/api/v1/import-mappings",
+            t,
+            Some(json!({"name": "X", "object": "contacts", "columns": {"shoe_size": "S"}})),
+        )
+        .await;
+        assert_eq!(
+            problem(bad_saved, 422).await["errors"][0]["field"],
+            "columns.shoe_size"
+        );
+        let mut book = rust_xlsxwriter::Workbook::new();
+        let sheet = book.add_worksheet();
+        for (col, head) in ["Given", "Family", "Mail"].iter().enumerate() {
+            sheet.write_string(0, col as u16, *head).expect("cell");
+        }
+        sheet.write_string(1, 0, "Finn").expect("cell");
+        sheet.write_string(1, 2, "finn@example.com").expect("cell");
+        let by_name: Value = upload(
+            &server,
+            t,
+            "?mapping=Partner%20export&dry_run=true",
+            xlsx_type,
+            book.save_to_buffer().expect("xlsx"),
+        )
+        .await
+        .json()
+        .await
+        .expect("json");
+        assert_eq!(by_name["data"]["valid_rows"], 1, "{by_name}");
+        assert_eq!(by_name["data"]["mapping"]["first_name"], "Given");
+        let unknown = problem(
+            upload(
+                &server,
+                t,
+                "?mapping=Nope",
+                "text/csv",
+                csv.as_bytes().to_vec(),
+            )
+            .await,
+            422,
+        )
+        .await;
+        assert_eq!(unknown["errors"][0]["field"], "mapping");
+
         // Wrong type, bad mapping, wrong role.
         problem(
             upload(&server, t, "", "application/json", b"{}".to_vec()).await,
