@@ -2,6 +2,7 @@ import { screen, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { MODULES, SECTIONS } from './modules';
+import { BUILT } from './routes';
 import { ADMIN, json, mockServer, renderApp, signedIn } from './test/utils';
 
 beforeEach(() => {
@@ -36,7 +37,7 @@ describe('App shell', () => {
     expect(await screen.findByText('Meridian v0.1.0', { exact: false })).toBeInTheDocument();
   });
 
-  it.each(MODULES.map((s) => [s.path, s.label, s.description] as const))(
+  it.each(MODULES.filter((m) => !BUILT.has(m.path)).map((s) => [s.path, s.label, s.description] as const))(
     '%s shows the coming-soon page of %s',
     async (path, label, description) => {
       renderApp(path);
@@ -48,10 +49,10 @@ describe('App shell', () => {
   );
 
   it('keeps module sub-paths inside the module', async () => {
-    renderApp('/crm/deals/42');
-    expect(await screen.findByRole('heading', { level: 1, name: 'CRM' })).toBeInTheDocument();
+    renderApp('/helpdesk/tickets/42');
+    expect(await screen.findByRole('heading', { level: 1, name: 'Helpdesk' })).toBeInTheDocument();
     const nav = screen.getByRole('navigation', { name: 'Main navigation' });
-    expect(within(nav).getByRole('link', { name: 'CRM' })).toHaveAttribute('data-active', 'true');
+    expect(within(nav).getByRole('link', { name: 'Helpdesk' })).toHaveAttribute('data-active', 'true');
   });
 
   it('navigates to the status page from the navigation', async () => {

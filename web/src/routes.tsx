@@ -5,6 +5,11 @@ import { AppLayout } from './components/AppLayout';
 import { PageLoader } from './components/PageLoader';
 import { MODULES } from './modules';
 import { ComingSoon } from './pages/ComingSoon';
+import { PipelinePage } from './pages/crm/Board';
+import { CrmLayout } from './pages/crm/CrmLayout';
+import { CrmNotFound } from './pages/crm/CrmNotFound';
+import { CompaniesPage, ContactsPage, DealsPage, LeadsPage } from './pages/crm/Lists';
+import { CompanyPage, ContactPage, DealPage, LeadPage } from './pages/crm/Records';
 import { Dashboard } from './pages/Dashboard';
 import { LoginPage } from './pages/Login';
 import { NotFound } from './pages/NotFound';
@@ -17,6 +22,9 @@ import { UsersPage } from './pages/settings/Users';
 
 // ECharts is only needed on the status page: keep it out of the first load.
 const StatusPage = lazy(async () => ({ default: (await import('./pages/Status')).StatusPage }));
+
+/** Modules with their own pages; the others show their coming-soon page. */
+export const BUILT = new Set(['/crm']);
 
 const SETTINGS_PAGES: Record<string, { element: ReactNode; what: string }> = {
   users: { element: <UsersPage />, what: 'the users of your organisation' },
@@ -43,7 +51,26 @@ export const routes: RouteObject[] = [
         element: <RequireAuth />,
         children: [
           { index: true, element: <Dashboard /> },
-          ...MODULES.map((m) => ({ path: `${m.path.slice(1)}/*`, element: <ComingSoon module={m} /> })),
+          {
+            path: 'crm',
+            element: <CrmLayout />,
+            children: [
+              { index: true, element: <PipelinePage /> },
+              { path: 'deals', element: <DealsPage /> },
+              { path: 'deals/:id', element: <DealPage /> },
+              { path: 'companies', element: <CompaniesPage /> },
+              { path: 'companies/:id', element: <CompanyPage /> },
+              { path: 'contacts', element: <ContactsPage /> },
+              { path: 'contacts/:id', element: <ContactPage /> },
+              { path: 'leads', element: <LeadsPage /> },
+              { path: 'leads/:id', element: <LeadPage /> },
+              { path: '*', element: <CrmNotFound /> },
+            ],
+          },
+          ...MODULES.filter((m) => !BUILT.has(m.path)).map((m) => ({
+            path: `${m.path.slice(1)}/*`,
+            element: <ComingSoon module={m} />,
+          })),
           {
             path: 'settings',
             element: <SettingsLayout />,

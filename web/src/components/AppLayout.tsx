@@ -36,6 +36,7 @@ import { useSession, useSignedIn } from '../auth/context';
 import { useCan, useMe } from '../auth/me';
 import { MODULES, SETTINGS } from '../modules';
 import { SETTINGS_TABS } from '../pages/settings/tabs';
+import { GlobalSearch } from './GlobalSearch';
 import { Logo } from './Logo';
 import { SecurityModal } from './SecurityModal';
 
@@ -177,6 +178,16 @@ function UserMenu() {
   );
 }
 
+/** The header's search, for users who may read some CRM records. */
+function HeaderSearch() {
+  const signedIn = useSignedIn();
+  const can = useCan();
+  const any = ['companies', 'contacts', 'leads', 'deals'].some(
+    (r) => can(`${r}:read`) || can(`${r}:read:own`),
+  );
+  return signedIn && any ? <GlobalSearch /> : null;
+}
+
 export function AppLayout() {
   const [opened, { toggle, close }] = useDisclosure(false);
   const can = useCan();
@@ -206,6 +217,7 @@ export function AppLayout() {
             </UnstyledButton>
           </Group>
           <Group gap="xs" wrap="nowrap">
+            <HeaderSearch />
             <ColorSchemeToggle />
             <Divider orientation="vertical" my={14} />
             <UserMenu />

@@ -8,6 +8,7 @@ export function Page({
   documentTitle,
   description,
   actions,
+  wide = false,
   children,
 }: {
   title: string;
@@ -15,11 +16,13 @@ export function Page({
   documentTitle?: string;
   description?: ReactNode;
   actions?: ReactNode;
+  /** Use the whole width (boards), not the reading width. */
+  wide?: boolean;
   children: ReactNode;
 }) {
   useDocumentTitle(documentTitle ?? title);
   return (
-    <Box px={{ base: 'md', sm: 'xl' }} py="xl" maw={1200} mx="auto">
+    <Box px={{ base: 'md', sm: 'xl' }} py="xl" maw={wide ? undefined : 1200} mx="auto">
       <Stack gap="xl">
         <Group justify="space-between" align="flex-end" wrap="wrap" gap="md">
           <Stack gap={4}>
