@@ -27,6 +27,14 @@ const RECORD_TABLES: [(&str, &str); 4] = [
 
 const LEAD_FIELDS: &[FieldSpec] = &[
     FieldSpec {
+        name: "name",
+        // An expression rather than a column: both SQLite and PostgreSQL concatenate with ||.
+        column: "LOWER(first_name || ' ' || last_name)",
+        kind: FieldKind::Text,
+        sortable: true,
+        filterable: true,
+    },
+    FieldSpec {
         name: "status",
         column: "status",
         kind: FieldKind::Text,
@@ -339,7 +347,10 @@ impl Crm {
             .into_iter()
             .map(|r| self.lead_from_row(ctx, r).map(|(lead, _)| lead))
             .collect::<Result<Vec<_>, _>>()?;
-        Ok(plan.page(leads))
+        // `name` sorts on an expression; the cursor carries the same lower-cased form.
+        Ok(plan.page_by(leads, |l| {
+            serde_json::json!({"id": l.id, "created_at": l.created_at, "name": format!("{} {}", l.first_name, l.last_name).to_lowercase()})
+        }))
     }
 
     /// Changes a lead's status, source or owner.

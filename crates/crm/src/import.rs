@@ -644,9 +644,8 @@ impl Crm {
         object: &str,
         name: &str,
     ) -> Result<BTreeMap<String, String>, CrmError> {
-        let columns: Option<String> =
-            on_pool!(self.db, |p| {
-                sqlx::query_scalar(
+        let columns: Option<String> = on_pool!(self.db, |p| {
+            sqlx::query_scalar(
             "SELECT columns FROM import_mappings WHERE org_id = $1 AND object = $2 AND name = $3"
         )
         .bind(ctx.org_id())
@@ -654,7 +653,7 @@ impl Crm {
         .bind(name)
         .fetch_optional(p)
         .await
-            })?;
+        })?;
         let columns = columns.ok_or_else(|| {
             CrmError::field("mapping", format!("no saved mapping named `{name}`"))
         })?;

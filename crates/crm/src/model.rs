@@ -517,7 +517,7 @@ pub struct Customer360 {
     pub contacts: Vec<Contact>,
     /// Its open deals.
     pub open_deals: Vec<Deal>,
-    /// Won and lost deals, count and amounts per currency.
+    /// Won deals: amount per currency (`amount` and `weighted` are equal, won being 100%).
     pub closed_deals: Vec<CurrencyTotal>,
     /// Latest activities on the company, its contacts and its deals.
     pub recent_activities: Vec<Activity>,

@@ -67,14 +67,31 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Problem> {
                     inner.column()
                 )))
             } else {
-                let field = if path == "." { "body".to_owned() } else { path };
                 // serde's message ends with " at line L column C"; the field already says where.
                 let message = inner.to_string();
                 let message = message
                     .rsplit_once(" at line ")
                     .map_or(message.as_str(), |(head, _)| head)
                     .to_owned();
-                Err(Problem::validation(vec![FieldError::new(field, message)]))
+                // "missing field `name`" names the field itself: report it on that field.
+                let missing = message
+                    .strip_prefix("missing field `")
+                    .and_then(|rest| rest.strip_suffix('`'))
+                    .map(str::to_owned);
+                let error = match missing {
+                    Some(name) => {
+                        let field = if path == "." {
+                            name
+                        } else {
+                            format!("{path}.{name}")
+                        };
+                        FieldError::new(field, "is required")
+                    }
+                    None => {
+                        FieldError::new(if path == "." { "body".to_owned() } else { path }, message)
+                    }
+                };
+                Err(Problem::validation(vec![error]))
             }
         }
     }
@@ -135,8 +152,8 @@ mod tests {
         assert_eq!(problem.status, 422);
         assert_eq!(problem.errors[0].field, "age");
         let problem = parse_json::<Contact>(br#"{"age": 3}"#).expect_err("missing");
-        assert_eq!(problem.errors[0].field, "body");
-        assert!(problem.errors[0].message.contains("name"));
+        assert_eq!(problem.errors[0].field, "name");
+        assert_eq!(problem.errors[0].message, "is required");
     }
 
     #[test]

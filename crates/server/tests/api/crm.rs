@@ -1319,3 +1319,53 @@ identity_test!(segments_have_live_membership, |server, _clock| {
     let listed = get(&server, &globex.admin_token, "/api/v1/segments").await;
     assert_eq!(listed["data"].as_array().map(Vec::len), Some(0));
 });
+
+identity_test!(leads_filter_and_page_by_name, |server, _clock| {
+    let acme = org(&server, "Acme", "admin@acme.test").await;
+    let t = &acme.admin_token;
+    for (first, last) in [
+        ("Zoe", "Adams"),
+        ("anna", "Berg"),
+        ("Carl", "Berg"),
+        ("Dina", "Cruz"),
+    ] {
+        post(
+            &server,
+            t,
+            "/api/v1/leads",
+            json!({"first_name": first, "last_name": last}),
+        )
+        .await;
+    }
+    let page1 = get(&server, t, "/api/v1/leads?sort=name&limit=2").await;
+    let names = |v: &Value| -> Vec<String> {
+        v["data"]
+            .as_array()
+            .expect("list")
+            .iter()
+            .filter_map(|l| l["first_name"].as_str().map(str::to_owned))
+            .collect()
+    };
+    assert_eq!(names(&page1), ["anna", "Carl"]);
+    let cursor = page1["meta"]["next_cursor"].as_str().expect("more pages");
+    let page2 = get(
+        &server,
+        t,
+        &format!("/api/v1/leads?sort=name&limit=2&cursor={cursor}"),
+    )
+    .await;
+    assert_eq!(names(&page2), ["Dina", "Zoe"]);
+    let berg = get(&server, t, "/api/v1/leads?name[contains]=BERG").await;
+    assert_eq!(berg["data"].as_array().map(Vec::len), Some(2));
+    // A missing required field is named, not reported as "body".
+    let missing = call(
+        &server,
+        Method::POST,
+        "/api/v1/companies",
+        t,
+        Some(json!({"industry": "Retail"})),
+    )
+    .await;
+    let body = problem(missing, 422).await;
+    assert_eq!(body["errors"][0]["field"], "name");
+});
