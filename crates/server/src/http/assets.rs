@@ -16,7 +16,8 @@ use super::AppState;
 
 /// `web/dist`, embedded at compile time in release builds (read from disk in debug builds).
 #[derive(RustEmbed)]
-#[folder = "$CARGO_MANIFEST_DIR/../../web/dist"]
+// Relative to this crate's Cargo.toml (rust-embed does not expand variables here).
+#[folder = "../../web/dist"]
 #[allow_missing = true]
 struct WebAssets;
 

@@ -268,6 +268,16 @@ http_test!(web_app_with_client_side_routes, |server| {
             .expect("ascii")
             .starts_with("text/html")
     );
+    // When the web app has been built (bin/test builds it before the Rust tests), the binary
+    // serves it, not the "not built" page.
+    let built = concat!(env!("CARGO_MANIFEST_DIR"), "/../../web/dist/index.html");
+    if let Ok(expected) = std::fs::read_to_string(built) {
+        assert_eq!(
+            index.text().await.expect("html"),
+            expected,
+            "the embedded web app is served"
+        );
+    }
     let deep = server.get("/crm/deals/42").await;
     assert_eq!(deep.status(), 200, "client routes fall back to the app");
     assert!(
