@@ -1,7 +1,7 @@
 //! CRM wire types and the crate's one error type.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use kernel::problem::{ErrorCode, FieldError, Problem};
+use kernel::problem::{FieldError, Problem};
 use kernel::tenancy::Forbidden;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -47,13 +47,7 @@ impl From<CrmError> for Problem {
             CrmError::Forbidden(denied) => denied.into(),
             CrmError::NotFound(what) => Problem::not_found(what),
             CrmError::Validation(errors) => Problem::validation(errors),
-            CrmError::VersionMismatch { current } => {
-                let mut p = Problem::new(ErrorCode::PreconditionFailed).with_detail(
-                    "the record changed since you read it; the current version is attached",
-                );
-                p.current = Some(current);
-                p
-            }
+            CrmError::VersionMismatch { current } => Problem::stale_version(current),
             CrmError::Crypto(reason) => Problem::internal(&reason),
             CrmError::Db(err) => Problem::from_db(&err),
         }

@@ -114,13 +114,7 @@ impl From<IdentityError> for Problem {
             IdentityError::Conflict(detail) => {
                 Problem::new(ErrorCode::Conflict).with_detail(detail)
             }
-            IdentityError::VersionMismatch { current } => {
-                let mut p = Problem::new(ErrorCode::PreconditionFailed).with_detail(
-                    "the record changed since you read it; the current version is attached",
-                );
-                p.current = Some(current);
-                p
-            }
+            IdentityError::VersionMismatch { current } => Problem::stale_version(current),
             IdentityError::Crypto(reason)
             | IdentityError::PasswordHash(reason)
             | IdentityError::Task(reason) => Problem::internal(&reason),

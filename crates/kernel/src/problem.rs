@@ -263,6 +263,14 @@ impl Problem {
             .with_errors(vec![error])
     }
 
+    /// A 412 for a write based on a stale version, carrying the record as it is now.
+    pub fn stale_version(current: serde_json::Value) -> Self {
+        let mut problem = Self::new(ErrorCode::PreconditionFailed)
+            .with_detail("the record changed since you read it; the current version is attached");
+        problem.current = Some(current);
+        problem
+    }
+
     /// A 404 for `what` (never says whether it exists elsewhere).
     pub fn not_found(what: &str) -> Self {
         Self::new(ErrorCode::NotFound).with_detail(format!("{what} not found"))
