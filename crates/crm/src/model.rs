@@ -541,3 +541,24 @@ pub struct MergeRequest {
     #[serde(default)]
     pub version: Option<i64>,
 }
+
+/// `PATCH /api/v1/contacts/{id}`. An empty string clears `email`, `phone` or `title`.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+pub struct ContactPatch {
+    /// First name.
+    pub first_name: Option<String>,
+    /// Last name.
+    pub last_name: Option<String>,
+    /// Email ("" clears it).
+    pub email: Option<String>,
+    /// Phone ("" clears it).
+    pub phone: Option<String>,
+    /// Job title ("" clears it).
+    pub title: Option<String>,
+    /// Company.
+    pub company_id: Option<Uuid>,
+    /// Owner.
+    pub owner_id: Option<Uuid>,
+    /// Version read (or `If-Match`).
+    pub version: Option<i64>,
+}

@@ -35,7 +35,7 @@ where
         .routes(routes!(list_companies, create_company))
         .routes(routes!(get_company, update_company))
         .routes(routes!(list_contacts, create_contact))
-        .routes(routes!(get_contact))
+        .routes(routes!(get_contact, update_contact))
         .routes(routes!(list_pipelines))
         .routes(routes!(board))
         .routes(routes!(list_deals, create_deal))
@@ -579,4 +579,20 @@ async fn create_import_mapping(
         StatusCode::CREATED,
         Json(Single::new(crm.create_import_mapping(&ctx, body).await?)),
     ))
+}
+
+/// Change a contact (`If-Match` or `version`); an empty email, phone or title clears it.
+#[utoipa::path(patch, path = "/api/v1/contacts/{id}", tag = "crm", params(("id" = uuid::Uuid, Path)), request_body = ContactPatch,
+    responses((status = 200, body = Single<Contact>), (status = 412, body = Problem), (status = 422, body = Problem)))]
+async fn update_contact(
+    State(crm): State<Crm>,
+    ctx: TenantContext,
+    IdPath(id): IdPath,
+    IfMatch(if_match): IfMatch,
+    ApiJson(body): ApiJson<ContactPatch>,
+) -> ApiResult<Json<Single<Contact>>> {
+    let expected = expected_version(body.version, if_match)?;
+    Ok(Json(Single::new(
+        crm.update_contact(&ctx, id, body, expected).await?,
+    )))
 }

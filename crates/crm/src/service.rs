@@ -864,6 +864,177 @@ impl Crm {
         Ok(id)
     }
 
+    /// Changes a contact; email and phone are re-encrypted and re-indexed.
+    pub async fn update_contact(
+        &self,
+        ctx: &TenantContext,
+        id: Uuid,
+        patch: ContactPatch,
+        expected: i64,
+    ) -> Result<Contact, CrmError> {
+        let org = ctx.org_id();
+        let current = self.get_contact(ctx, id).await?;
+        ctx.authorize_owned("contacts:update", current.owner_id)?;
+        if current.version != expected {
+            return Err(CrmError::VersionMismatch {
+                current: serde_json::to_value(&current).unwrap_or_default(),
+            });
+        }
+        // The stored values in clear (the caller may only see them masked).
+        let row: Option<(Option<String>, Option<String>)> = on_pool!(self.db, |p| sqlx::query_as(
+            "SELECT email_enc, phone_enc FROM contacts WHERE org_id = $1 AND id = $2"
+        )
+        .bind(org)
+        .bind(id)
+        .fetch_optional(p)
+        .await)?;
+        let (email_enc, phone_enc) = row.ok_or(CrmError::NotFound("contact"))?;
+        let mut email = match &email_enc {
+            Some(t) => Some(self.decrypt(t, &pii_aad(org, "contacts", id, "email"))?),
+            None => None,
+        };
+        let mut phone = match &phone_enc {
+            Some(t) => Some(self.decrypt(t, &pii_aad(org, "contacts", id, "phone"))?),
+            None => None,
+        };
+        let mut errors = Vec::new();
+        let mut next = current.clone();
+        if let Some(first) = &patch.first_name {
+            if first.trim().is_empty() {
+                errors.push(FieldError::new("first_name", "cannot be empty"));
+            }
+            next.first_name = first.trim().to_owned();
+        }
+        if let Some(last) = &patch.last_name {
+            next.last_name = last.trim().to_owned();
+        }
+        if let Some(e) = &patch.email {
+            let e = kernel::pii::normalise_email(e);
+            if e.is_empty() {
+                email = None;
+            } else if e.contains('@') && e.rsplit('@').next().is_some_and(|d| d.contains('.')) {
+                email = Some(e);
+            } else {
+                errors.push(FieldError::new("email", "is not an email address"));
+            }
+        }
+        if let Some(p) = &patch.phone {
+            let p = p.trim();
+            if p.is_empty() {
+                phone = None;
+            } else if normalise_phone(p)
+                .chars()
+                .filter(char::is_ascii_digit)
+                .count()
+                >= 6
+            {
+                phone = Some(p.to_owned());
+            } else {
+                errors.push(FieldError::new("phone", "needs at least 6 digits"));
+            }
+        }
+        if let Some(title) = &patch.title {
+            next.title = Some(title.trim().to_owned()).filter(|t| !t.is_empty());
+        }
+        if let Some(owner) = patch.owner_id {
+            next.owner_id = Some(owner);
+        }
+        let mut tx = self.db.begin().await?;
+        if let Some(company) = patch.company_id {
+            if self.company_exists(&mut tx, org, company).await? {
+                next.company_id = Some(company);
+            } else {
+                errors.push(FieldError::new("company_id", "no such company"));
+            }
+        }
+        if !errors.is_empty() {
+            return Err(CrmError::Validation(errors));
+        }
+        let email_enc = match &email {
+            Some(e) => Some(self.encrypt(e, &pii_aad(org, "contacts", id, "email"))?),
+            None => None,
+        };
+        let phone_enc = match &phone {
+            Some(p) => Some(self.encrypt(p, &pii_aad(org, "contacts", id, "phone"))?),
+            None => None,
+        };
+        let email_index = email
+            .as_deref()
+            .map(|e| self.ring.blind_index("contact-email", e));
+        let phone_index = phone
+            .as_deref()
+            .map(|p| self.ring.blind_index("contact-phone", &normalise_phone(p)));
+        let full_name = format!("{} {}", next.first_name, next.last_name);
+        let now = self.now();
+        let changed = on_tx!(tx, |c| {
+            sqlx::query(
+            "UPDATE contacts SET first_name = $3, last_name = $4, name_key = $5, email_enc = $6, email_index = $7, phone_enc = $8, \
+             phone_index = $9, title = $10, company_id = $11, owner_id = $12, updated_at = $13, version = version + 1 \
+             WHERE org_id = $1 AND id = $2 AND version = $14"
+        )
+        .bind(org)
+        .bind(id)
+        .bind(&next.first_name)
+        .bind(&next.last_name)
+        .bind(name_key(&full_name))
+        .bind(&email_enc)
+        .bind(&email_index)
+        .bind(&phone_enc)
+        .bind(&phone_index)
+        .bind(&next.title)
+        .bind(next.company_id)
+        .bind(next.owner_id)
+        .bind(now)
+        .bind(expected)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected())
+        })?;
+        if changed == 0 {
+            drop(tx);
+            let now = self.get_contact(ctx, id).await?;
+            return Err(CrmError::VersionMismatch {
+                current: serde_json::to_value(&now).unwrap_or_default(),
+            });
+        }
+        let phone_digits = phone.as_deref().map(normalise_phone);
+        self.index_record(
+            &mut tx,
+            org,
+            "contact",
+            id,
+            crate::search::Searchable {
+                clear: vec![&full_name],
+                private: email
+                    .as_deref()
+                    .into_iter()
+                    .chain(phone_digits.as_deref())
+                    .collect(),
+            },
+        )
+        .await?;
+        // PII stays out of the audit trail: only that it changed.
+        let view = |c: &Contact, email_changed: bool, phone_changed: bool| {
+            serde_json::json!({"first_name": c.first_name, "last_name": c.last_name, "title": c.title, "company_id": c.company_id,
+                "owner_id": c.owner_id, "email": if email_changed { "(changed)" } else { "(unchanged)" },
+                "phone": if phone_changed { "(changed)" } else { "(unchanged)" }})
+        };
+        let before = view(&current, false, false);
+        let after = view(&next, patch.email.is_some(), patch.phone.is_some());
+        self.record(
+            &mut tx,
+            ctx,
+            "contact.updated",
+            "contact",
+            id,
+            &before,
+            &after,
+        )
+        .await?;
+        tx.commit().await?;
+        self.get_contact(ctx, id).await
+    }
+
     /// One contact.
     pub async fn get_contact(&self, ctx: &TenantContext, id: Uuid) -> Result<Contact, CrmError> {
         ctx.authorize("contacts:read")?;

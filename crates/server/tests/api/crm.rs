@@ -1369,3 +1369,94 @@ identity_test!(leads_filter_and_page_by_name, |server, _clock| {
     let body = problem(missing, 422).await;
     assert_eq!(body["errors"][0]["field"], "name");
 });
+
+identity_test!(
+    contacts_are_edited_with_versions_and_reindexed,
+    |server, _clock| {
+        let acme = org(&server, "Acme", "admin@acme.test").await;
+        let t = &acme.admin_token;
+        let contact = post(
+            &server,
+            t,
+            "/api/v1/contacts",
+            json!({"first_name": "Lena", "last_name": "Ortiz", "email": "lena@old.example"}),
+        )
+        .await;
+        let path = format!("/api/v1/contacts/{}", contact["id"].as_str().expect("id"));
+        let edited = call(&server, Method::PATCH, &path, t, Some(json!({"last_name": "Ortiz-Berg", "email": "Lena@New.example", "phone": "+49 30 1234 5678", "version": 1}))).await;
+        assert_eq!(edited.status(), 200);
+        let edited: Value = edited.json().await.expect("json");
+        assert_eq!(edited["data"]["email"], "lena@new.example");
+        assert_eq!(edited["data"]["version"], 2);
+        // The blind indexes follow: the new email finds her, the old one no longer does.
+        assert_eq!(
+            get(&server, t, "/api/v1/contacts?email=lena@new.example").await["data"]
+                .as_array()
+                .map(Vec::len),
+            Some(1)
+        );
+        assert_eq!(
+            get(&server, t, "/api/v1/contacts?email=lena@old.example").await["data"]
+                .as_array()
+                .map(Vec::len),
+            Some(0)
+        );
+        assert_eq!(
+            get(&server, t, "/api/v1/search?q=ortiz-berg").await["data"][0]["title"],
+            "Lena Ortiz-Berg"
+        );
+        problem(
+            call(
+                &server,
+                Method::PATCH,
+                &path,
+                t,
+                Some(json!({"first_name": "X", "version": 1})),
+            )
+            .await,
+            412,
+        )
+        .await;
+        let cleared: Value = call(
+            &server,
+            Method::PATCH,
+            &path,
+            t,
+            Some(json!({"phone": "", "version": 2})),
+        )
+        .await
+        .json()
+        .await
+        .expect("json");
+        assert_eq!(cleared["data"]["phone"], Value::Null);
+        let bad = call(
+            &server,
+            Method::PATCH,
+            &path,
+            t,
+            Some(json!({"email": "nope", "first_name": " ", "version": 3})),
+        )
+        .await;
+        let body = problem(bad, 422).await;
+        let fields: Vec<&str> = body["errors"]
+            .as_array()
+            .expect("errors")
+            .iter()
+            .filter_map(|e| e["field"].as_str())
+            .collect();
+        assert_eq!(fields, ["first_name", "email"]);
+        let globex = org(&server, "Globex", "admin@globex.test").await;
+        problem(
+            call(
+                &server,
+                Method::PATCH,
+                &path,
+                &globex.admin_token,
+                Some(json!({"first_name": "Mine", "version": 3})),
+            )
+            .await,
+            404,
+        )
+        .await;
+    }
+);
