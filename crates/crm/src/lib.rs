@@ -7,6 +7,7 @@
 pub mod duplicates;
 pub mod engagement;
 pub mod import;
+pub mod keys;
 pub mod model;
 pub mod routes;
 pub mod search;

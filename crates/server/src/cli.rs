@@ -361,7 +361,21 @@ async fn run(cli: Cli) -> Result<(), CliError> {
                 })
                 .await
                 .map_err(identity_error)?;
-            println!("re-encrypted {rewritten} value(s) under the current data key");
+            let crm = crm::Crm::new(
+                identity.db().clone(),
+                Arc::new(SystemClock),
+                identity.keys().ring().clone(),
+            );
+            let crm_rewritten = crm
+                .rotate_pii(batch.max(1), |done| {
+                    eprintln!("re-encrypted {done} CRM value(s)...")
+                })
+                .await
+                .map_err(|e| CliError::Refused(e.to_string()))?;
+            println!(
+                "re-encrypted {} value(s) under the current data key",
+                rewritten + crm_rewritten
+            );
             Ok(())
         }
         Command::Init(args) => {

@@ -431,6 +431,28 @@ fn keys_rotate_re_encrypts_personal_data_under_the_new_key() {
         "{}",
         String::from_utf8_lossy(&init.stderr)
     );
+    // CRM personal data too: 3 contacts (email + phone) and 2 leads (email) in a demo org.
+    let demo = run(
+        &old_path,
+        &[
+            "demo",
+            "--companies",
+            "2",
+            "--contacts",
+            "3",
+            "--deals",
+            "1",
+            "--leads",
+            "2",
+            "--activities",
+            "1",
+        ],
+    );
+    assert!(
+        demo.status.success(),
+        "{}",
+        String::from_utf8_lossy(&demo.stderr)
+    );
 
     // New data key current, old one kept for reading; the index key stays.
     let rotating = KeyFile {
@@ -440,6 +462,7 @@ fn keys_rotate_re_encrypts_personal_data_under_the_new_key() {
         jwt_secret: old.jwt_secret.clone(),
     };
     let rotating_path = write("rotating.toml", &rotating);
+    let rotating_for_crm = rotating.clone();
     let rotate = run(&rotating_path, &["keys", "rotate", "--batch", "1"]);
     assert!(
         rotate.status.success(),
@@ -447,10 +470,8 @@ fn keys_rotate_re_encrypts_personal_data_under_the_new_key() {
         String::from_utf8_lossy(&rotate.stderr)
     );
     let text = String::from_utf8_lossy(&rotate.stdout);
-    assert!(
-        text.contains("re-encrypted 2 value(s)"),
-        "email and name: {text}"
-    );
+    // 2 admins × (email, name) + 3 contacts × (email, phone) + 2 leads × email.
+    assert!(text.contains("re-encrypted 12 value(s)"), "{text}");
     let again = run(&rotating_path, &["keys", "rotate"]);
     assert!(String::from_utf8_lossy(&again.stdout).contains("re-encrypted 0 value(s)"));
 
@@ -469,6 +490,50 @@ fn keys_rotate_re_encrypts_personal_data_under_the_new_key() {
         String::from_utf8_lossy(&list.stderr)
     );
     assert!(String::from_utf8_lossy(&list.stdout).contains("admin@acme.test"));
+    // The CRM's contacts decrypt with the new key alone as well.
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    rt.block_on(async {
+        let keys = KeyFile {
+            previous_data_keys: vec![],
+            ..rotating_for_crm
+        }
+        .to_keys()
+        .expect("keys");
+        let db = kernel::Db::connect(
+            &format!("sqlite://{}/data/meridian.db", dir.path().display()),
+            &kernel::db::PoolSettings::default(),
+        )
+        .await
+        .expect("open");
+        let org: uuid::Uuid = kernel::on_pool!(db, |p| sqlx::query_scalar(
+            "SELECT id FROM orgs WHERE slug = 'demo-distributors'"
+        )
+        .fetch_one(p)
+        .await)
+        .expect("demo org");
+        let crm = crm::Crm::new(
+            db.clone(),
+            std::sync::Arc::new(kernel::SystemClock),
+            keys.ring().clone(),
+        );
+        let contacts = crm
+            .list_contacts(
+                &kernel::TenantContext::system(org),
+                &std::collections::BTreeMap::new(),
+            )
+            .await
+            .expect("contacts decrypt with the new key");
+        assert_eq!(contacts.data.len(), 3);
+        assert!(contacts.data.iter().all(|c| {
+            c.email
+                .as_deref()
+                .is_some_and(|e| e.ends_with("@example.com"))
+        }));
+        db.close().await;
+    });
     // And the old key alone no longer can.
     let stale = run(&old_path, &["user", "list", "--org", "acme"]);
     assert_eq!(
