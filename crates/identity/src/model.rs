@@ -431,3 +431,16 @@ pub struct PermissionCatalogue {
     /// Actions.
     pub actions: Vec<String>,
 }
+
+/// `PATCH /api/v1/roles/{id}` (custom roles only).
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+pub struct RolePatch {
+    /// New name.
+    pub name: Option<String>,
+    /// New description.
+    pub description: Option<String>,
+    /// New permissions (replace the old ones).
+    pub permissions: Option<Vec<String>>,
+    /// Version read (or `If-Match`).
+    pub version: Option<i64>,
+}

@@ -37,7 +37,7 @@ where
         .routes(routes!(get_user, update_user))
         .routes(routes!(deactivate_user))
         .routes(routes!(list_roles, create_role))
-        .routes(routes!(delete_role))
+        .routes(routes!(update_role, delete_role))
         .routes(routes!(list_api_keys, create_api_key))
         .routes(routes!(revoke_api_key))
         .routes(routes!(current_org))
@@ -234,6 +234,22 @@ async fn create_role(
         StatusCode::CREATED,
         Json(Single::new(identity.create_role(&ctx, body).await?)),
     ))
+}
+
+/// Change a custom role (`If-Match` or `version`); holders get it on their next request.
+#[utoipa::path(patch, path = "/api/v1/roles/{id}", tag = "roles", params(("id" = uuid::Uuid, Path)), request_body = RolePatch,
+    responses((status = 200, body = Single<Role>), (status = 409, body = Problem), (status = 412, body = Problem), (status = 422, body = Problem)))]
+async fn update_role(
+    State(identity): State<Identity>,
+    ctx: TenantContext,
+    IdPath(id): IdPath,
+    IfMatch(if_match): IfMatch,
+    ApiJson(body): ApiJson<RolePatch>,
+) -> ApiResult<Json<Single<Role>>> {
+    let expected = expected_version(body.version, if_match)?;
+    Ok(Json(Single::new(
+        identity.update_role(&ctx, id, body, expected).await?,
+    )))
 }
 
 /// Delete a custom role nobody holds.

@@ -1229,6 +1229,100 @@ impl Identity {
         Ok(role)
     }
 
+    /// Changes a custom role; holders get the new permissions on their next request.
+    pub async fn update_role(
+        &self,
+        ctx: &TenantContext,
+        id: Uuid,
+        patch: RolePatch,
+        expected: i64,
+    ) -> Result<Role, IdentityError> {
+        ctx.authorize("roles:manage")?;
+        let mut tx = self.db.begin().await?;
+        let row: Option<RoleRow> = on_tx!(tx, |c| {
+            sqlx::query_as(
+            "SELECT id, name, description, permissions, builtin, version FROM roles WHERE org_id = $1 AND id = $2"
+        )
+        .bind(ctx.org_id())
+        .bind(id)
+        .fetch_optional(c)
+        .await
+        })?;
+        let current = Self::role_from_row(row.ok_or(IdentityError::NotFound("role"))?);
+        if current.builtin {
+            return Err(IdentityError::Conflict(
+                "built-in roles cannot be changed; create a custom role instead".to_owned(),
+            ));
+        }
+        if current.version != expected {
+            return Err(IdentityError::VersionMismatch {
+                current: serde_json::to_value(&current).unwrap_or_default(),
+            });
+        }
+        let mut next = current.clone();
+        let mut errors = Vec::new();
+        if let Some(name) = &patch.name {
+            if name.trim().is_empty() {
+                errors.push(FieldError::new("name", "cannot be empty"));
+            } else if name.trim() != current.name
+                && self
+                    .role_by_name(&mut tx, ctx.org_id(), name)
+                    .await?
+                    .is_some()
+            {
+                errors.push(FieldError::new(
+                    "name",
+                    format!("a role named `{}` already exists", name.trim()),
+                ));
+            }
+            next.name = name.trim().to_owned();
+        }
+        if let Some(description) = patch.description {
+            next.description = description;
+        }
+        if let Some(permissions) = patch.permissions {
+            errors.extend(Self::check_permissions("permissions", &permissions));
+            next.permissions = permissions;
+        }
+        if !errors.is_empty() {
+            return Err(IdentityError::Validation(errors));
+        }
+        next.version += 1;
+        on_tx!(tx, |c| {
+            sqlx::query(
+            "UPDATE roles SET name = $3, description = $4, permissions = $5, version = version + 1 WHERE org_id = $1 AND id = $2"
+        )
+        .bind(ctx.org_id())
+        .bind(id)
+        .bind(&next.name)
+        .bind(&next.description)
+        .bind(to_json(&next.permissions))
+        .execute(c)
+        .await
+        .map(|_| ())
+        })?;
+        let before = serde_json::to_value(&current).unwrap_or_default();
+        let after = serde_json::to_value(&next).unwrap_or_default();
+        self.audit(
+            &mut tx,
+            AuditEntry::by(ctx, "role.updated", "role", Some(id.to_string()))
+                .with_diff(&before, &after),
+        )
+        .await?;
+        self.event(
+            &mut tx,
+            ctx,
+            "role.updated",
+            "role",
+            id,
+            audit::diff(&before, &after),
+        )
+        .await?;
+        tx.commit().await?;
+        self.cache.invalidate();
+        Ok(next)
+    }
+
     /// Deletes a custom role nobody holds.
     pub async fn delete_role(&self, ctx: &TenantContext, id: Uuid) -> Result<(), IdentityError> {
         ctx.authorize("roles:manage")?;

@@ -1207,3 +1207,110 @@ identity_test!(every_invalid_field_is_reported_at_once, |server, _clock| {
             .any(|a| a == "update")
     );
 });
+
+identity_test!(
+    custom_roles_change_and_holders_feel_it_at_once,
+    |server, _clock| {
+        let acme = org(&server, "Acme", "admin@acme.test").await;
+        let t = &acme.admin_token;
+        let role: Value = call(
+            &server,
+            reqwest::Method::POST,
+            "/api/v1/roles",
+            t,
+            Some(json!({"name": "Auditor", "permissions": ["users:read"]})),
+        )
+        .await
+        .json()
+        .await
+        .expect("json");
+        let role_id = role["data"]["id"].as_str().expect("id").to_owned();
+        create_user(&server, t, "aud@acme.test", "Auditor").await;
+        let aud = login(&server, "aud@acme.test", PASSWORD, None).await;
+        let aud_token = aud["access_token"].as_str().expect("token");
+        problem(
+            call(
+                &server,
+                reqwest::Method::GET,
+                "/api/v1/audit",
+                aud_token,
+                None,
+            )
+            .await,
+            403,
+        )
+        .await;
+        let changed = call(
+            &server,
+            reqwest::Method::PATCH,
+            &format!("/api/v1/roles/{role_id}"),
+            t,
+            Some(json!({"permissions": ["users:read", "audit:read"], "version": 1})),
+        )
+        .await;
+        assert_eq!(changed.status(), 200);
+        assert_eq!(
+            call(
+                &server,
+                reqwest::Method::GET,
+                "/api/v1/audit",
+                aud_token,
+                None
+            )
+            .await
+            .status(),
+            200,
+            "same token, new permission"
+        );
+        problem(
+            call(
+                &server,
+                reqwest::Method::PATCH,
+                &format!("/api/v1/roles/{role_id}"),
+                t,
+                Some(json!({"name": "X", "version": 1})),
+            )
+            .await,
+            412,
+        )
+        .await;
+        let bad = call(
+            &server,
+            reqwest::Method::PATCH,
+            &format!("/api/v1/roles/{role_id}"),
+            t,
+            Some(json!({"permissions": ["audit:reed"], "version": 2})),
+        )
+        .await;
+        assert_eq!(
+            problem(bad, 422).await["errors"][0]["field"],
+            "permissions[0]"
+        );
+        let roles: Value = call(&server, reqwest::Method::GET, "/api/v1/roles", t, None)
+            .await
+            .json()
+            .await
+            .expect("json");
+        let admin_id = roles["data"]
+            .as_array()
+            .expect("roles")
+            .iter()
+            .find(|r| r["name"] == "Admin")
+            .expect("admin")["id"]
+            .as_str()
+            .expect("id")
+            .to_owned();
+        problem(
+            call(
+                &server,
+                reqwest::Method::PATCH,
+                &format!("/api/v1/roles/{admin_id}"),
+                t,
+                Some(json!({"name": "Boss", "version": 1})),
+            )
+            .await,
+            409,
+        )
+        .await;
+    }
+);
