@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, Utc};
-use kernel::audit::{self, AuditEntry};
+use kernel::audit;
 use kernel::events::{self, NewEvent};
 use kernel::list::{FieldKind, FieldSpec, ListSpec, Page};
 use kernel::pii::{DataKeyRing, mask_email, mask_phone};
@@ -389,25 +389,7 @@ impl Crm {
         before: &serde_json::Value,
         after: &serde_json::Value,
     ) -> Result<(), CrmError> {
-        audit::append(
-            tx,
-            &self.clock,
-            AuditEntry::by(ctx, action, record_type, Some(id.to_string())).with_diff(before, after),
-        )
-        .await?;
-        events::record(
-            tx,
-            &self.clock,
-            NewEvent {
-                event_type: action.to_owned(),
-                org_id: ctx.org_id(),
-                actor: Some(ctx.actor().label()),
-                record_type: record_type.to_owned(),
-                record_id: id,
-                data: audit::diff(before, after),
-            },
-        )
-        .await?;
+        audit::record_change(tx, &self.clock, ctx, action, record_type, id, before, after).await?;
         Ok(())
     }
 

@@ -571,14 +571,17 @@ impl Identity {
             .map(|_| ())
         })?;
         let after = serde_json::to_value(&site).unwrap_or_default();
-        self.audit(
+        audit::record_change(
             &mut tx,
-            AuditEntry::by(ctx, "site.created", "site", Some(site.id.to_string()))
-                .with_diff(&serde_json::Value::Null, &after),
+            &self.clock,
+            ctx,
+            "site.created",
+            "site",
+            site.id,
+            &serde_json::Value::Null,
+            &after,
         )
         .await?;
-        self.event(&mut tx, ctx, "site.created", "site", site.id, after)
-            .await?;
         tx.commit().await?;
         Ok(site)
     }
@@ -609,24 +612,15 @@ impl Identity {
         .await
         .map(|_| ()))?;
         let after = serde_json::to_value(&division).unwrap_or_default();
-        self.audit(
+        audit::record_change(
             &mut tx,
-            AuditEntry::by(
-                ctx,
-                "division.created",
-                "division",
-                Some(division.id.to_string()),
-            )
-            .with_diff(&serde_json::Value::Null, &after),
-        )
-        .await?;
-        self.event(
-            &mut tx,
+            &self.clock,
             ctx,
             "division.created",
             "division",
             division.id,
-            after,
+            &serde_json::Value::Null,
+            &after,
         )
         .await?;
         tx.commit().await?;
@@ -1217,14 +1211,17 @@ impl Identity {
         .map(|_| ())
         })?;
         let after = serde_json::to_value(&role).unwrap_or_default();
-        self.audit(
+        audit::record_change(
             &mut tx,
-            AuditEntry::by(ctx, "role.created", "role", Some(role.id.to_string()))
-                .with_diff(&serde_json::Value::Null, &after),
+            &self.clock,
+            ctx,
+            "role.created",
+            "role",
+            role.id,
+            &serde_json::Value::Null,
+            &after,
         )
         .await?;
-        self.event(&mut tx, ctx, "role.created", "role", role.id, after)
-            .await?;
         tx.commit().await?;
         Ok(role)
     }
@@ -1303,19 +1300,15 @@ impl Identity {
         })?;
         let before = serde_json::to_value(&current).unwrap_or_default();
         let after = serde_json::to_value(&next).unwrap_or_default();
-        self.audit(
+        audit::record_change(
             &mut tx,
-            AuditEntry::by(ctx, "role.updated", "role", Some(id.to_string()))
-                .with_diff(&before, &after),
-        )
-        .await?;
-        self.event(
-            &mut tx,
+            &self.clock,
             ctx,
             "role.updated",
             "role",
             id,
-            audit::diff(&before, &after),
+            &before,
+            &after,
         )
         .await?;
         tx.commit().await?;

@@ -242,6 +242,43 @@ pub async fn append(
     Ok(row)
 }
 
+/// A change to a record, in the caller's transaction: its audit row (with the field diff)
+/// and its domain event (`<entity>.<verb>` = `action`, the diff as data). Every module
+/// records its writes through this, so the two can never drift apart.
+// The arguments are the change itself; a struct would only rename them.
+#[allow(clippy::too_many_arguments)]
+pub async fn record_change(
+    tx: &mut Tx,
+    clock: &SharedClock,
+    ctx: &TenantContext,
+    action: &str,
+    record_type: &str,
+    id: Uuid,
+    before: &serde_json::Value,
+    after: &serde_json::Value,
+) -> Result<(), sqlx::Error> {
+    append(
+        tx,
+        clock,
+        AuditEntry::by(ctx, action, record_type, Some(id.to_string())).with_diff(before, after),
+    )
+    .await?;
+    crate::events::record(
+        tx,
+        clock,
+        crate::events::NewEvent {
+            event_type: action.to_owned(),
+            org_id: ctx.org_id(),
+            actor: Some(ctx.actor().label()),
+            record_type: record_type.to_owned(),
+            record_id: id,
+            data: diff(before, after),
+        },
+    )
+    .await?;
+    Ok(())
+}
+
 /// Appends `entry` in a transaction of its own (security events that happen outside a
 /// write, e.g. a failed login or a denied permission).
 pub async fn append_now(
