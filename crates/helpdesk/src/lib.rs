@@ -1,8 +1,30 @@
 //! Helpdesk: tickets with SLA clocks on business-hour calendars, conversations (customer
-//! messages, agent replies, internal notes), attachments, SLA policies and calendars.
+//! messages, agent replies, internal notes), attachments, SLA policies and calendars,
+//! support teams, and the SLA scan that emits `ticket.sla_at_risk` / `ticket.sla_breached`
+//! once each.
 //!
 //! Reads top-down: [`sla`] (pure business-time arithmetic and SLA rules), [`model`]
 //! (wire types, `HelpdeskError`), [`service`] (the rules, testable without HTTP),
-//! [`routes`] (thin handlers).
+//! [`attachments`] (upload checks and the file store), [`routes`] (thin handlers).
 
+pub mod attachments;
+pub mod model;
+pub mod routes;
+pub mod service;
 pub mod sla;
+
+pub use model::HelpdeskError;
+pub use service::{Helpdesk, HelpdeskSettings, scan_sla, score_message};
+
+use kernel::migrate::ModuleMigrations;
+use sqlx::migrate::Migrator;
+
+static SQLITE: Migrator = sqlx::migrate!("migrations/sqlite");
+static POSTGRES: Migrator = sqlx::migrate!("migrations/postgres");
+
+/// The helpdesk's tables.
+pub const MIGRATIONS: ModuleMigrations = ModuleMigrations {
+    module: "helpdesk",
+    sqlite: &SQLITE,
+    postgres: &POSTGRES,
+};
