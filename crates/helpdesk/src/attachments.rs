@@ -132,12 +132,7 @@ impl Helpdesk {
                     .to_ascii_lowercase()
             })
             .unwrap_or_default();
-        if !self
-            .settings
-            .allowed_content_types
-            .iter()
-            .any(|t| *t == content_type)
-        {
+        if !self.settings.allowed_content_types.contains(&content_type) {
             return Err(upload_error(
                 ErrorCode::UnsupportedMediaType,
                 "Content-Type",

@@ -162,7 +162,7 @@ async fn list_attachments(
 /// does not match the type (422, `file`), a file over the size limit (413, `file`).
 #[utoipa::path(post, path = "/api/v1/tickets/{id}/attachments", tag = "helpdesk",
     params(("id" = uuid::Uuid, Path), ("filename" = String, Query)),
-    request_body(content = Vec<u8>, content_type = "application/octet-stream"),
+    request_body(content = String, content_type = "application/octet-stream", description = "The file's bytes"),
     responses((status = 201, body = Single<Attachment>), (status = 413, body = Problem),
         (status = 415, body = Problem), (status = 422, body = Problem)))]
 async fn upload_attachment(
@@ -185,7 +185,7 @@ async fn upload_attachment(
 
 /// Download an attachment (only with access to its ticket).
 #[utoipa::path(get, path = "/api/v1/attachments/{id}", tag = "helpdesk", params(("id" = uuid::Uuid, Path)),
-    responses((status = 200, body = Vec<u8>, content_type = "application/octet-stream"), (status = 404, body = Problem)))]
+    responses((status = 200, body = String, content_type = "application/octet-stream", description = "The file's bytes"), (status = 404, body = Problem)))]
 async fn download_attachment(
     State(helpdesk): State<Helpdesk>,
     ctx: TenantContext,

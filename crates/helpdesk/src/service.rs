@@ -578,6 +578,7 @@ impl Helpdesk {
         self.clock.now()
     }
 
+    #[allow(clippy::too_many_arguments)]
     async fn audit(
         &self,
         tx: &mut Tx,
@@ -1929,9 +1930,8 @@ impl Helpdesk {
             .calendar_row_tx(&mut tx, org, policy.calendar_id)
             .await?
             .calendar()?;
-        let rows: Vec<TicketRow> =
-            on_tx!(tx, |c| {
-                sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        let rows: Vec<TicketRow> = on_tx!(tx, |c| {
+            sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "SELECT {TICKET_COLUMNS} FROM {TICKET_FROM} WHERE t.org_id = $1 AND t.policy_id = $2 \
              AND t.status NOT IN ('Resolved', 'Closed')"
         )))
@@ -1939,7 +1939,7 @@ impl Helpdesk {
         .bind(id)
         .fetch_all(c)
         .await
-            })?;
+        })?;
         let count = rows.len() as u64;
         for row in rows {
             let priority = Priority::parse(&row.priority)
@@ -2003,15 +2003,14 @@ impl Helpdesk {
     /// The organisation's support teams.
     pub async fn list_teams(&self, ctx: &TenantContext) -> Result<Vec<Team>, HelpdeskError> {
         ctx.authorize("tickets:read")?;
-        let teams: Vec<(Uuid, String, DateTime<Utc>)> =
-            on_pool!(self.db, |p| {
-                sqlx::query_as(
+        let teams: Vec<(Uuid, String, DateTime<Utc>)> = on_pool!(self.db, |p| {
+            sqlx::query_as(
             "SELECT id, name, created_at FROM helpdesk_teams WHERE org_id = $1 ORDER BY name, id"
         )
         .bind(ctx.org_id())
         .fetch_all(p)
         .await
-            })?;
+        })?;
         let members: Vec<(Uuid, Uuid)> = on_pool!(self.db, |p| {
             sqlx::query_as(
             "SELECT team_id, user_id FROM helpdesk_team_members WHERE org_id = $1 ORDER BY team_id, user_id"

@@ -229,6 +229,14 @@ struct ServeArgs {
     /// Burst allowed per caller above the sustained rate. Default: 200
     #[arg(long, env = "MERIDIAN_RATE_LIMIT_BURST", value_name = "N")]
     rate_limit_burst: Option<u32>,
+
+    /// Folder where helpdesk attachments are stored. Default: ./data/attachments
+    #[arg(long, env = "MERIDIAN_ATTACHMENTS_DIR", value_name = "DIR")]
+    attachments_dir: Option<PathBuf>,
+
+    /// Largest helpdesk attachment accepted (e.g. 10MiB). Default: 10MiB
+    #[arg(long, env = "MERIDIAN_ATTACHMENT_LIMIT", value_name = "SIZE")]
+    attachment_limit: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -667,6 +675,11 @@ async fn serve(
     key_file: Option<&std::path::Path>,
 ) -> Result<(), CliError> {
     let addr = config::resolve_addr(args.addr.as_deref(), file)?;
+    let helpdesk_settings = config::resolve_helpdesk(
+        args.attachments_dir.as_deref(),
+        args.attachment_limit.as_deref(),
+        file,
+    )?;
     let http_settings = HttpSettings {
         body_limit: config::resolve_body_limit(args.body_limit.as_deref(), file)?,
         request_timeout: config::resolve_request_timeout(args.request_timeout.as_deref(), file)?,
@@ -725,7 +738,8 @@ async fn serve(
         http_settings,
         keys,
         identity::IdentitySettings::default(),
-    );
+    )
+    .with_helpdesk_settings(helpdesk_settings);
     http::serve(listener, state, None, http::shutdown_signal()).await?;
     tracing::info!("stopped");
     Ok(())

@@ -81,6 +81,10 @@ pub struct FileSettings {
     pub rate_limit: Option<u32>,
     /// Burst per caller.
     pub rate_limit_burst: Option<u32>,
+    /// Folder of the helpdesk's attachment store.
+    pub attachments_dir: Option<PathBuf>,
+    /// Largest helpdesk attachment (`10MiB`, bytes).
+    pub attachment_limit: Option<String>,
 }
 
 /// Loads the TOML file. An explicitly named file must exist; the default
@@ -264,6 +268,30 @@ pub fn resolve_web_dir(
     }
 }
 
+/// Resolves the helpdesk settings: attachment folder and size limit.
+pub fn resolve_helpdesk(
+    dir_flag: Option<&Path>,
+    limit_flag: Option<&str>,
+    file: &FileSettings,
+) -> Result<helpdesk::HelpdeskSettings, ConfigError> {
+    let mut settings = helpdesk::HelpdeskSettings::default();
+    if let Some(dir) = dir_flag
+        .map(Path::to_path_buf)
+        .or_else(|| file.attachments_dir.clone())
+    {
+        settings.attachments_dir = dir;
+    }
+    if let Some(text) = limit_flag.or(file.attachment_limit.as_deref()) {
+        settings.max_attachment_bytes = parse_size(text).map_err(|e| {
+            ConfigError::new(
+                "--attachment-limit / MERIDIAN_ATTACHMENT_LIMIT / attachment_limit",
+                e,
+            )
+        })?;
+    }
+    Ok(settings)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -326,5 +354,24 @@ mod tests {
         let file = load_file(Some(&path)).expect("valid");
         assert_eq!(resolve_body_limit(None, &file).expect("ok"), 1024 * 1024);
         assert!(load_file(Some(&dir.path().join("missing.toml"))).is_err());
+    }
+
+    #[test]
+    fn helpdesk_settings() {
+        let file = FileSettings {
+            attachments_dir: Some(PathBuf::from("/srv/files")),
+            attachment_limit: Some("1MiB".to_owned()),
+            ..FileSettings::default()
+        };
+        let s = resolve_helpdesk(Some(Path::new("/flag")), None, &file).expect("ok");
+        assert_eq!(s.attachments_dir, PathBuf::from("/flag"));
+        assert_eq!(s.max_attachment_bytes, 1024 * 1024);
+        let d = resolve_helpdesk(None, None, &FileSettings::default()).expect("ok");
+        assert_eq!(d.attachments_dir, PathBuf::from("./data/attachments"));
+        let err = resolve_helpdesk(None, Some("huge"), &file).expect_err("bad size");
+        assert!(
+            err.to_string().contains("MERIDIAN_ATTACHMENT_LIMIT"),
+            "{err}"
+        );
     }
 }

@@ -15,8 +15,9 @@ pub mod telemetry;
 use kernel::migrate::ModuleMigrations;
 
 /// The migrations of every module, in dependency order.
-pub const MODULES: [ModuleMigrations; 3] = [
+pub const MODULES: [ModuleMigrations; 4] = [
     kernel::migrate::KERNEL,
     identity::MIGRATIONS,
     crm::MIGRATIONS,
+    helpdesk::MIGRATIONS,
 ];

@@ -30,6 +30,7 @@ use tower_http::trace::TraceLayer;
 
 use axum::extract::FromRef;
 use crm::Crm;
+use helpdesk::{Helpdesk, HelpdeskSettings};
 use identity::{Identity, IdentitySettings};
 use kernel::ratelimit::RateLimiter;
 use kernel::{Db, ErrorCode, Problem, SharedClock};
@@ -74,6 +75,8 @@ pub struct AppState {
     pub identity: Identity,
     /// CRM: companies, contacts, pipelines, deals.
     pub crm: Crm,
+    /// Helpdesk: tickets, SLA policies and calendars, attachments.
+    pub helpdesk: Helpdesk,
     /// Requests per caller (API key, user) per second, as a token bucket.
     pub rate_limiter: Arc<RateLimiter>,
 }
@@ -89,6 +92,15 @@ impl FromRef<AppState> for Crm {
         state.crm.clone()
     }
 }
+
+impl FromRef<AppState> for Helpdesk {
+    fn from_ref(state: &AppState) -> Helpdesk {
+        state.helpdesk.clone()
+    }
+}
+
+/// How often the SLA scan looks for tickets turning at risk or breached.
+pub const SLA_SCAN_INTERVAL: Duration = Duration::from_secs(30);
 
 impl AppState {
     /// Builds the state every server (CLI or tests) runs with.
@@ -108,12 +120,19 @@ impl AppState {
         let rate_limiter = Arc::new(rate_limiter);
         Self {
             crm: Crm::new(db.clone(), clock.clone(), keys.ring().clone()),
+            helpdesk: Helpdesk::new(db.clone(), clock.clone(), HelpdeskSettings::default()),
             identity: Identity::new(db.clone(), clock.clone(), Arc::new(keys), identity_settings),
             db,
             clock,
             http: Arc::new(http),
             rate_limiter,
         }
+    }
+
+    /// Replaces the helpdesk settings (attachment store, upload limit).
+    pub fn with_helpdesk_settings(mut self, settings: HelpdeskSettings) -> Self {
+        self.helpdesk = Helpdesk::new(self.db.clone(), self.clock.clone(), settings);
+        self
     }
 
     /// Spends one token of the caller's bucket (`user:<id>`, `api_key:<id>`, or `ip:<addr>`
@@ -214,6 +233,7 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     let (stop_background, background_stopped) = watch::channel(false);
     let dispatcher = crate::events::dispatcher(state.db.clone(), state.clock.clone());
+    let sla_task = spawn_sla_scan(state.helpdesk.clone(), background_stopped.clone());
     let dispatcher_task = dispatcher.spawn(background_stopped);
     let db = state.db.clone();
     let router = app(state, extra);
@@ -225,8 +245,39 @@ pub async fn serve(
     .await;
     let _ = stop_background.send(true);
     let _ = dispatcher_task.await;
+    let _ = sla_task.await;
     db.close().await;
     result
+}
+
+/// Runs the helpdesk SLA scan every [`SLA_SCAN_INTERVAL`] until `shutdown` turns true.
+fn spawn_sla_scan(
+    helpdesk: Helpdesk,
+    mut shutdown: watch::Receiver<bool>,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        loop {
+            tokio::select! {
+                _ = tokio::time::sleep(SLA_SCAN_INTERVAL) => {}
+                changed = shutdown.changed() => {
+                    if changed.is_err() || *shutdown.borrow() {
+                        break;
+                    }
+                }
+            }
+            match helpdesk.scan_sla().await {
+                Ok(report) if report.at_risk + report.breached > 0 => {
+                    tracing::info!(
+                        at_risk = report.at_risk,
+                        breached = report.breached,
+                        "SLA scan"
+                    );
+                }
+                Ok(_) => {}
+                Err(err) => tracing::warn!(error = %err, "SLA scan failed; will retry"),
+            }
+        }
+    })
 }
 
 /// Resolves on SIGINT (Ctrl-C) or SIGTERM.

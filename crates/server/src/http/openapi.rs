@@ -28,7 +28,8 @@ every error is `application/problem+json` with a stable `code`.",
         (name = "api-keys", description = "Integration keys"),
         (name = "orgs", description = "The organisation, its sites and divisions"),
         (name = "audit", description = "The tamper-evident audit trail"),
-        (name = "crm", description = "Companies, contacts, pipelines and deals")
+        (name = "crm", description = "Companies, contacts, pipelines and deals"),
+        (name = "helpdesk", description = "Tickets, conversations, attachments, SLA policies and calendars")
     )
 )]
 struct ApiDoc;
@@ -60,6 +61,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(system::metrics))
         .merge(identity::routes::router())
         .merge(crm::routes::router())
+        .merge(helpdesk::routes::router())
 }
 
 /// The routes and the OpenAPI document (what `/api/v1/openapi.json` serves).

@@ -22,6 +22,10 @@ pub struct TestServer {
     pub database: TestDatabase,
     /// The identity service the server runs (to create organisations, as `meridian init` does).
     pub identity: identity::Identity,
+    /// The helpdesk service the server runs (tests call its SLA scan directly).
+    pub helpdesk: helpdesk::Helpdesk,
+    /// The attachment store of this server, removed at the end of the test.
+    _attachments: tempfile::TempDir,
     stop: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<std::io::Result<()>>>,
 }
@@ -58,8 +62,16 @@ impl TestServer {
             .expect("random keys")
             .to_keys()
             .expect("generated keys are valid");
-        let state = AppState::new(database.db.clone(), clock, http, keys, identity);
+        let attachments = tempfile::tempdir().expect("attachment folder");
+        let state = AppState::new(database.db.clone(), clock, http, keys, identity)
+            .with_helpdesk_settings(helpdesk::HelpdeskSettings {
+                attachments_dir: attachments.path().to_path_buf(),
+                // Small, so the size limit is cheap to test.
+                max_attachment_bytes: 64 * 1024,
+                ..helpdesk::HelpdeskSettings::default()
+            });
         let identity = state.identity.clone();
+        let helpdesk = state.helpdesk.clone();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind a random port");
@@ -77,6 +89,8 @@ impl TestServer {
             client,
             database,
             identity,
+            helpdesk,
+            _attachments: attachments,
             stop: Some(stop),
             task: Some(task),
         })

@@ -5,5 +5,6 @@ mod harness;
 
 mod cli;
 mod crm;
+mod helpdesk;
 mod identity;
 mod platform;
