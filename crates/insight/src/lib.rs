@@ -1,4 +1,4 @@
-//! Meridian's in-house analytics: forecasting and anomaly detection.
+//! Meridian's in-house analytics: forecasting, anomaly detection and sentiment.
 //!
 //! Everything here is a pure function over plain slices: no I/O, no database, no
 //! async, so that the server modules, the CLI and the MCP tools all call the same code
@@ -14,6 +14,7 @@ pub mod anomaly;
 pub mod forecast;
 mod nm;
 pub mod season;
+pub mod sentiment;
 mod util;
 
 pub use forecast::{Forecast, ForecastSpec, Interval, ModelChoice, forecast};

@@ -51,6 +51,9 @@ enum Command {
     /// Score every point of every series of a long-format CSV for anomaly, with a
     /// severity and a reason.
     Anomalies(crate::insight_cli::AnomaliesArgs),
+    /// Score the sentiment of every text in a CSV column (VADER: neg, neu, pos, compound,
+    /// label).
+    Sentiment(crate::sentiment_cli::SentimentArgs),
     /// Create an organisation (with the built-in roles) and its first admin; prints the
     /// organisation id. Run again with another name for another organisation.
     Init(InitArgs),
@@ -264,12 +267,15 @@ enum CliError {
     Io(#[from] std::io::Error),
     #[error(transparent)]
     Insight(#[from] crate::insight_cli::InsightCliError),
+    #[error(transparent)]
+    Sentiment(#[from] crate::sentiment_cli::SentimentCliError),
 }
 
 impl CliError {
     fn exit_code(&self) -> u8 {
         match self {
             CliError::Config(_) => 2,
+            CliError::Sentiment(e) => e.exit_code(),
             _ => 1,
         }
     }
@@ -351,6 +357,9 @@ async fn run(cli: Cli) -> Result<(), CliError> {
         })?),
         Command::Anomalies(args) => Ok(tokio::task::block_in_place(|| {
             crate::insight_cli::run_anomalies(&args)
+        })?),
+        Command::Sentiment(args) => Ok(tokio::task::block_in_place(|| {
+            crate::sentiment_cli::run(&args)
         })?),
         Command::Keys(KeysCommand::Generate) => {
             let keys = crate::keys::KeyFile::generate()?;

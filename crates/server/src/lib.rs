@@ -10,6 +10,7 @@ pub mod events;
 pub mod http;
 pub mod insight_cli;
 pub mod keys;
+pub mod sentiment_cli;
 pub mod telemetry;
 
 use kernel::migrate::ModuleMigrations;

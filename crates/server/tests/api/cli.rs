@@ -630,6 +630,57 @@ fn forecast_and_anomalies_from_the_shell() {
 }
 
 #[test]
+fn sentiment_from_the_shell() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(
+        dir.path().join("messages.csv"),
+        "ticket,text\nT-1,\"Great support, thank you!\"\n\
+         T-2,The app is not working and I am angry 😠\nT-3,Where is my order?\n",
+    )
+    .expect("write");
+    let run = |text_column: &str| {
+        meridian(dir.path())
+            .args([
+                "sentiment",
+                "--input",
+                "messages.csv",
+                "--text-column",
+                text_column,
+                "--id-column",
+                "ticket",
+                "--threads",
+                "1",
+                "--output",
+                "scores.csv",
+            ])
+            .output()
+            .expect("run")
+    };
+    // A missing column: one line naming it, exit status 2, no output.
+    let missing = run("body");
+    let stderr = String::from_utf8_lossy(&missing.stderr);
+    assert_eq!(missing.status.code(), Some(2), "{stderr}");
+    assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("`body`"), "{stderr}");
+    assert!(!dir.path().join("scores.csv").exists());
+
+    let out = run("text");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // The Python package's scores for the same texts.
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("scores.csv")).expect("output"),
+        "ticket,neg,neu,pos,compound,label\n\
+         T-1,0.0,0.094,0.906,0.8622,positive\n\
+         T-2,0.423,0.577,0.0,-0.765,negative\n\
+         T-3,0.0,1.0,0.0,0.0,neutral\n"
+    );
+}
+
+#[test]
 fn demo_data_is_created_once_and_usable() {
     let dir = tempfile::tempdir().expect("tempdir");
     let run = || {
