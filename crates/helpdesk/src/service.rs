@@ -552,11 +552,18 @@ fn clean_tags(tags: Vec<String>, errors: &mut Vec<FieldError>) -> Vec<String> {
     out
 }
 
-/// Scores a customer message. The VADER port (`insight::sentiment`) is being added on
-/// another branch; until it is merged this returns `None` and the sentiment columns stay
-/// empty. Wiring it is this one function.
-pub fn score_message(_text: &str) -> Option<MessageSentiment> {
-    None
+/// Scores a customer message with `insight::sentiment` (the VADER port): `neg`, `neu`,
+/// `pos`, `compound` and the usual label (`compound` ≥ 0.05 positive, ≤ −0.05 negative).
+/// `None` is kept in the signature for a text that cannot be scored (none today).
+pub fn score_message(text: &str) -> Option<MessageSentiment> {
+    let scores = insight::sentiment::polarity_scores(text);
+    Some(MessageSentiment {
+        neg: scores.neg,
+        neu: scores.neu,
+        pos: scores.pos,
+        compound: scores.compound,
+        label: scores.label().as_str(),
+    })
 }
 
 impl Helpdesk {

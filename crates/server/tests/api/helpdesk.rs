@@ -869,6 +869,39 @@ helpdesk_test!(
         .await;
         let all = get(&server, t, &messages).await;
         assert_eq!(all.as_array().map(Vec::len), Some(3));
+        // Customer messages carry VADER scores; agents' messages do not.
+        assert_eq!(all[0]["sentiment"]["label"], "neutral");
+        assert!(all[1]["sentiment"].is_null());
+        post(
+            &server,
+            t,
+            &messages,
+            json!({"kind": "customer", "body": "This is terrible, nothing works and I am angry!"}),
+        )
+        .await;
+        post(
+            &server,
+            t,
+            &messages,
+            json!({"kind": "customer", "body": "Still broken. Awful, useless support."}),
+        )
+        .await;
+        let mood = get(
+            &server,
+            t,
+            &format!("/api/v1/tickets/{}", other["id"].as_str().expect("id")),
+        )
+        .await;
+        assert_eq!(mood["sentiment"]["label"], "negative");
+        let compound = mood["sentiment"]["compound"].as_f64().expect("compound");
+        assert!(compound < -0.5, "{compound}");
+        let expected =
+            insight::sentiment::polarity_scores("Still broken. Awful, useless support.").compound;
+        assert!((compound - expected).abs() < 1e-9);
+        assert!(
+            mood["sentiment"]["trend"].as_f64().expect("trend") < 0.0,
+            "getting worse"
+        );
         let customer = get(&server, t, &format!("{messages}?audience=customer")).await;
         let kinds: Vec<&str> = customer
             .as_array()
@@ -876,7 +909,7 @@ helpdesk_test!(
             .iter()
             .filter_map(|m| m["kind"].as_str())
             .collect();
-        assert_eq!(kinds, vec!["customer", "reply"]);
+        assert_eq!(kinds, vec!["customer", "reply", "customer", "customer"]);
         let empty = call(
             &server,
             Method::POST,
