@@ -583,6 +583,8 @@ pub struct Team {
     pub name: String,
     /// Members (user ids).
     pub member_ids: Vec<Uuid>,
+    /// Its tickets are seen only by its members and by holders of `tickets:manage`.
+    pub restricted: bool,
     /// Created.
     pub created_at: DateTime<Utc>,
 }
@@ -595,6 +597,9 @@ pub struct NewTeam {
     /// Members (user ids).
     #[serde(default)]
     pub member_ids: Vec<Uuid>,
+    /// Only members (and holders of `tickets:manage`) see its tickets.
+    #[serde(default)]
+    pub restricted: bool,
 }
 
 /// What one SLA scan did.

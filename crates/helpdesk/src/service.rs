@@ -792,6 +792,38 @@ impl Helpdesk {
         Ok(found.is_some())
     }
 
+    /// A ticket of a restricted team is visible only to the team's members and to holders
+    /// of `tickets:manage`; to anyone else it does not exist.
+    async fn check_visible(
+        &self,
+        ctx: &TenantContext,
+        team_id: Option<Uuid>,
+    ) -> Result<(), HelpdeskError> {
+        let Some(team) = team_id else {
+            return Ok(());
+        };
+        if ctx.can("tickets:manage") {
+            return Ok(());
+        }
+        let me = ctx.actor().user_id().unwrap_or(Uuid::nil());
+        let hidden: Option<Uuid> = on_pool!(self.db, |p| {
+            sqlx::query_scalar(
+            "SELECT t.id FROM helpdesk_teams t WHERE t.org_id = $1 AND t.id = $2 AND t.restricted = $3 \
+             AND NOT EXISTS (SELECT 1 FROM helpdesk_team_members m WHERE m.org_id = t.org_id AND m.team_id = t.id AND m.user_id = $4)"
+        )
+        .bind(ctx.org_id())
+        .bind(team)
+        .bind(true)
+        .bind(me)
+        .fetch_optional(p)
+        .await
+        })?;
+        match hidden {
+            Some(_) => Err(HelpdeskError::NotFound("ticket")),
+            None => Ok(()),
+        }
+    }
+
     async fn ticket_row(&self, ctx: &TenantContext, id: Uuid) -> Result<TicketRow, HelpdeskError> {
         let row: Option<TicketRow> = on_pool!(self.db, |p| sqlx::query_as(sqlx::AssertSqlSafe(
             format!("SELECT {TICKET_COLUMNS} FROM {TICKET_FROM} WHERE t.org_id = $1 AND t.id = $2")
@@ -800,7 +832,9 @@ impl Helpdesk {
         .bind(id)
         .fetch_optional(p)
         .await)?;
-        row.ok_or(HelpdeskError::NotFound("ticket"))
+        let row = row.ok_or(HelpdeskError::NotFound("ticket"))?;
+        self.check_visible(ctx, row.team_id).await?;
+        Ok(row)
     }
 
     async fn ticket_row_tx(
@@ -1022,6 +1056,18 @@ impl Helpdesk {
                 }
             }
         }
+        if !ctx.can("tickets:manage") {
+            // Restricted teams' tickets only for their members.
+            own.push(SqlValue::Bool(true));
+            let restricted = own.len();
+            own.push(SqlValue::Uuid(ctx.actor().user_id().unwrap_or(Uuid::nil())));
+            let me = own.len();
+            view_sql.push_str(&format!(
+                " AND (t.team_id IS NULL OR NOT EXISTS (SELECT 1 FROM helpdesk_teams ht WHERE ht.org_id = t.org_id \
+                 AND ht.id = t.team_id AND ht.restricted = ${restricted} AND NOT EXISTS (SELECT 1 FROM helpdesk_team_members m \
+                 WHERE m.org_id = t.org_id AND m.team_id = t.team_id AND m.user_id = ${me})))"
+            ));
+        }
         let sql = plan.sql(own.len() + 1);
         let text = format!(
             "SELECT {TICKET_COLUMNS} FROM {TICKET_FROM} WHERE t.org_id = $1{view_sql}{}{}{}",
@@ -1069,6 +1115,7 @@ impl Helpdesk {
         let now = self.now();
         let mut tx = self.db.begin().await?;
         let row = self.ticket_row_tx(&mut tx, org, id).await?;
+        self.check_visible(ctx, row.team_id).await?;
         let before = row.clone().into_ticket(now)?;
         if row.version != expected {
             return Err(HelpdeskError::VersionMismatch {
@@ -1323,6 +1370,7 @@ impl Helpdesk {
         let now = self.now();
         let mut tx = self.db.begin().await?;
         let row = self.ticket_row_tx(&mut tx, org, ticket_id).await?;
+        self.check_visible(ctx, row.team_id).await?;
         let status = row.status()?;
         if status == TicketStatus::Closed {
             return Err(HelpdeskError::field(
@@ -2010,9 +2058,9 @@ impl Helpdesk {
     /// The organisation's support teams.
     pub async fn list_teams(&self, ctx: &TenantContext) -> Result<Vec<Team>, HelpdeskError> {
         ctx.authorize("tickets:read")?;
-        let teams: Vec<(Uuid, String, DateTime<Utc>)> = on_pool!(self.db, |p| {
+        let teams: Vec<(Uuid, String, bool, DateTime<Utc>)> = on_pool!(self.db, |p| {
             sqlx::query_as(
-            "SELECT id, name, created_at FROM helpdesk_teams WHERE org_id = $1 ORDER BY name, id"
+            "SELECT id, name, restricted, created_at FROM helpdesk_teams WHERE org_id = $1 ORDER BY name, id"
         )
         .bind(ctx.org_id())
         .fetch_all(p)
@@ -2032,10 +2080,11 @@ impl Helpdesk {
         }
         Ok(teams
             .into_iter()
-            .map(|(id, name, created_at)| Team {
+            .map(|(id, name, restricted, created_at)| Team {
                 id,
                 name,
                 member_ids: by_team.remove(&id).unwrap_or_default(),
+                restricted,
                 created_at,
             })
             .collect())
@@ -2061,19 +2110,23 @@ impl Helpdesk {
             id: Uuid::now_v7(),
             name,
             member_ids: members,
+            restricted: new.restricted,
             created_at: now,
         };
         let mut tx = self.db.begin().await?;
-        on_tx!(tx, |c| sqlx::query(
-            "INSERT INTO helpdesk_teams (org_id, id, name, created_at) VALUES ($1, $2, $3, $4)"
+        on_tx!(tx, |c| {
+            sqlx::query(
+            "INSERT INTO helpdesk_teams (org_id, id, name, restricted, created_at) VALUES ($1, $2, $3, $4, $5)"
         )
         .bind(org)
         .bind(team.id)
         .bind(&team.name)
+        .bind(team.restricted)
         .bind(now)
         .execute(c)
         .await
-        .map(|_| ()))?;
+        .map(|_| ())
+        })?;
         for user in &team.member_ids {
             on_tx!(tx, |c| {
                 sqlx::query(

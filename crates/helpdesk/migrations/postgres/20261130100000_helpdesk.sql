@@ -35,12 +35,14 @@ CREATE TABLE sla_policies (
 );
 CREATE UNIQUE INDEX sla_policies_default ON sla_policies (org_id) WHERE is_default;
 
--- Support teams (identity has no teams yet).
+-- Support teams (identity has no teams yet). The tickets of a restricted team are seen
+-- only by its members and by holders of tickets:manage.
 CREATE TABLE helpdesk_teams (
     org_id      UUID NOT NULL,
     id          UUID NOT NULL,
     name        TEXT NOT NULL,
     created_at  TIMESTAMPTZ NOT NULL,
+    restricted  BOOLEAN NOT NULL,
     version     BIGINT NOT NULL DEFAULT 1,
     PRIMARY KEY (org_id, id)
 );

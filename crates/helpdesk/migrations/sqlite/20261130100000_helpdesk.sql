@@ -35,12 +35,14 @@ CREATE TABLE sla_policies (
 );
 CREATE UNIQUE INDEX sla_policies_default ON sla_policies (org_id) WHERE is_default = 1;
 
--- Support teams (identity has no teams yet).
+-- Support teams (identity has no teams yet). The tickets of a restricted team are seen
+-- only by its members and by holders of tickets:manage.
 CREATE TABLE helpdesk_teams (
     org_id      BLOB NOT NULL,
     id          BLOB NOT NULL,
     name        TEXT NOT NULL,
     created_at  TEXT NOT NULL,
+    restricted  INTEGER NOT NULL,
     version     BIGINT NOT NULL DEFAULT 1,
     PRIMARY KEY (org_id, id)
 );

@@ -952,3 +952,88 @@ helpdesk_test!(
         assert_eq!(teamed["team_id"], team["id"]);
     }
 );
+
+helpdesk_test!(
+    helpdesk_restricted_team_tickets_need_membership,
+    "2026-12-07T09:00:00Z",
+    |server, clock| {
+        let acme = org(&server, "Acme", "admin@acme.test").await;
+        let t = &acme.admin_token;
+        post(
+            &server,
+            t,
+            "/api/v1/roles",
+            json!({"name": "Level 1", "permissions": ["tickets:read", "tickets:create", "tickets:update"]}),
+        )
+        .await;
+        let member = create_user(&server, t, "member@acme.test", "Level 1").await;
+        create_user(&server, t, "outsider@acme.test", "Level 1").await;
+        create_user(&server, t, "lead@acme.test", "Support Agent").await;
+        let team = post(
+            &server,
+            t,
+            "/api/v1/teams",
+            json!({"name": "Security", "restricted": true, "member_ids": [member["id"]]}),
+        )
+        .await;
+        assert_eq!(team["restricted"], true);
+        let secret = post(
+            &server,
+            t,
+            "/api/v1/tickets",
+            json!({"subject": "Breach", "type": "Incident", "priority": "Critical", "team_id": team["id"]}),
+        )
+        .await;
+        let open = ticket(&server, t, "Password reset", "Question", "Low").await;
+        let path = format!("/api/v1/tickets/{}", secret["id"].as_str().expect("id"));
+
+        let outsider = token_of(&server, "outsider@acme.test").await;
+        for p in [
+            path.clone(),
+            format!("{path}/messages"),
+            format!("{path}/attachments"),
+        ] {
+            problem(call(&server, Method::GET, &p, &outsider, None).await, 404).await;
+        }
+        problem(
+            call(
+                &server,
+                Method::PATCH,
+                &path,
+                &outsider,
+                Some(json!({"priority": "Low", "version": 1})),
+            )
+            .await,
+            404,
+        )
+        .await;
+        problem(
+            call(
+                &server,
+                Method::POST,
+                &format!("{path}/messages"),
+                &outsider,
+                Some(json!({"kind": "note", "body": "x"})),
+            )
+            .await,
+            404,
+        )
+        .await;
+        let seen = get(&server, &outsider, "/api/v1/tickets").await;
+        let ids: Vec<&Value> = seen
+            .as_array()
+            .expect("list")
+            .iter()
+            .map(|t| &t["id"])
+            .collect();
+        assert_eq!(ids, vec![&open["id"]]);
+
+        // Members and holders of tickets:manage (Support Agent) see it.
+        let member_token = token_of(&server, "member@acme.test").await;
+        get(&server, &member_token, &path).await;
+        let seen = get(&server, &member_token, "/api/v1/tickets").await;
+        assert_eq!(seen.as_array().map(Vec::len), Some(2));
+        let lead = token_of(&server, "lead@acme.test").await;
+        get(&server, &lead, &path).await;
+    }
+);
