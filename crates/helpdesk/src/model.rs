@@ -602,6 +602,21 @@ pub struct NewTeam {
     pub restricted: bool,
 }
 
+/// A company's support at a glance, for the CRM's customer 360 view.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct CustomerTickets {
+    /// Open tickets (not Resolved or Closed).
+    pub open: u64,
+    /// Open tickets at risk of breaching.
+    pub at_risk: u64,
+    /// Open tickets past a deadline.
+    pub breached: u64,
+    /// Mean compound sentiment of the open tickets that have one, −1..1.
+    pub sentiment: Option<f64>,
+    /// Open tickets, most urgent first (at most 20).
+    pub tickets: Vec<Ticket>,
+}
+
 /// What one SLA scan did.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct ScanReport {

@@ -2156,6 +2156,48 @@ impl Helpdesk {
         Ok(team)
     }
 
+    /// A company's open tickets, SLA risks and mood, for the CRM's customer 360 view
+    /// (composed from [`Helpdesk::list_tickets`], so tenancy and team visibility apply).
+    /// Counts cover the 500 most urgent open tickets.
+    pub async fn company_tickets(
+        &self,
+        ctx: &TenantContext,
+        company_id: Uuid,
+    ) -> Result<CustomerTickets, HelpdeskError> {
+        let query: BTreeMap<String, String> = [
+            ("company_id", company_id.to_string()),
+            (
+                "status[in]",
+                "Open,In Progress,Waiting on Customer".to_owned(),
+            ),
+            ("limit", "500".to_owned()),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v))
+        .collect();
+        let page = self.list_tickets(ctx, &query).await?;
+        let count = |pick: fn(SlaStatus) -> bool| {
+            page.data.iter().filter(|t| pick(t.sla.status)).count() as u64
+        };
+        let moods: Vec<f64> = page
+            .data
+            .iter()
+            .filter_map(|t| t.sentiment.as_ref().map(|s| s.compound))
+            .collect();
+        Ok(CustomerTickets {
+            open: page.data.len() as u64,
+            at_risk: count(|s| s == SlaStatus::AtRisk),
+            breached: count(|s| {
+                matches!(
+                    s,
+                    SlaStatus::ResponseBreached | SlaStatus::ResolutionBreached
+                )
+            }),
+            sentiment: (!moods.is_empty()).then(|| moods.iter().sum::<f64>() / moods.len() as f64),
+            tickets: page.data.into_iter().take(20).collect(),
+        })
+    }
+
     // ------------------------------------------------------------------ SLA scan
 
     /// Finds open tickets that became at risk or breached since the last scan and emits
@@ -2242,6 +2284,8 @@ struct ScanRow {
 
 /// Tickets looked at per scan pass.
 const SCAN_BATCH: i64 = 500;
+/// Passes per scan at most (the next scan picks up the rest).
+const SCAN_PASSES: usize = 20;
 
 /// The SLA scan, for every organisation (a system job: it runs without a caller). For
 /// each open ticket whose response or resolution target crossed its at-risk or due
@@ -2271,66 +2315,76 @@ pub async fn scan_sla(db: &Db, clock: &SharedClock) -> Result<ScanReport, Helpde
         sb = not_emitted("resolution", "breached"),
         sa = not_emitted("resolution", "at_risk"),
     );
-    let rows: Vec<ScanRow> = on_pool!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(text.clone()))
-        .bind(now)
-        .fetch_all(p)
-        .await)?;
-    for row in rows {
-        let mut crossings = Vec::new();
-        if row.first_response_at.is_none() {
+    // A full batch may leave more behind: go on (bounded) until a short batch.
+    for _ in 0..SCAN_PASSES {
+        let rows: Vec<ScanRow> =
+            on_pool!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(text.clone()))
+                .bind(now)
+                .fetch_all(p)
+                .await)?;
+        let full = rows.len() as i64 == SCAN_BATCH;
+        for row in rows {
+            let mut crossings = Vec::new();
+            if row.first_response_at.is_none() {
+                crossings.extend(crossing(
+                    "response",
+                    row.response_due_at,
+                    row.response_risk_at,
+                    now,
+                ));
+            }
             crossings.extend(crossing(
-                "response",
-                row.response_due_at,
-                row.response_risk_at,
+                "resolution",
+                row.resolution_due_at,
+                row.resolution_risk_at,
                 now,
             ));
-        }
-        crossings.extend(crossing(
-            "resolution",
-            row.resolution_due_at,
-            row.resolution_risk_at,
-            now,
-        ));
-        if crossings.is_empty() {
-            continue;
-        }
-        let mut tx = db.begin().await?;
-        for (target, kind, due_at) in crossings {
-            let inserted = on_tx!(tx, |c| sqlx::query(
-                "INSERT INTO ticket_sla_events (org_id, ticket_id, target, kind, occurred_at) \
-                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING"
-            )
-            .bind(row.org_id)
-            .bind(row.id)
-            .bind(target)
-            .bind(kind)
-            .bind(now)
-            .execute(c)
-            .await
-            .map(|r| r.rows_affected()))?;
-            if inserted == 0 {
+            if crossings.is_empty() {
                 continue;
             }
-            events::record(
-                &mut tx,
-                clock,
-                NewEvent {
-                    event_type: format!("ticket.sla_{kind}"),
-                    org_id: row.org_id,
-                    actor: Some("system".to_owned()),
-                    record_type: "ticket".to_owned(),
-                    record_id: row.id,
-                    data: serde_json::json!({"number": row.number, "target": target, "due_at": due_at}),
-                },
-            )
-            .await?;
-            if kind == "breached" {
-                report.breached += 1;
-            } else {
-                report.at_risk += 1;
+            let mut tx = db.begin().await?;
+            for (target, kind, due_at) in crossings {
+                let inserted = on_tx!(tx, |c| {
+                    sqlx::query(
+                    "INSERT INTO ticket_sla_events (org_id, ticket_id, target, kind, occurred_at) \
+                     VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING"
+                )
+                .bind(row.org_id)
+                .bind(row.id)
+                .bind(target)
+                .bind(kind)
+                .bind(now)
+                .execute(c)
+                .await
+                .map(|r| r.rows_affected())
+                })?;
+                if inserted == 0 {
+                    continue;
+                }
+                events::record(
+                    &mut tx,
+                    clock,
+                    NewEvent {
+                        event_type: format!("ticket.sla_{kind}"),
+                        org_id: row.org_id,
+                        actor: Some("system".to_owned()),
+                        record_type: "ticket".to_owned(),
+                        record_id: row.id,
+                        data: serde_json::json!({"number": row.number, "target": target, "due_at": due_at}),
+                    },
+                )
+                .await?;
+                if kind == "breached" {
+                    report.breached += 1;
+                } else {
+                    report.at_risk += 1;
+                }
             }
+            tx.commit().await?;
         }
-        tx.commit().await?;
+        if !full {
+            break;
+        }
     }
     Ok(report)
 }

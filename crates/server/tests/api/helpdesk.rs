@@ -1037,3 +1037,61 @@ helpdesk_test!(
         get(&server, &lead, &path).await;
     }
 );
+
+helpdesk_test!(
+    helpdesk_company_summary_for_the_360_view,
+    "2026-12-07T09:00:00Z",
+    |server, clock| {
+        let acme = org(&server, "Acme", "admin@acme.test").await;
+        let globex = org(&server, "Globex", "admin@globex.test").await;
+        let t = &acme.admin_token;
+        let company = Uuid::now_v7();
+        let urgent = post(&server, t, "/api/v1/tickets", json!({"subject": "Down", "type": "Incident", "priority": "Critical", "company_id": company})).await;
+        post(&server, t, "/api/v1/tickets", json!({"subject": "Slow", "type": "Incident", "priority": "Low", "company_id": company})).await;
+        let done = post(&server, t, "/api/v1/tickets", json!({"subject": "Done", "type": "Question", "priority": "Low", "company_id": company})).await;
+        patch(
+            &server,
+            t,
+            &format!("/api/v1/tickets/{}", done["id"].as_str().expect("id")),
+            json!({"status": "Resolved", "version": 1}),
+        )
+        .await;
+        post(
+            &server,
+            t,
+            &format!(
+                "/api/v1/tickets/{}/messages",
+                urgent["id"].as_str().expect("id")
+            ),
+            json!({"kind": "customer", "body": "This outage is a disaster"}),
+        )
+        .await;
+        ticket(&server, t, "No company", "Incident", "Low").await;
+        clock.advance(Duration::minutes(90));
+
+        let ctx = kernel::TenantContext::system(acme.id);
+        let summary = server
+            .helpdesk
+            .company_tickets(&ctx, company)
+            .await
+            .expect("summary");
+        assert_eq!(summary.open, 2);
+        assert_eq!(summary.breached, 1);
+        assert_eq!(
+            summary.tickets[0].id.to_string(),
+            urgent["id"].as_str().expect("id")
+        );
+        assert!(summary.sentiment.expect("scored") < 0.0);
+        // Another organisation sees nothing of it.
+        let theirs = kernel::TenantContext::system(globex.id);
+        assert_eq!(
+            server
+                .helpdesk
+                .company_tickets(&theirs, company)
+                .await
+                .expect("summary")
+                .open,
+            0
+        );
+    }
+);
