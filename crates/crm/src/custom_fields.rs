@@ -32,7 +32,9 @@ pub fn values_schema() -> utoipa::openapi::Object {
         .additional_properties(Some(utoipa::openapi::schema::AdditionalProperties::<
             utoipa::openapi::Schema,
         >::FreeForm(true)))
-        .description(Some("Custom field values by key (definitions at `/api/v1/custom-fields`)."))
+        .description(Some(
+            "Custom field values by key (definitions at `/api/v1/custom-fields`).",
+        ))
         .build()
 }
 
