@@ -19,6 +19,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::bulk::{ContactInput, ImportProgress};
+use crate::custom_fields::{CustomField, CustomFieldKind, CustomValues, table_of};
 use crate::model::CrmError;
 use crate::service::{Crm, normalise_phone};
 
@@ -118,8 +119,8 @@ pub struct ImportReport {
 /// A file's header and its rows, each with its spreadsheet row number.
 type Table = (Vec<String>, Vec<(usize, Vec<String>)>);
 
-/// Field → column index, and field → header used.
-type ColumnMap = (HashMap<&'static str, usize>, BTreeMap<String, String>);
+/// Field → column index, and field → header used. Custom fields are named `cf.<key>`.
+type ColumnMap = (HashMap<String, usize>, BTreeMap<String, String>);
 
 /// Reads a file into (header, rows with their spreadsheet row numbers).
 fn read_table(format: FileFormat, bytes: &[u8]) -> Result<Table, CrmError> {
@@ -220,11 +221,45 @@ fn read_table(format: FileFormat, bytes: &[u8]) -> Result<Table, CrmError> {
 fn map_columns(
     header: &[String],
     explicit: &BTreeMap<String, String>,
+    defs: &[CustomField],
 ) -> Result<ColumnMap, CrmError> {
     let mut errors = Vec::new();
     let mut found = HashMap::new();
     let mut used = BTreeMap::new();
     let lower: Vec<String> = header.iter().map(|h| h.to_lowercase()).collect();
+    // Custom fields match their label or key, or `map[cf.<key>]=`.
+    for def in defs {
+        let field = format!("cf.{}", def.key);
+        let index = match explicit.get(&field) {
+            Some(wanted) => match lower.iter().position(|h| *h == wanted.to_lowercase()) {
+                Some(i) => Some(i),
+                None => {
+                    errors.push(FieldError::new(
+                        format!("map[{field}]"),
+                        format!("the file has no column `{wanted}`"),
+                    ));
+                    None
+                }
+            },
+            None => lower
+                .iter()
+                .position(|h| *h == def.label.to_lowercase() || *h == def.key || *h == field),
+        };
+        match index {
+            Some(i) => {
+                found.insert(field.clone(), i);
+                used.insert(field, header[i].clone());
+            }
+            None if def.required => errors.push(FieldError::new(
+                "file",
+                format!(
+                    "no column for the required custom field `{}` ({field})",
+                    def.label
+                ),
+            )),
+            None => {}
+        }
+    }
     for (field, aliases) in CONTACT_COLUMNS {
         let index = match explicit.get(*field) {
             Some(wanted) => match lower.iter().position(|h| *h == wanted.to_lowercase()) {
@@ -244,12 +279,15 @@ fn map_columns(
             }),
         };
         if let Some(i) = index {
-            found.insert(*field, i);
+            found.insert((*field).to_owned(), i);
             used.insert((*field).to_owned(), header[i].clone());
         }
     }
     for key in explicit.keys() {
-        if !CONTACT_COLUMNS.iter().any(|(f, _)| f == key) {
+        let custom = key
+            .strip_prefix("cf.")
+            .is_some_and(|k| defs.iter().any(|d| d.key == k));
+        if !custom && !CONTACT_COLUMNS.iter().any(|(f, _)| f == key) {
             errors.push(FieldError::new(
                 format!("map[{key}]"),
                 "is not a contact field",
@@ -269,7 +307,80 @@ fn map_columns(
     }
 }
 
+/// A spreadsheet cell as a custom field value (links are checked against the database
+/// afterwards, many at a time).
+fn cell_value(def: &CustomField, text: &str) -> Result<serde_json::Value, String> {
+    use serde_json::Value;
+    let pick = |option: &str| {
+        def.options
+            .iter()
+            .find(|o| o.eq_ignore_ascii_case(option.trim()))
+            .cloned()
+            .ok_or_else(|| {
+                format!(
+                    "`{}` is not one of: {}",
+                    option.trim(),
+                    def.options.join(", ")
+                )
+            })
+    };
+    match def.kind {
+        CustomFieldKind::Text => Ok(Value::from(text)),
+        CustomFieldKind::Number => text
+            .replace(',', "")
+            .parse::<f64>()
+            .ok()
+            .filter(|n| n.is_finite())
+            .map(Value::from)
+            .ok_or_else(|| format!("`{text}` is not a number")),
+        CustomFieldKind::Date => chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
+            .map(|d| Value::from(d.format("%Y-%m-%d").to_string()))
+            .map_err(|_| format!("`{text}` is not a date as YYYY-MM-DD")),
+        CustomFieldKind::Boolean => match text.to_ascii_lowercase().as_str() {
+            "true" | "yes" | "y" | "1" => Ok(Value::Bool(true)),
+            "false" | "no" | "n" | "0" => Ok(Value::Bool(false)),
+            _ => Err(format!("`{text}` is not yes or no")),
+        },
+        CustomFieldKind::Select => pick(text).map(Value::from),
+        CustomFieldKind::MultiSelect => {
+            let mut chosen: Vec<String> = Vec::new();
+            for part in text.split([';', ',']).filter(|p| !p.trim().is_empty()) {
+                let option = pick(part)?;
+                if !chosen.contains(&option) {
+                    chosen.push(option);
+                }
+            }
+            Ok(Value::from(chosen))
+        }
+        CustomFieldKind::Currency => {
+            // "12.50 USD" or "USD 12.50".
+            let parts: Vec<&str> = text.split_whitespace().collect();
+            let (amount, currency) = match parts.as_slice() {
+                [a, c] if a.parse::<rust_decimal::Decimal>().is_ok() => (*a, *c),
+                [c, a] => (*a, *c),
+                _ => {
+                    return Err(format!(
+                        "`{text}` is not an amount and a currency, like 12.50 USD"
+                    ));
+                }
+            };
+            let amount = amount
+                .replace(',', "")
+                .parse::<rust_decimal::Decimal>()
+                .ok()
+                .filter(|a| a.scale() <= 4)
+                .ok_or_else(|| format!("`{amount}` is not an amount (at most 4 decimals)"))?;
+            let currency = crate::service::check_currency(currency)?;
+            Ok(serde_json::json!({"amount": amount.normalize().to_string(), "currency": currency}))
+        }
+        CustomFieldKind::Link => Uuid::parse_str(text)
+            .map(|id| Value::from(id.to_string()))
+            .map_err(|_| format!("`{text}` is not a record id")),
+    }
+}
+
 struct ContactRow {
+    custom: CustomValues,
     row: usize,
     first_name: String,
     last_name: String,
@@ -295,7 +406,8 @@ impl Crm {
         if let Some(progress) = progress {
             progress.set_total(rows.len());
         }
-        let (columns, mapping) = map_columns(&header, &options.mapping)?;
+        let defs = self.field_defs(ctx.org_id(), "contacts").await?;
+        let (columns, mapping) = map_columns(&header, &options.mapping, &defs)?;
         let cell = |cells: &[String], field: &str| {
             columns
                 .get(field)
@@ -360,11 +472,34 @@ impl Crm {
                     message: format!("`{p}` needs at least 6 digits"),
                 });
             }
+            let mut custom = CustomValues::new();
+            for def in &defs {
+                let field = format!("cf.{}", def.key);
+                match cell(cells, &field) {
+                    Some(text) => match cell_value(def, &text) {
+                        Ok(value) => {
+                            custom.insert(def.key.clone(), value);
+                        }
+                        Err(message) => errors.push(RowError {
+                            row: *row,
+                            column: column_name(&field),
+                            message,
+                        }),
+                    },
+                    None if def.required => errors.push(RowError {
+                        row: *row,
+                        column: column_name(&field),
+                        message: "is required".to_owned(),
+                    }),
+                    None => {}
+                }
+            }
             if errors.len() > before {
                 invalid_rows += 1;
                 continue;
             }
             valid.push(ContactRow {
+                custom,
                 row: *row,
                 first_name: first_name.unwrap_or_default(),
                 last_name: cell(cells, "last_name").unwrap_or_default(),
@@ -375,6 +510,55 @@ impl Crm {
             });
         }
 
+        // Links must name records of the organisation: checked many at a time.
+        for def in defs.iter().filter(|d| d.kind == CustomFieldKind::Link) {
+            let Some(table) = def.link_object.as_deref().and_then(table_of) else {
+                continue;
+            };
+            let wanted: Vec<Uuid> = valid
+                .iter()
+                .filter_map(|r| r.custom.get(&def.key))
+                .filter_map(|v| v.as_str().and_then(|s| Uuid::parse_str(s).ok()))
+                .collect::<std::collections::BTreeSet<_>>()
+                .into_iter()
+                .collect();
+            let mut existing = std::collections::HashSet::new();
+            for chunk in wanted.chunks(500) {
+                let list: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 2)).collect();
+                let text = format!(
+                    "SELECT id FROM {table} WHERE org_id = $1 AND id IN ({})",
+                    list.join(", ")
+                );
+                let found: Vec<Uuid> = on_pool!(self.db, |p| {
+                    let mut q =
+                        sqlx::query_scalar(sqlx::AssertSqlSafe(text.clone())).bind(ctx.org_id());
+                    for id in chunk {
+                        q = q.bind(*id);
+                    }
+                    q.fetch_all(p).await
+                })?;
+                existing.extend(found);
+            }
+            let field = format!("cf.{}", def.key);
+            valid.retain(|r| {
+                let missing = r
+                    .custom
+                    .get(&def.key)
+                    .and_then(|v| v.as_str())
+                    .and_then(|s| Uuid::parse_str(s).ok())
+                    .is_some_and(|id| !existing.contains(&id));
+                if missing {
+                    errors.push(RowError {
+                        row: r.row,
+                        column: column_name(&field),
+                        message: format!("no such record in {table}"),
+                    });
+                    invalid_rows += 1;
+                }
+                !missing
+            });
+        }
+        errors.sort_by_key(|e| e.row);
         if let Some(progress) = progress {
             progress.set_processed(rows.len());
         }
@@ -502,7 +686,7 @@ impl Crm {
                     .company
                     .as_deref()
                     .and_then(|name| companies.get(&crate::service::name_key(name)).copied()),
-                custom: Default::default(),
+                custom: r.custom.clone(),
             })
             .collect();
         if let Some(progress) = progress {
@@ -832,8 +1016,12 @@ impl Crm {
                 "only contacts can be imported so far",
             ));
         }
+        let defs = self.field_defs(ctx.org_id(), "contacts").await?;
         for field in new.columns.keys() {
-            if !CONTACT_COLUMNS.iter().any(|(f, _)| f == field) {
+            let custom = field
+                .strip_prefix("cf.")
+                .is_some_and(|k| defs.iter().any(|d| d.key == k));
+            if !custom && !CONTACT_COLUMNS.iter().any(|(f, _)| f == field) {
                 errors.push(FieldError::new(
                     format!("columns.{field}"),
                     "is not a contact field",
@@ -966,7 +1154,7 @@ mod tests {
             .iter()
             .map(|s| (*s).to_owned())
             .collect();
-        let (columns, used) = map_columns(&header, &BTreeMap::new()).expect("mapped");
+        let (columns, used) = map_columns(&header, &BTreeMap::new(), &[]).expect("mapped");
         assert_eq!(columns["first_name"], 0);
         assert_eq!(columns["phone"], 3);
         assert_eq!(used["email"], "Mail");
@@ -974,7 +1162,7 @@ mod tests {
             ("first_name".to_owned(), "Surname".to_owned()),
             ("nickname".to_owned(), "Mail".to_owned()),
         ]);
-        let err = map_columns(&header, &explicit).expect_err("unknown field");
+        let err = map_columns(&header, &explicit, &[]).expect_err("unknown field");
         match err {
             CrmError::Validation(errors) => assert_eq!(errors[0].field, "map[nickname]"),
             other => panic!("{other:?}"),

@@ -258,7 +258,8 @@ impl Crm {
         Ok(results)
     }
 
-    /// Display titles (and decrypted private texts, for ranking only) of some records.
+    /// Display titles (and decrypted private texts, for ranking only) of some records, one
+    /// query per record type.
     async fn titles(
         &self,
         ctx: &TenantContext,
@@ -267,88 +268,85 @@ impl Crm {
     ) -> Result<HashMap<Uuid, (String, Vec<String>)>, CrmError> {
         let org = ctx.org_id();
         let mut out = HashMap::new();
-        for id in ids {
-            let entry = match record_type {
-                "company" => self
-                    .get_company(ctx, *id)
-                    .await
-                    .ok()
-                    .map(|c| (c.name, vec![])),
-                "deal" => self
-                    .get_deal(ctx, *id)
-                    .await
-                    .ok()
-                    .map(|d| (d.title, vec![])),
-                "contact" => {
-                    let row: Option<(String, String, Option<String>, Option<String>)> = on_pool!(
-                        self.db,
-                        |p| {
-                            sqlx::query_as(
-                        "SELECT first_name, last_name, email_enc, phone_enc FROM contacts WHERE org_id = $1 AND id = $2"
-                    )
-                    .bind(org)
-                    .bind(*id)
-                    .fetch_optional(p)
-                    .await
-                        }
-                    )?;
-                    match row {
-                        Some((first, last, email, phone)) => {
-                            let mut private = Vec::new();
-                            if let Some(e) = email {
-                                private.push(self.decrypt(
-                                    &e,
-                                    &crate::service::pii_aad(org, "contacts", *id, "email"),
-                                )?);
-                            }
-                            if let Some(p) = phone {
-                                private.push(self.decrypt(
-                                    &p,
-                                    &crate::service::pii_aad(org, "contacts", *id, "phone"),
-                                )?);
-                            }
-                            Some((format!("{first} {last}").trim().to_owned(), private))
-                        }
-                        None => None,
-                    }
-                }
-                "lead" => {
-                    let row: Option<(String, String, Option<String>, Option<String>)> = on_pool!(
-                        self.db,
-                        |p| {
-                            sqlx::query_as(
-                        "SELECT first_name, last_name, company_name, email_enc FROM leads WHERE org_id = $1 AND id = $2"
-                    )
-                    .bind(org)
-                    .bind(*id)
-                    .fetch_optional(p)
-                    .await
-                        }
-                    )?;
-                    match row {
-                        Some((first, last, company, email)) => {
-                            let mut private = Vec::new();
-                            if let Some(e) = email {
-                                private.push(self.decrypt(
-                                    &e,
-                                    &crate::service::pii_aad(org, "leads", *id, "email"),
-                                )?);
-                            }
-                            let name = format!("{first} {last}").trim().to_owned();
-                            let title = match company {
-                                Some(c) => format!("{name} ({c})"),
-                                None => name,
-                            };
-                            Some((title, private))
-                        }
-                        None => None,
-                    }
-                }
-                _ => None,
-            };
-            if let Some(e) = entry {
-                out.insert(*id, e);
+        if ids.is_empty() {
+            return Ok(out);
+        }
+        let list: Vec<String> = (0..ids.len()).map(|i| format!("${}", i + 2)).collect();
+        let list = list.join(", ");
+        // (id, first text, second text, third, fourth, site) — the columns differ per type.
+        type Row = (
+            Uuid,
+            String,
+            Option<String>,
+            Option<String>,
+            Option<String>,
+            Option<Uuid>,
+        );
+        let sql = match record_type {
+            "company" => format!(
+                "SELECT id, name, CAST(NULL AS TEXT), CAST(NULL AS TEXT), CAST(NULL AS TEXT), site_id FROM companies WHERE org_id = $1 AND archived_at IS NULL AND id IN ({list})"
+            ),
+            "deal" => format!(
+                "SELECT id, title, CAST(NULL AS TEXT), CAST(NULL AS TEXT), CAST(NULL AS TEXT), CAST(NULL AS UUID) FROM deals WHERE org_id = $1 AND id IN ({list})"
+            ),
+            "contact" => format!(
+                "SELECT id, first_name, last_name, email_enc, phone_enc, CAST(NULL AS UUID) FROM contacts WHERE org_id = $1 AND archived_at IS NULL AND id IN ({list})"
+            ),
+            "lead" => format!(
+                "SELECT id, first_name, last_name, company_name, email_enc, CAST(NULL AS UUID) FROM leads WHERE org_id = $1 AND id IN ({list})"
+            ),
+            _ => return Ok(out),
+        };
+        let rows: Vec<Row> = on_pool!(self.db, |p| {
+            let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql.clone())).bind(org);
+            for id in ids {
+                q = q.bind(*id);
             }
+            q.fetch_all(p).await
+        })?;
+        let scope = ctx.scope();
+        for (id, first, second, third, fourth, site) in rows {
+            let entry =
+                match record_type {
+                    "company" if site.is_none() || scope.allows_site(site) => (first, vec![]),
+                    "company" => continue,
+                    "deal" => (first, vec![]),
+                    "contact" => {
+                        let mut private = Vec::new();
+                        if let Some(e) = third {
+                            private.push(self.decrypt(
+                                &e,
+                                &crate::service::pii_aad(org, "contacts", id, "email"),
+                            )?);
+                        }
+                        if let Some(p) = fourth {
+                            private.push(self.decrypt(
+                                &p,
+                                &crate::service::pii_aad(org, "contacts", id, "phone"),
+                            )?);
+                        }
+                        let name = format!("{first} {}", second.unwrap_or_default());
+                        (name.trim().to_owned(), private)
+                    }
+                    _ => {
+                        let mut private = Vec::new();
+                        if let Some(e) = fourth {
+                            private.push(self.decrypt(
+                                &e,
+                                &crate::service::pii_aad(org, "leads", id, "email"),
+                            )?);
+                        }
+                        let name = format!("{first} {}", second.unwrap_or_default())
+                            .trim()
+                            .to_owned();
+                        let title = match third {
+                            Some(c) => format!("{name} ({c})"),
+                            None => name,
+                        };
+                        (title, private)
+                    }
+                };
+            out.insert(id, entry);
         }
         Ok(out)
     }

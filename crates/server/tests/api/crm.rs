@@ -2007,3 +2007,89 @@ identity_test!(
         );
     }
 );
+
+identity_test!(
+    imports_fill_custom_fields_and_name_their_bad_cells,
+    |server, _clock| {
+        let acme = org(&server, "Acme", "admin@acme.test").await;
+        let t = &acme.admin_token;
+        let company = post(
+            &server,
+            t,
+            "/api/v1/companies",
+            json!({"name": "Linked Co"}),
+        )
+        .await;
+        for body in [
+            json!({"object": "contacts", "key": "region", "label": "Sales Region", "kind": "select", "options": ["North", "South"], "required": true}),
+            json!({"object": "contacts", "key": "score", "label": "Score", "kind": "number"}),
+            json!({"object": "contacts", "key": "tags", "label": "Tags", "kind": "multi_select", "options": ["gold", "silver"]}),
+            json!({"object": "contacts", "key": "budget", "label": "Budget", "kind": "currency"}),
+            json!({"object": "contacts", "key": "account", "label": "Account", "kind": "link", "link_object": "companies"}),
+        ] {
+            post(&server, t, "/api/v1/custom-fields", body).await;
+        }
+        let linked = company["id"].as_str().expect("id");
+        let missing = Uuid::now_v7();
+        let csv = format!(
+            "First Name,Sales Region,Score,Tags,Budget,Account\n\
+         Ann,north,7,gold;silver,12.50 USD,{linked}\n\
+         Bob,East,x,bronze,12,\n\
+         Cid,,3,,,\n\
+         Dee,South,1,,USD 3,{missing}\n"
+        );
+        let report = upload(
+            &server,
+            t,
+            "?dry_run=true",
+            "text/csv",
+            csv.clone().into_bytes(),
+        )
+        .await;
+        assert_eq!(report.status(), 200);
+        let report: Value = report.json().await.expect("json");
+        let errors: Vec<(u64, String)> = report["data"]["errors"]
+            .as_array()
+            .expect("errors")
+            .iter()
+            .map(|e| {
+                (
+                    e["row"].as_u64().unwrap_or(0),
+                    e["column"].as_str().unwrap_or("").to_owned(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            errors,
+            [
+                (3, "Sales Region".to_owned()),
+                (3, "Score".to_owned()),
+                (3, "Tags".to_owned()),
+                (3, "Budget".to_owned()),
+                (4, "Sales Region".to_owned()),
+                (5, "Account".to_owned()),
+            ]
+        );
+        assert_eq!(report["data"]["mapping"]["cf.region"], "Sales Region");
+        let done = upload(
+            &server,
+            t,
+            "?skip_invalid=true",
+            "text/csv",
+            csv.into_bytes(),
+        )
+        .await;
+        let done: Value = done.json().await.expect("json");
+        assert_eq!(done["data"]["imported"], 1);
+        let ann = get(&server, t, "/api/v1/contacts?cf.region=North").await;
+        let values = &ann["data"][0]["custom_fields"];
+        assert_eq!(values["region"], "North");
+        assert_eq!(values["score"], 7.0);
+        assert_eq!(values["tags"], json!(["gold", "silver"]));
+        assert_eq!(
+            values["budget"],
+            json!({"amount": "12.5", "currency": "USD"})
+        );
+        assert_eq!(values["account"], company["id"]);
+    }
+);
