@@ -2,9 +2,10 @@
 """Sentiment: `meridian sentiment` against the reference, vaderSentiment 3.3.2.
 
 Usage (from the repository root):
-    python3 bench/sentiment_eval.py [--meridian PATH] [--repeat 50]
+    python3 bench/sentiment_eval.py [--meridian PATH] [--data PATH] [--repeat 50]
 
-Data: ../shared/data/sentiment_vader_tweets/tweets_GroundTruth.txt (4,200 texts, TAB
+Data: shared/data/sentiment_vader_tweets/tweets_GroundTruth.txt beside the checkout
+or beside its folder of worktrees, or --data PATH (4,200 texts, TAB
 separated id / mean human rating / text, CRLF, no quoting), converted to a CSV.
 
 1. Agreement: every text is scored by the Python package and by `meridian sentiment`
@@ -12,16 +13,19 @@ separated id / mean human rating / text, CRLF, no quoting), converted to a CSV.
    script exits non-zero if any row differs by more than 1e-4.
 2. Validity: Pearson correlation of compound with the mean human rating, both sides.
 3. Speed on one core. Python: the package's `polarity_scores` in a loop, in process
-   (import, lexicon loading and file I/O excluded, which favours Python). Meridian:
-   the CLI with --threads 1 on the corpus and on the corpus repeated R times; the
-   difference of the two runs, divided by the extra texts, is the per-text cost with
-   process start excluded (CSV reading and writing included). Rates are given per
-   wall second and per CPU second (user + system), since the machine is shared.
+   (import, lexicon loading and file I/O excluded, which favours Python). Meridian,
+   two ways: (a) the same in-process loop over `insight::sentiment` (the example
+   `sentiment_speed`, R passes); (b) the CLI with --threads 1 on the corpus and on the
+   corpus repeated R times: the difference of the two runs, divided by the extra
+   texts, is the per-text cost with process start excluded, CSV reading, writing and
+   the output's fsync included. Rates are given per wall second and per CPU second
+   (user + system), since the machine is shared.
 
 The venv with the peer lives in ~/.cache/meridian/sentiment-venv (created on first
 use, vaderSentiment from PyPI). The binary is built with
 `cargo build --release --bin meridian` into $CARGO_TARGET_DIR (default
-~/.cache/meridian/target) unless --meridian is given.
+~/.cache/meridian/target) unless --meridian is given; likewise the example with
+`cargo build --release -p insight --example sentiment_speed` unless --example is given.
 """
 
 import argparse
@@ -41,7 +45,7 @@ REPO = BENCH.parent
 CACHE = Path.home() / ".cache" / "meridian"
 VENV = CACHE / "sentiment-venv"
 PEER = "vaderSentiment==3.3.2"
-DATA = (REPO / ".." / "shared" / "data" / "sentiment_vader_tweets" / "tweets_GroundTruth.txt").resolve()
+CORPUS = Path("shared") / "data" / "sentiment_vader_tweets" / "tweets_GroundTruth.txt"
 TOLERANCE = 1e-4
 
 
@@ -57,17 +61,44 @@ def ensure_venv():
     os.execv(str(py), [str(py), *sys.argv])
 
 
-def build_meridian():
+def build(what):
+    """`cargo build --release` of the meridian binary or of insight's speed example."""
     target = Path(os.environ.get("CARGO_TARGET_DIR", CACHE / "target"))
     env = dict(os.environ, CARGO_TARGET_DIR=str(target))
-    print(f"building meridian (cargo build --release --bin meridian, target {target}) ...", file=sys.stderr)
-    subprocess.run(["cargo", "build", "--release", "-q", "--bin", "meridian"], cwd=REPO, env=env, check=True)
-    return target / "release" / "meridian"
+    if what == "meridian":
+        args, path = ["--bin", "meridian"], target / "release" / "meridian"
+    else:
+        args, path = ["-p", "insight", "--example", "sentiment_speed"], target / "release" / "examples" / "sentiment_speed"
+    print(f"building {what} (cargo build --release {' '.join(args)}, target {target}) ...", file=sys.stderr)
+    subprocess.run(["cargo", "build", "--release", "-q", *args], cwd=REPO, env=env, check=True)
+    return path
 
 
-def load_corpus():
+def run_library(example, corpus, rounds):
+    """insight::sentiment in process, one thread: (wall texts/s as printed, CPU texts/s)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    out = subprocess.run([str(example), str(corpus), str(rounds)], capture_output=True, text=True, check=True).stdout
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    # "N texts in S s: R texts/s on one core (...)"
+    n, secs = int(out.split()[0]), float(out.split()[3])
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return n / secs, n / cpu
+
+
+def find_corpus(explicit):
+    """--data, else shared/ beside the checkout (../shared), or beside the folder of
+    worktrees (../../shared)."""
+    if explicit:
+        return Path(explicit)
+    for base in (REPO.parent, REPO.parent.parent):
+        if (base / CORPUS).exists():
+            return base / CORPUS
+    sys.exit(f"cannot find {CORPUS} in {REPO.parent} or {REPO.parent.parent}; pass --data PATH")
+
+
+def load_corpus(path):
     # CRLF, no trailing newline, no quoting: split on the exact separators.
-    raw = DATA.read_bytes().decode("utf-8")
+    raw = path.read_bytes().decode("utf-8")
     rows = []
     for line in raw.split("\r\n"):
         if not line:
@@ -116,14 +147,18 @@ def pearson(x, y):
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--meridian", help="path of the meridian binary (default: build it)")
+    ap.add_argument("--example", help="path of insight's sentiment_speed example (default: build it)")
+    ap.add_argument("--data", help="path of tweets_GroundTruth.txt (default: found in shared/data)")
     ap.add_argument("--repeat", type=int, default=50, help="copies of the corpus in the large file (default 50)")
     ap.add_argument("--python-passes", type=int, default=3, help="timed passes of the Python package (default 3)")
     args = ap.parse_args()
     ensure_venv()
     from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
-    binary = Path(args.meridian) if args.meridian else build_meridian()
-    rows = load_corpus()
+    binary = Path(args.meridian) if args.meridian else build("meridian")
+    example = Path(args.example) if args.example else build("example")
+    corpus = find_corpus(args.data)
+    rows = load_corpus(corpus)
     n = len(rows)
     texts = [t for _, _, t in rows]
     human = [m for _, m, _ in rows]
@@ -137,6 +172,8 @@ def main():
             analyzer.polarity_scores(t)
         py_wall.append(time.perf_counter() - w0)
         py_cpu.append(time.process_time() - c0)
+
+    lib_runs = [run_library(example, corpus, args.repeat) for _ in range(3)]
 
     with tempfile.TemporaryDirectory(prefix="meridian-sentiment-") as tmp:
         tmp = Path(tmp)
@@ -185,6 +222,7 @@ def main():
     ours_rate_wall = extra / max(l_wall - s_wall, 1e-9)
     ours_rate_cpu = extra / max(l_cpu - s_cpu, 1e-9)
     e2e_rate = n * args.repeat / l_wall
+    lib_wall, lib_cpu = max(r[0] for r in lib_runs), max(r[1] for r in lib_runs)
 
     result = {
         "texts": n,
@@ -196,6 +234,8 @@ def main():
         "python_texts_per_s": {"wall": py_rate_wall, "cpu": py_rate_cpu},
         "meridian_texts_per_s": {"wall": ours_rate_wall, "cpu": ours_rate_cpu, "end_to_end_large_file": e2e_rate},
         "ratio": {"wall": ours_rate_wall / py_rate_wall, "cpu": ours_rate_cpu / py_rate_cpu},
+        "library_texts_per_s": {"wall": lib_wall, "cpu": lib_cpu},
+        "library_ratio": {"wall": lib_wall / py_rate_wall, "cpu": lib_cpu / py_rate_cpu},
         "meridian_runs_s": {"small_wall": s_wall, "large_wall": l_wall, "small_cpu": s_cpu, "large_cpu": l_cpu},
         "repeat": args.repeat,
         "load_average": os.getloadavg(),
@@ -212,7 +252,10 @@ def main():
         f"meridian sentiment --threads 1: {ours_rate_wall:,.0f} texts/s wall, {ours_rate_cpu:,.0f} texts/s CPU"
         f" (corpus x{args.repeat} minus x1: process start excluded, CSV I/O included);"
         f" end to end on the x{args.repeat} file {e2e_rate:,.0f} texts/s ({l_wall:.3f} s)",
-        f"ratio, one core: {result['ratio']['wall']:.1f}x wall, {result['ratio']['cpu']:.1f}x CPU",
+        f"ratio, one core, CLI: {result['ratio']['wall']:.1f}x wall, {result['ratio']['cpu']:.1f}x CPU",
+        f"insight::sentiment in process, one core (same method as Python's figure): {lib_wall:,.0f} texts/s wall,"
+        f" {lib_cpu:,.0f} texts/s CPU (best of 3 x {args.repeat} passes) -> {lib_wall / py_rate_wall:.1f}x wall,"
+        f" {lib_cpu / py_rate_cpu:.1f}x CPU",
         f"load average during the run: {', '.join(f'{x:.2f}' for x in result['load_average'])}",
     ]
     print("\n".join(lines))

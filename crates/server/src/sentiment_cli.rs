@@ -280,8 +280,42 @@ fn score(table: &Table, threads: usize) -> Result<Vec<SentimentScores>, Sentimen
     Ok(scores)
 }
 
-/// Writes `x` as Python prints a float (`0.0`, `1.0`, `0.8316`); −0 is written as 0.
-fn push_score(buf: &mut String, x: f64) {
+/// Writes `x`, a score rounded to `decimals` places, as Python prints it (`0.0`, `1.0`,
+/// `0.8316`); −0 is written as 0.
+fn push_score(buf: &mut String, x: f64, decimals: u32) {
+    let scale = 10u32.pow(decimals.min(9));
+    let k = (x * f64::from(scale)).round();
+    // A rounded score is the double nearest k / 10^d, whose shortest decimal form is
+    // k / 10^d itself: write the digits directly instead of through float formatting
+    // (an eighth of the run time). Anything else goes the general way.
+    if k.abs() <= 1e9 && k / f64::from(scale) == x {
+        let k = k as i64;
+        let (int, frac) = (
+            k.unsigned_abs() / u64::from(scale),
+            k.unsigned_abs() % u64::from(scale),
+        );
+        if k < 0 {
+            buf.push('-');
+        }
+        let _ = write!(buf, "{int}.");
+        if frac == 0 {
+            buf.push('0');
+        } else {
+            let mut digits = [b'0'; 9];
+            let d = (decimals as usize).min(digits.len());
+            let mut f = frac;
+            for slot in digits[..d].iter_mut().rev() {
+                *slot = b'0' + (f % 10) as u8;
+                f /= 10;
+            }
+            let end = digits[..d]
+                .iter()
+                .rposition(|&c| c != b'0')
+                .map_or(1, |e| e + 1);
+            buf.extend(digits[..end].iter().map(|&c| char::from(c)));
+        }
+        return;
+    }
     let start = buf.len();
     let _ = write!(buf, "{}", x + 0.0);
     if !buf[start..].contains(['.', 'e', 'N', 'i']) {
@@ -325,9 +359,9 @@ fn write_output(
                 }
             }
             .map_err(|e| werr(to_io(e)))?;
-            for x in [s.neg, s.neu, s.pos, s.compound] {
+            for (x, decimals) in [(s.neg, 3), (s.neu, 3), (s.pos, 3), (s.compound, 4)] {
                 buf.clear();
-                push_score(&mut buf, x);
+                push_score(&mut buf, x, decimals);
                 w.write_field(&buf).map_err(|e| werr(to_io(e)))?;
             }
             w.write_field(s.label().as_str())
@@ -388,6 +422,32 @@ mod tests {
         let out = std::fs::read_to_string(dir.path().join("out.csv")).expect("out");
         assert!(out.starts_with("row,neg,neu,pos,compound,label\n1,0.0,0.248"));
         assert!(out.contains("\n3,0.376,0.624,0.0,-0.3412,negative\n"));
+    }
+
+    #[test]
+    fn scores_print_as_python_prints_them() {
+        for (x, d, want) in [
+            (0.0, 3, "0.0"),
+            (-0.0, 4, "0.0"),
+            (1.0, 3, "1.0"),
+            (0.5, 3, "0.5"),
+            (0.062, 3, "0.062"),
+            (0.8316, 4, "0.8316"),
+            (-0.765, 4, "-0.765"),
+            (-0.0001, 4, "-0.0001"),
+            (-1.0, 4, "-1.0"),
+            (0.12345, 3, "0.12345"),
+        ] {
+            let mut buf = String::new();
+            push_score(&mut buf, x, d);
+            assert_eq!(buf, want, "{x}");
+            // Same as the shortest round-trip form, which Python's repr also is.
+            let mut general = format!("{}", x + 0.0);
+            if !general.contains('.') {
+                general.push_str(".0");
+            }
+            assert_eq!(buf, general, "{x}");
+        }
     }
 
     #[test]

@@ -231,7 +231,7 @@ const KEYWORDS: &[(&str, Kw)] = &[
 
 /// What VADER knows about one lower-cased token, gathered so that each token costs one
 /// hash lookup instead of the package's repeated list and dict scans.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub(crate) struct WordInfo {
     /// Valence in `vader_lexicon.txt`.
     pub lex: Option<f64>,
@@ -246,31 +246,48 @@ pub(crate) struct WordInfo {
     pub idiom: bool,
 }
 
-/// FxHash (rustc's hasher): the keys are our own bundled words, so SipHash's protection
+/// FxHash-style multiply-rotate hashing (rustc's hasher), a word at a time: the keys are our own bundled words, so SipHash's protection
 /// against chosen collisions buys nothing, and it costs a third of the scoring time.
 #[derive(Default)]
 pub(crate) struct FxHasher(u64);
 
+const FX_K: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+
+impl FxHasher {
+    #[inline]
+    fn mix(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(FX_K);
+    }
+}
+
 impl Hasher for FxHasher {
     #[inline]
     fn write(&mut self, bytes: &[u8]) {
-        const K: u64 = 0x51_7c_c1_b7_27_22_0a_95;
-        let mut chunks = bytes.chunks_exact(8);
-        for c in &mut chunks {
-            let mut w = [0u8; 8];
-            w.copy_from_slice(c);
-            self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(w)).wrapping_mul(K);
+        let mut rest = bytes;
+        while let Some((chunk, tail)) = rest.split_first_chunk::<8>() {
+            self.mix(u64::from_le_bytes(*chunk));
+            rest = tail;
         }
-        for &b in chunks.remainder() {
-            self.0 = (self.0.rotate_left(5) ^ u64::from(b)).wrapping_mul(K);
+        // The last 1-7 bytes in one step (most words are shorter than 8 bytes): two
+        // overlapping 4-byte reads, or first/middle/last byte. Equal inputs still hash
+        // equal, which is all a hash must guarantee; `str` adds a terminator byte.
+        let n = rest.len();
+        if n >= 4 {
+            let lo = rest
+                .first_chunk::<4>()
+                .map_or(0, |c| u32::from_le_bytes(*c));
+            let hi = rest.last_chunk::<4>().map_or(0, |c| u32::from_le_bytes(*c));
+            self.mix(u64::from(lo) | (u64::from(hi) << 32));
+        } else if n > 0 {
+            let word =
+                u64::from(rest[0]) | (u64::from(rest[n / 2]) << 8) | (u64::from(rest[n - 1]) << 16);
+            self.mix(word);
         }
     }
 
     #[inline]
     fn write_u8(&mut self, i: u8) {
-        // `str`'s Hash writes a 0xff terminator after the bytes.
-        const K: u64 = 0x51_7c_c1_b7_27_22_0a_95;
-        self.0 = (self.0.rotate_left(5) ^ u64::from(i)).wrapping_mul(K);
+        self.mix(u64::from(i));
     }
 
     #[inline]

@@ -22,7 +22,8 @@ mod lexicon;
 mod py;
 
 use lexicon::{
-    C_INCR, Kw, N_SCALAR, PHRASE_BOOSTERS, SPECIAL_CASES_2, SPECIAL_CASES_3, WordInfo, lexicon,
+    C_INCR, Kw, Lexicon, N_SCALAR, PHRASE_BOOSTERS, SPECIAL_CASES_2, SPECIAL_CASES_3, WordInfo,
+    lexicon,
 };
 
 /// VADER's scores of one text, rounded as the Python package rounds them (`neg`, `neu`,
@@ -87,7 +88,7 @@ pub fn polarity_scores(text: &str) -> SentimentScores {
 }
 
 /// One token of the text with everything the rules ask about it, computed once.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 struct Token {
     /// Byte range of its lower-case form in the lower-case buffer.
     lower: (usize, usize),
@@ -152,26 +153,7 @@ impl SentimentAnalyzer {
             buf
         };
 
-        // `SentiText`: split on Python whitespace; strip ASCII punctuation off each
-        // word unless that leaves two characters or fewer (then it was an emoticon).
-        tokens.clear();
-        lower.clear();
-        for piece in py::split_whitespace(text) {
-            let stripped = py::strip_punctuation(piece);
-            // Python counts code points: up to 8 bytes can still be two characters.
-            let short = stripped.len() <= 2
-                || (stripped.len() <= 8 && !stripped.is_ascii() && stripped.chars().count() <= 2);
-            let word = if short { piece } else { stripped };
-            let lower_start = lower.len();
-            py::push_lower(lower, word);
-            let lw = &lower[lower_start..];
-            tokens.push(Token {
-                lower: (lower_start, lower.len()),
-                info: lex.words.get(lw).copied().unwrap_or_default(),
-                upper: py::is_upper(word),
-                nt: lw.as_bytes().windows(3).any(|w| w == b"n't"),
-            });
-        }
+        tokenize(text, lex, lower, tokens);
         let n = tokens.len();
         let upper = tokens.iter().filter(|t| t.upper).count();
         // `allcap_differential`: some, but not all, words are ALL CAPS.
@@ -192,6 +174,76 @@ impl SentimentAnalyzer {
         but_check(&ctx, sentiments);
         score_valence(sentiments, text)
     }
+}
+
+/// `SentiText`: split on Python whitespace; strip ASCII punctuation off each word unless
+/// that leaves two characters or fewer (then it was an emoticon); look each word up once.
+fn tokenize(text: &str, lex: &Lexicon, lower: &mut String, tokens: &mut Vec<Token>) {
+    tokens.clear();
+    lower.clear();
+    if text.is_ascii() {
+        tokenize_ascii(text, lex, lower, tokens);
+    } else {
+        tokenize_unicode(text, lex, lower, tokens);
+    }
+}
+
+/// [`tokenize`] for ASCII text, most texts: bytes are characters, so no UTF-8 decoding,
+/// and one pass per word finds case and apostrophes.
+fn tokenize_ascii(text: &str, lex: &Lexicon, lower: &mut String, tokens: &mut Vec<Token>) {
+    let base = text.as_ptr() as usize;
+    for piece in text.as_bytes().split(|&b| py::is_ascii_space(b)) {
+        if piece.is_empty() {
+            continue;
+        }
+        let start = piece.as_ptr() as usize - base;
+        let piece = &text[start..start + piece.len()];
+        let stripped = py::strip_punctuation(piece);
+        let word = if stripped.len() <= 2 { piece } else { stripped };
+        let (mut upper, mut lowercase, mut apostrophe) = (false, false, false);
+        for b in word.bytes() {
+            upper |= b.is_ascii_uppercase();
+            lowercase |= b.is_ascii_lowercase();
+            apostrophe |= b == b'\'';
+        }
+        let lower_start = lower.len();
+        lower.push_str(word);
+        lower[lower_start..].make_ascii_lowercase();
+        let lw = &lower[lower_start..];
+        tokens.push(Token {
+            lower: (lower_start, lower.len()),
+            info: lex.words.get(lw).copied().unwrap_or_default(),
+            upper: upper && !lowercase,
+            nt: apostrophe && has_nt(lw),
+        });
+    }
+}
+
+/// [`tokenize`] for any text.
+fn tokenize_unicode(text: &str, lex: &Lexicon, lower: &mut String, tokens: &mut Vec<Token>) {
+    for piece in py::split_whitespace(text) {
+        let stripped = py::strip_punctuation(piece);
+        // Python counts code points: up to 8 bytes can still be two characters.
+        let short = stripped.len() <= 2
+            || (stripped.len() <= 8 && !stripped.is_ascii() && stripped.chars().count() <= 2);
+        let word = if short { piece } else { stripped };
+        let lower_start = lower.len();
+        py::push_lower(lower, word);
+        let lw = &lower[lower_start..];
+        tokens.push(Token {
+            lower: (lower_start, lower.len()),
+            info: lex.words.get(lw).copied().unwrap_or_default(),
+            upper: py::is_upper(word),
+            nt: has_nt(lw),
+        });
+    }
+}
+
+/// Contains "n't" (VADER's `negated(include_nt=True)` on one word).
+fn has_nt(lw: &str) -> bool {
+    lw.as_bytes()
+        .windows(3)
+        .any(|w| w[0] == b'n' && w[1] == b'\'' && w[2] == b't')
 }
 
 /// The tokenised text the rules look at.

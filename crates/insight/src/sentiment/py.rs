@@ -10,6 +10,12 @@ pub(crate) fn is_space(c: char) -> bool {
     c.is_whitespace() || ('\u{1c}'..='\u{1f}').contains(&c)
 }
 
+/// [`is_space`] for an ASCII byte: TAB, LF, VT, FF, CR, U+001C..U+001F and space.
+#[inline]
+pub(crate) fn is_ascii_space(b: u8) -> bool {
+    matches!(b, b'\t'..=b'\r' | 0x1c..=b' ')
+}
+
 /// Python's `text.split()`: the non-empty runs between [`is_space`] characters.
 pub(crate) fn split_whitespace(text: &str) -> impl Iterator<Item = &str> {
     text.split(is_space).filter(|p| !p.is_empty())
@@ -159,6 +165,9 @@ mod tests {
             .map(u32::from)
             .collect();
         assert_eq!(ours, python);
+        for b in 0..128u8 {
+            assert_eq!(is_ascii_space(b), is_space(char::from(b)), "{b}");
+        }
         for c in (0..=0x10ffff).filter_map(char::from_u32) {
             let word = format!("a{c}b");
             assert_eq!(split_whitespace(&word).count() == 2, is_space(c), "{c:?}");

@@ -275,6 +275,17 @@ proptest! {
     }
 
     #[test]
+    fn ascii_fast_path_tokenizes_like_the_general_one(text in "[ -~\t\n\x0b\x0c\r\x1c-\x1f]{0,120}") {
+        let lex = lexicon::lexicon();
+        let (mut fast_lower, mut fast) = (String::new(), Vec::new());
+        tokenize_ascii(&text, lex, &mut fast_lower, &mut fast);
+        let (mut slow_lower, mut slow) = (String::new(), Vec::new());
+        tokenize_unicode(&text, lex, &mut slow_lower, &mut slow);
+        prop_assert_eq!(fast_lower, slow_lower);
+        prop_assert_eq!(fast, slow);
+    }
+
+    #[test]
     fn any_string_is_scored(text in "\\PC{0,200}") {
         let s = polarity_scores(&text);
         prop_assert!(s.compound.is_finite() && s.neg.is_finite());
