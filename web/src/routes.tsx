@@ -8,6 +8,7 @@ import { ComingSoon } from './pages/ComingSoon';
 import { PipelinePage } from './pages/crm/Board';
 import { CrmLayout } from './pages/crm/CrmLayout';
 import { CrmNotFound } from './pages/crm/CrmNotFound';
+import { ImportContactsPage } from './pages/crm/ImportWizard';
 import { CompaniesPage, ContactsPage, DealsPage, LeadsPage } from './pages/crm/Lists';
 import { CompanyPage, ContactPage, DealPage, LeadPage } from './pages/crm/Records';
 import { Dashboard } from './pages/Dashboard';
@@ -61,6 +62,7 @@ export const routes: RouteObject[] = [
               { path: 'companies', element: <CompaniesPage /> },
               { path: 'companies/:id', element: <CompanyPage /> },
               { path: 'contacts', element: <ContactsPage /> },
+              { path: 'contacts/import', element: <ImportContactsPage /> },
               { path: 'contacts/:id', element: <ContactPage /> },
               { path: 'leads', element: <LeadsPage /> },
               { path: 'leads/:id', element: <LeadPage /> },

@@ -55,6 +55,7 @@ export function ListView<C extends Collection>({
   textFilter,
   filters,
   toolbar,
+  actions,
 }: {
   collection: C;
   noun: string;
@@ -67,6 +68,8 @@ export function ListView<C extends Collection>({
   filters?: Record<string, string>;
   /** More filter controls, next to the filter box. */
   toolbar?: ReactNode;
+  /** More actions next to the create button, given the list's current query (filters, sort). */
+  actions?: (query: Record<string, string>) => ReactNode;
 }) {
   const [search, setSearch] = useState('');
   const [name] = useDebouncedValue(search, 300);
@@ -76,10 +79,8 @@ export function ListView<C extends Collection>({
     defaultValue: columns.filter((c) => c.defaultVisible !== false).map((c) => c.key),
     getInitialValueInEffect: false,
   });
-  const list = useCrmList(collection, {
-    sort,
-    filters: { ...filters, ...(textFilter ? { [textFilter]: name } : {}) },
-  });
+  const listFilters = { ...filters, ...(textFilter ? { [textFilter]: name } : {}) };
+  const list = useCrmList(collection, { sort, filters: listFilters });
   const shown = columns.filter((c) => visible.includes(c.key));
   const rows: RowOf<C>[] = list.data?.pages.flatMap((p) => p.data) ?? [];
 
@@ -127,11 +128,14 @@ export function ListView<C extends Collection>({
             </Popover.Dropdown>
           </Popover>
         </Group>
-        {onCreate ? (
-          <Button leftSection={<IconPlus size={16} />} onClick={onCreate}>
-            {createLabel}
-          </Button>
-        ) : null}
+        <Group gap="xs">
+          {actions?.({ ...listFilters, ...(sort ? { sort } : {}) })}
+          {onCreate ? (
+            <Button leftSection={<IconPlus size={16} />} onClick={onCreate}>
+              {createLabel}
+            </Button>
+          ) : null}
+        </Group>
       </Group>
       {list.isError ? (
         <ErrorAlert error={list.error} what={noun} onRetry={() => void list.refetch()} />
