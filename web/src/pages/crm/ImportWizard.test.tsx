@@ -51,7 +51,7 @@ beforeEach(() => {
         data: [{ id: 'm-1', name: 'Trade show', object: 'contacts', columns: { first_name: 'Given Name' } }],
       }),
     'POST /api/v1/import-mappings': async (request) =>
-      json({ data: { id: 'm-2', ...(await request.json()) } }, 201),
+      json({ data: { id: 'm-2', ...((await request.json()) as object) } }, 201),
     'POST /api/v1/imports/contacts': async (request) => {
       const query = Object.fromEntries(new URL(request.url).searchParams);
       seen.push({ query, contentType: request.headers.get('content-type'), body: await request.text() });
