@@ -255,3 +255,40 @@ export function useStageName(): (id: string) => string {
   const { data } = usePipelines();
   return (id: string) => data?.flatMap((p) => p.stages).find((s) => s.id === id)?.name ?? '…';
 }
+
+/** A record the server thinks a new contact may duplicate (409 `possible_duplicate`). */
+export interface PossibleDuplicate {
+  id: string;
+  matched_on: string;
+  name: string;
+}
+
+/** What a duplicate matched on, for people. */
+export const MATCHED_ON: Record<string, string> = {
+  email: 'same email',
+  phone: 'same phone',
+  name_at_company: 'same name at the same company',
+};
+
+/**
+ * The possible duplicates of a refused create (409 with `code: "possible_duplicate"` and a
+ * `duplicates` extension member), or null when the error is something else.
+ */
+export function possibleDuplicates(error: ApiError | null): PossibleDuplicate[] | null {
+  if (error?.status !== 409 || error.code !== 'possible_duplicate') return null;
+  const list: unknown = (error.problem as { duplicates?: unknown }).duplicates;
+  if (!Array.isArray(list)) return [];
+  return list.flatMap((d: unknown) => {
+    if (typeof d !== 'object' || d === null) return [];
+    const { id, matched_on: matchedOn, name } = d as Record<string, unknown>;
+    return typeof id === 'string'
+      ? [
+          {
+            id,
+            matched_on: typeof matchedOn === 'string' ? matchedOn : '',
+            name: typeof name === 'string' ? name : id,
+          },
+        ]
+      : [];
+  });
+}
