@@ -16,6 +16,7 @@ import { LoginPage } from './pages/Login';
 import { NotFound } from './pages/NotFound';
 import { ApiKeysPage } from './pages/settings/ApiKeys';
 import { AuditPage } from './pages/settings/Audit';
+import { CustomFieldsPage } from './pages/settings/CustomFields';
 import { RolesPage } from './pages/settings/Roles';
 import { SettingsIndex, SettingsLayout } from './pages/settings/SettingsLayout';
 import { SETTINGS_TABS } from './pages/settings/tabs';
@@ -32,6 +33,7 @@ const SETTINGS_PAGES: Record<string, { element: ReactNode; what: string }> = {
   roles: { element: <RolesPage />, what: 'the roles of your organisation' },
   'api-keys': { element: <ApiKeysPage />, what: 'the API keys of your organisation' },
   audit: { element: <AuditPage />, what: 'the audit log' },
+  'custom-fields': { element: <CustomFieldsPage />, what: 'the custom fields of your organisation' },
 };
 
 export const routes: RouteObject[] = [

@@ -292,3 +292,33 @@ export function possibleDuplicates(error: ApiError | null): PossibleDuplicate[] 
       : [];
   });
 }
+
+/** What to call a record: a company's or contact's name, a deal's title. */
+function recordLabel(record: unknown): string {
+  if (typeof record !== 'object' || record === null) return '…';
+  const r = record as Record<string, unknown>;
+  if (typeof r.name === 'string') return r.name;
+  if (typeof r.title === 'string') return r.title;
+  if (typeof r.first_name === 'string') {
+    return personName({
+      first_name: r.first_name,
+      last_name: typeof r.last_name === 'string' ? r.last_name : '',
+    });
+  }
+  return '…';
+}
+
+/** The display name of one record (shares the record pages' cache). */
+export function useRecordLabel(collection: Collection | null, id: string | null) {
+  const api = useApi();
+  return useQuery<string, ApiError>({
+    queryKey: [...crmKeys.record(collection ?? 'companies', id ?? ''), 'label'],
+    queryFn: async ({ signal }) => {
+      const path = `/api/v1/${collection ?? 'companies'}/{id}` as '/api/v1/companies/{id}';
+      const record = await unwrap(api.GET(path, { signal, params: { path: { id: id ?? '' } } }));
+      return recordLabel(record.data);
+    },
+    enabled: Boolean(collection && id),
+    staleTime: 60_000,
+  });
+}

@@ -3,7 +3,16 @@ import userEvent from '@testing-library/user-event';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { ImportJob, ImportReport } from '../../api/imports';
 import { csvHeader } from '../../lib/spreadsheet';
-import { ADMIN, json, meridianProblem, mockServer, renderApp, signedIn, VIEWER } from '../../test/utils';
+import {
+  ADMIN,
+  json,
+  meridianProblem,
+  mockServer,
+  pickOption,
+  renderApp,
+  signedIn,
+  VIEWER,
+} from '../../test/utils';
 
 const CSV =
   'Given Name,Surname,E-mail,Mobile\nAda,Lovelace,ada@example.test,+44 20 1234 5678\n,Nobody,not-an-email,12\nAda,Again,ada@example.test,\n';
@@ -69,18 +78,6 @@ function mapped(query: Record<string, string>): Record<string, string> {
   );
 }
 
-/** Picks an option of a Mantine Select (each select has its own listbox, all in the DOM). */
-async function pick(user: ReturnType<typeof userEvent.setup>, combobox: HTMLElement, option: string) {
-  await user.click(combobox);
-  const listbox = await waitFor(() => {
-    const id = combobox.getAttribute('aria-controls');
-    const el = id ? document.getElementById(id) : null;
-    if (!el) throw new Error('no listbox');
-    return el;
-  });
-  await user.click(within(listbox).getByRole('option', { name: option, hidden: true }));
-}
-
 async function chooseFile(content = CSV, name = 'contacts.csv') {
   const user = userEvent.setup();
   renderApp('/crm/contacts/import');
@@ -113,7 +110,7 @@ describe('import wizard', () => {
     const phone = screen.getByRole('combobox', { name: 'Column for Phone' });
     expect(phone).toHaveValue('');
     expect(screen.getByRole('combobox', { name: 'Column for First name' })).toHaveValue('Given Name');
-    await pick(user, phone, 'Mobile');
+    await pickOption(user, phone, 'Mobile');
     await user.click(screen.getByRole('button', { name: 'Check the rows' }));
 
     // a second dry run with the whole mapping as map[field]=Header
@@ -217,7 +214,7 @@ describe('import wizard', () => {
       'first_name: the file has no column `Given Name`',
     );
     expect(seen[0]?.query).toEqual({ dry_run: 'true', 'map[first_name]': 'Given Name' });
-    await pick(user, screen.getByRole('combobox', { name: 'Column for First name' }), 'First');
+    await pickOption(user, screen.getByRole('combobox', { name: 'Column for First name' }), 'First');
 
     await user.type(screen.getByRole('textbox', { name: 'Save this mapping as' }), 'Other export');
     await user.click(screen.getByRole('button', { name: 'Save mapping' }));

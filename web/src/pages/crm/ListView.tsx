@@ -22,7 +22,9 @@ import {
 } from '@tabler/icons-react';
 import { type ReactNode, useState } from 'react';
 import { type Collection, type RowOf, useCrmList } from '../../api/crm';
+import { useCustomFields } from '../../api/customFields';
 import { ErrorAlert } from '../../components/ErrorAlert';
+import { customFieldColumns } from './customFieldColumns';
 
 /** A column of a list view. */
 export interface ColumnSpec<R> {
@@ -74,6 +76,8 @@ export function ListView<C extends Collection>({
   const [search, setSearch] = useState('');
   const [name] = useDebouncedValue(search, 300);
   const [sort, setSort] = useState(defaultSort);
+  const customFields = useCustomFields(collection);
+  const allColumns = [...columns, ...customFieldColumns<RowOf<C>>(customFields.data ?? [])];
   const [visible, setVisible] = useLocalStorage<string[]>({
     key: `meridian.crm.${collection}.columns`,
     defaultValue: columns.filter((c) => c.defaultVisible !== false).map((c) => c.key),
@@ -81,7 +85,7 @@ export function ListView<C extends Collection>({
   });
   const listFilters = { ...filters, ...(textFilter ? { [textFilter]: name } : {}) };
   const list = useCrmList(collection, { sort, filters: listFilters });
-  const shown = columns.filter((c) => visible.includes(c.key));
+  const shown = allColumns.filter((c) => visible.includes(c.key));
   const rows: RowOf<C>[] = list.data?.pages.flatMap((p) => p.data) ?? [];
 
   const toggleSort = (field: string) => {
@@ -113,7 +117,7 @@ export function ListView<C extends Collection>({
             </Popover.Target>
             <Popover.Dropdown>
               <Stack gap={6} role="group" aria-label="Visible columns">
-                {columns.map((c) => (
+                {allColumns.map((c) => (
                   <Checkbox
                     key={c.key}
                     label={c.label}

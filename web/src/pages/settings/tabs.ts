@@ -1,4 +1,5 @@
-import { IconHistory, IconKey, IconShieldCheck, IconUsers, type Icon } from '@tabler/icons-react';
+import { IconForms, IconHistory, IconKey, IconShieldCheck, IconUsers, type Icon } from '@tabler/icons-react';
+import { CUSTOM_FIELDS_PERMISSION } from '../../api/customFields';
 
 /** A page under Settings, and the permission that lets one see it. */
 export interface SettingsTab {
@@ -13,4 +14,5 @@ export const SETTINGS_TABS: readonly SettingsTab[] = [
   { path: 'roles', label: 'Roles', permission: 'roles:read', icon: IconShieldCheck },
   { path: 'api-keys', label: 'API keys', permission: 'api_keys:manage', icon: IconKey },
   { path: 'audit', label: 'Audit log', permission: 'audit:read', icon: IconHistory },
+  { path: 'custom-fields', label: 'Custom fields', permission: CUSTOM_FIELDS_PERMISSION, icon: IconForms },
 ];
