@@ -10,6 +10,7 @@ use kernel::{FieldError, TenantContext, Tx, bind_values, on_pool, on_tx};
 use sqlx::FromRow;
 use uuid::Uuid;
 
+use crate::custom_fields::{CustomValues, values_from_text, values_text};
 use crate::model::*;
 use crate::service::{Crm, check_currency, normalise_phone, pii_aad, scaled_amount};
 
@@ -88,13 +89,14 @@ struct LeadRow {
     company_id: Option<Uuid>,
     deal_id: Option<Uuid>,
     converted_at: Option<DateTime<Utc>>,
+    custom_fields: String,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
     version: i64,
 }
 
 const LEAD_COLUMNS: &str = "id, first_name, last_name, company_name, email_enc, phone_enc, source, status, owner_id, \
-     contact_id, company_id, deal_id, converted_at, created_at, updated_at, version";
+     contact_id, company_id, deal_id, converted_at, custom_fields, created_at, updated_at, version";
 
 #[derive(Debug, FromRow)]
 struct ActivityRow {
@@ -168,6 +170,7 @@ impl Crm {
             source: r.source,
             status: r.status,
             owner_id: r.owner_id,
+            custom_fields: values_from_text(&r.custom_fields),
             contact_id: r.contact_id,
             company_id: r.company_id,
             deal_id: r.deal_id,
@@ -234,10 +237,15 @@ impl Crm {
         }) {
             errors.push(FieldError::new("phone", "needs at least 6 digits"));
         }
+        let org = ctx.org_id();
+        let defs = self.field_defs(org, "leads").await?;
+        let mut tx = self.db.begin().await?;
+        let custom = self
+            .checked_custom_values(&mut tx, org, &defs, &new.custom_fields, None, &mut errors)
+            .await?;
         if !errors.is_empty() {
             return Err(CrmError::Validation(errors));
         }
-        let org = ctx.org_id();
         let id = Uuid::now_v7();
         let now = self.now();
         let email_enc = match &email {
@@ -252,11 +260,10 @@ impl Crm {
             .as_deref()
             .map(|e| self.ring.blind_index("lead-email", e));
         let owner = new.owner_id.or(ctx.actor().user_id());
-        let mut tx = self.db.begin().await?;
         on_tx!(tx, |c| {
             sqlx::query(
-            "INSERT INTO leads (org_id, id, first_name, last_name, company_name, email_enc, email_index, phone_enc, source, status, owner_id, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'New', $10, $11, $12)"
+            "INSERT INTO leads (org_id, id, first_name, last_name, company_name, email_enc, email_index, phone_enc, source, status, owner_id, created_at, updated_at, custom_fields) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'New', $10, $11, $12, $13)"
         )
         .bind(org)
         .bind(id)
@@ -270,6 +277,7 @@ impl Crm {
         .bind(owner)
         .bind(now)
         .bind(now)
+        .bind(values_text(&custom))
         .execute(c)
         .await
         .map(|_| ())
@@ -287,7 +295,7 @@ impl Crm {
         )
         .await?;
         let after = serde_json::json!({"first_name": new.first_name.trim(), "last_name": new.last_name.trim(), "company_name": new.company_name,
-            "source": new.source, "status": "New", "owner_id": owner});
+            "source": new.source, "status": "New", "owner_id": owner, "custom_fields": custom});
         self.record(
             &mut tx,
             ctx,
@@ -329,11 +337,9 @@ impl Crm {
         group: Option<(&BTreeMap<String, String>, bool)>,
     ) -> Result<Page<Lead>, CrmError> {
         ctx.authorize("leads:read")?;
-        let plan = match group {
-            Some((filters, any)) => LEAD_LIST.plan_with_group(query, &[], filters, any),
-            None => LEAD_LIST.plan(query, &[]),
-        }
-        .map_err(|p| CrmError::Validation(p.errors))?;
+        let (plan, defs) = self
+            .plan_list(ctx.org_id(), "leads", &LEAD_LIST, query, &[], group)
+            .await?;
         let sql = plan.sql(2);
         let text = format!(
             "SELECT {LEAD_COLUMNS} FROM leads WHERE org_id = $1{}{}{}",
@@ -349,7 +355,11 @@ impl Crm {
             .collect::<Result<Vec<_>, _>>()?;
         // `name` sorts on an expression; the cursor carries the same lower-cased form.
         Ok(plan.page_by(leads, |l| {
-            serde_json::json!({"id": l.id, "created_at": l.created_at, "name": format!("{} {}", l.first_name, l.last_name).to_lowercase()})
+            crate::custom_fields::with_cursor_keys(
+                serde_json::json!({"id": l.id, "created_at": l.created_at, "name": format!("{} {}", l.first_name, l.last_name).to_lowercase()}),
+                &defs,
+                &l.custom_fields,
+            )
         }))
     }
 
@@ -400,11 +410,28 @@ impl Crm {
         if let Some(owner) = patch.owner_id {
             next.owner_id = Some(owner);
         }
+        if let Some(incoming) = &patch.custom_fields {
+            let defs = self.field_defs(org, "leads").await?;
+            let mut errors = Vec::new();
+            next.custom_fields = self
+                .checked_custom_values(
+                    &mut tx,
+                    org,
+                    &defs,
+                    incoming,
+                    Some(&current.custom_fields),
+                    &mut errors,
+                )
+                .await?;
+            if !errors.is_empty() {
+                return Err(CrmError::Validation(errors));
+            }
+        }
         next.updated_at = self.now();
         next.version += 1;
         on_tx!(tx, |c| {
             sqlx::query(
-            "UPDATE leads SET status = $3, source = $4, owner_id = $5, updated_at = $6, version = version + 1 WHERE org_id = $1 AND id = $2"
+            "UPDATE leads SET status = $3, source = $4, owner_id = $5, updated_at = $6, version = version + 1, custom_fields = $7 WHERE org_id = $1 AND id = $2"
         )
         .bind(org)
         .bind(id)
@@ -412,11 +439,12 @@ impl Crm {
         .bind(&next.source)
         .bind(next.owner_id)
         .bind(next.updated_at)
+        .bind(values_text(&next.custom_fields))
         .execute(c)
         .await
         .map(|_| ())
         })?;
-        let view = |l: &Lead| serde_json::json!({"status": l.status, "source": l.source, "owner_id": l.owner_id});
+        let view = |l: &Lead| serde_json::json!({"status": l.status, "source": l.source, "owner_id": l.owner_id, "custom_fields": l.custom_fields});
         self.record(
             &mut tx,
             ctx,
@@ -494,6 +522,7 @@ impl Crm {
                             industry: None,
                             site_id: None,
                             owner_id: lead.owner_id,
+                            custom_fields: CustomValues::new(),
                         },
                     )
                     .await?,
@@ -512,6 +541,7 @@ impl Crm {
                 None,
                 company.as_ref().map(|c| c.id),
                 lead.owner_id,
+                &CustomValues::new(),
             )
             .await?;
         // The deal is checked after the contact and company exist in this transaction:
@@ -552,6 +582,8 @@ impl Crm {
                         company.as_ref().map(|c| c.id),
                         None,
                         lead.owner_id,
+                        CustomValues::new(),
+                        vec![contact_id],
                     )
                     .await?,
                 )

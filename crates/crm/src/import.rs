@@ -11,12 +11,14 @@ use std::collections::{BTreeMap, HashMap};
 use std::io::Cursor;
 
 use calamine::Reader;
+use chrono::{DateTime, Utc};
 use kernel::pii::normalise_email;
 use kernel::{FieldError, TenantContext, on_pool};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use crate::bulk::{ContactInput, ImportProgress};
 use crate::model::CrmError;
 use crate::service::{Crm, normalise_phone};
 
@@ -129,14 +131,24 @@ fn read_table(format: FileFormat, bytes: &[u8]) -> Result<Table, CrmError> {
                 .from_reader(bytes);
             // Line number (1-based) of the next record: the reader skips blank lines and does
             // not count them, so derive it from the byte offset, as a spreadsheet counts rows.
-            let line_at = |offset: u64| {
+            // Newlines are counted incrementally from the previous offset: linear in the file.
+            let mut counted_to = 0usize;
+            let mut newlines = 0usize;
+            let mut line_at = |offset: u64| {
                 let mut offset = usize::try_from(offset)
                     .unwrap_or(bytes.len())
                     .min(bytes.len());
                 while offset < bytes.len() && (bytes[offset] == b'\n' || bytes[offset] == b'\r') {
                     offset += 1;
                 }
-                1 + bytes[..offset].iter().filter(|b| **b == b'\n').count()
+                if offset >= counted_to {
+                    newlines += bytes[counted_to..offset]
+                        .iter()
+                        .filter(|b| **b == b'\n')
+                        .count();
+                    counted_to = offset;
+                }
+                1 + newlines
             };
             let mut header = Vec::new();
             let mut rows = Vec::new();
@@ -275,10 +287,14 @@ impl Crm {
         format: FileFormat,
         bytes: &[u8],
         options: ImportOptions,
+        progress: Option<&ImportProgress>,
     ) -> Result<ImportReport, CrmError> {
         ctx.authorize("contacts:import")?;
         ctx.authorize("contacts:create")?;
         let (header, rows) = read_table(format, bytes)?;
+        if let Some(progress) = progress {
+            progress.set_total(rows.len());
+        }
         let (columns, mapping) = map_columns(&header, &options.mapping)?;
         let cell = |cells: &[String], field: &str| {
             columns
@@ -302,7 +318,12 @@ impl Crm {
             .iter()
             .filter(|(_, cells)| cells.iter().any(|c| !c.is_empty()))
             .count();
-        for (row, cells) in &rows {
+        for (i, (row, cells)) in rows.iter().enumerate() {
+            if let Some(progress) = progress
+                && i % 1_000 == 999
+            {
+                progress.advance(1_000);
+            }
             if cells.iter().all(|c| c.is_empty()) {
                 continue;
             }
@@ -354,38 +375,72 @@ impl Crm {
             });
         }
 
-        // Duplicates: the same email earlier in the file, or already in the organisation.
+        if let Some(progress) = progress {
+            progress.set_processed(rows.len());
+        }
+
+        // Duplicates: the same email or phone earlier in the file, or already in the
+        // organisation (looked up through the blind indexes, many at a time).
         let mut duplicates = Vec::new();
-        let mut seen: HashMap<String, usize> = HashMap::new();
-        for r in &valid {
-            let Some(email) = &r.email else { continue };
-            if let Some(first) = seen.get(email) {
-                duplicates.push(Duplicate {
-                    row: r.row,
-                    field: "email".to_owned(),
-                    existing_id: None,
-                    same_as_row: Some(*first),
-                });
-                continue;
+        for (field, purpose) in [("email", "contact-email"), ("phone", "contact-phone")] {
+            let mut seen: HashMap<String, usize> = HashMap::new();
+            let mut first_seen: Vec<(usize, String)> = Vec::new();
+            for r in &valid {
+                let value = match field {
+                    "email" => r.email.clone(),
+                    _ => r.phone.as_deref().map(normalise_phone),
+                };
+                let Some(value) = value else { continue };
+                if let Some(first) = seen.get(&value) {
+                    duplicates.push(Duplicate {
+                        row: r.row,
+                        field: field.to_owned(),
+                        existing_id: None,
+                        same_as_row: Some(*first),
+                    });
+                    continue;
+                }
+                seen.insert(value.clone(), r.row);
+                first_seen.push((r.row, self.ring.blind_index(purpose, &value)));
             }
-            seen.insert(email.clone(), r.row);
-            let index = self.ring.blind_index("contact-email", email);
-            let existing: Option<Uuid> = on_pool!(self.db, |p| sqlx::query_scalar(
-                "SELECT id FROM contacts WHERE org_id = $1 AND email_index = $2 LIMIT 1"
-            )
-            .bind(ctx.org_id())
-            .bind(&index)
-            .fetch_optional(p)
-            .await)?;
-            if let Some(id) = existing {
-                duplicates.push(Duplicate {
-                    row: r.row,
-                    field: "email".to_owned(),
-                    existing_id: Some(id),
-                    same_as_row: None,
-                });
+            let column = if field == "email" {
+                "email_index"
+            } else {
+                "phone_index"
+            };
+            for chunk in first_seen.chunks(500) {
+                let list: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 2)).collect();
+                let text = format!(
+                    "SELECT {column}, id FROM contacts WHERE org_id = $1 AND archived_at IS NULL AND {column} IN ({}) ORDER BY id",
+                    list.join(", ")
+                );
+                let found: Vec<(String, Uuid)> = on_pool!(self.db, |p| {
+                    let mut q =
+                        sqlx::query_as(sqlx::AssertSqlSafe(text.clone())).bind(ctx.org_id());
+                    for (_, index) in chunk {
+                        q = q.bind(index.as_str());
+                    }
+                    q.fetch_all(p).await
+                })?;
+                // The oldest contact with the value stands for all of them.
+                let mut oldest: HashMap<String, Uuid> = HashMap::new();
+                for (index, id) in found {
+                    oldest.entry(index).or_insert(id);
+                }
+                let found = oldest;
+                for (row, index) in chunk {
+                    if let Some(id) = found.get(index) {
+                        duplicates.push(Duplicate {
+                            row: *row,
+                            field: field.to_owned(),
+                            existing_id: Some(*id),
+                            same_as_row: None,
+                        });
+                    }
+                }
             }
         }
+        duplicates.sort_by(|a, b| (a.row, &a.field).cmp(&(b.row, &b.field)));
 
         let refuse = invalid_rows > 0 && !options.skip_invalid;
         let mut report = ImportReport {
@@ -403,57 +458,66 @@ impl Crm {
         }
         // One transaction: every valid row, or none.
         let mut tx = self.db.begin().await?;
+        // Companies by name: existing ones are looked up once per distinct name, missing
+        // ones are created together.
         let mut companies: HashMap<String, Uuid> = HashMap::new();
+        let mut missing: Vec<String> = Vec::new();
+        let mut missing_keys: Vec<String> = Vec::new();
         for r in &valid {
-            let company_id = match &r.company {
-                Some(name) => {
-                    let key = crate::service::name_key(name);
-                    let id = match companies.get(&key) {
-                        Some(id) => *id,
-                        None => {
-                            let found: Option<Uuid> = kernel::on_tx!(tx, |c| {
-                                sqlx::query_scalar(
-                                "SELECT id FROM companies WHERE org_id = $1 AND name_key = $2 AND archived_at IS NULL LIMIT 1"
-                            )
-                            .bind(ctx.org_id())
-                            .bind(&key)
-                            .fetch_optional(c)
-                            .await
-                            })?;
-                            let id = match found {
-                                Some(id) => id,
-                                None => {
-                                    let new = crate::model::NewCompany {
-                                        name: name.clone(),
-                                        domain: None,
-                                        industry: None,
-                                        site_id: None,
-                                        owner_id: None,
-                                    };
-                                    self.insert_company(&mut tx, ctx, new).await?.id
-                                }
-                            };
-                            companies.insert(key, id);
-                            id
-                        }
-                    };
-                    Some(id)
+            let Some(name) = &r.company else { continue };
+            let key = crate::service::name_key(name);
+            if companies.contains_key(&key) || missing_keys.contains(&key) {
+                continue;
+            }
+            let found: Option<Uuid> = kernel::on_tx!(tx, |c| {
+                sqlx::query_scalar(
+                    "SELECT id FROM companies WHERE org_id = $1 AND name_key = $2 AND archived_at IS NULL LIMIT 1",
+                )
+                .bind(ctx.org_id())
+                .bind(&key)
+                .fetch_optional(c)
+                .await
+            })?;
+            match found {
+                Some(id) => {
+                    companies.insert(key, id);
                 }
-                None => None,
-            };
-            self.insert_contact(
-                &mut tx,
-                ctx,
-                &r.first_name,
-                &r.last_name,
-                r.email.as_deref(),
-                r.phone.as_deref(),
-                r.title.as_deref(),
-                company_id,
-                None,
-            )
-            .await?;
+                None => {
+                    missing.push(name.clone());
+                    missing_keys.push(key);
+                }
+            }
         }
+        let created = self.bulk_insert_companies(&mut tx, ctx, &missing).await?;
+        companies.extend(missing_keys.into_iter().zip(created));
+        let inputs: Vec<ContactInput> = valid
+            .iter()
+            .map(|r| ContactInput {
+                first_name: r.first_name.clone(),
+                last_name: r.last_name.clone(),
+                email: r.email.clone(),
+                phone: r.phone.clone(),
+                title: r.title.clone(),
+                company_id: r
+                    .company
+                    .as_deref()
+                    .and_then(|name| companies.get(&crate::service::name_key(name)).copied()),
+                custom: Default::default(),
+            })
+            .collect();
+        if let Some(progress) = progress {
+            // Reading and checking was the first half of the work; writing is the second.
+            progress.set_total(total_rows + inputs.len());
+        }
+        self.bulk_insert_contacts(&mut tx, ctx, inputs, progress)
+            .await?;
+        self.audit_import(
+            &mut tx,
+            ctx,
+            serde_json::json!({"imported": valid.len(), "skipped_invalid": invalid_rows,
+                "companies_created": missing.len(), "file_rows": total_rows}),
+        )
+        .await?;
         tx.commit().await?;
         report.imported = valid.len();
         Ok(report)
@@ -508,6 +572,221 @@ impl Crm {
         writer
             .into_inner()
             .map_err(|e| CrmError::Crypto(format!("cannot write CSV: {e}")))
+    }
+}
+
+/// Imports running in this process: job id → progress.
+pub(crate) type RunningImports =
+    std::sync::Arc<std::sync::Mutex<HashMap<Uuid, std::sync::Arc<ImportProgress>>>>;
+
+/// An import running (or run) in the background, for large files.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ImportJob {
+    /// Id (`GET /api/v1/imports/{id}`).
+    pub id: Uuid,
+    /// `contacts`.
+    pub object: String,
+    /// `running`, `done` or `failed`.
+    pub status: String,
+    /// Units of work in all (rows to read and check, then rows to write).
+    pub total_rows: u64,
+    /// Units done so far.
+    pub processed_rows: u64,
+    /// The report, once done.
+    pub report: Option<ImportReport>,
+    /// Why it failed (a file that cannot be read, a mapping that does not fit).
+    pub error: Option<String>,
+    /// Started.
+    pub created_at: DateTime<Utc>,
+    /// Finished.
+    pub finished_at: Option<DateTime<Utc>>,
+}
+
+#[derive(sqlx::FromRow)]
+struct ImportJobRow {
+    id: Uuid,
+    object: String,
+    status: String,
+    total_rows: i64,
+    processed_rows: i64,
+    report: Option<String>,
+    error: Option<String>,
+    created_at: DateTime<Utc>,
+    finished_at: Option<DateTime<Utc>>,
+}
+
+impl Crm {
+    /// Starts a contact import in the background and returns its job at once; poll
+    /// [`Crm::import_job`] for progress and the report.
+    pub async fn start_contact_import(
+        &self,
+        ctx: &TenantContext,
+        format: FileFormat,
+        bytes: Vec<u8>,
+        options: ImportOptions,
+    ) -> Result<ImportJob, CrmError> {
+        ctx.authorize("contacts:import")?;
+        ctx.authorize("contacts:create")?;
+        let job = ImportJob {
+            id: Uuid::now_v7(),
+            object: "contacts".to_owned(),
+            status: "running".to_owned(),
+            total_rows: 0,
+            processed_rows: 0,
+            report: None,
+            error: None,
+            created_at: self.now(),
+            finished_at: None,
+        };
+        let mut tx = self.db.begin().await?;
+        kernel::on_tx!(tx, |c| {
+            sqlx::query(
+                "INSERT INTO import_jobs (org_id, id, object, status, created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+            )
+            .bind(ctx.org_id())
+            .bind(job.id)
+            .bind(&job.object)
+            .bind(&job.status)
+            .bind(ctx.actor().user_id())
+            .bind(job.created_at)
+            .execute(c)
+            .await
+            .map(|_| ())
+        })?;
+        tx.commit().await?;
+        let progress = ImportProgress::shared();
+        if let Ok(mut running) = self.imports.lock() {
+            running.insert(job.id, progress.clone());
+        }
+        let crm = self.clone();
+        let ctx = ctx.clone();
+        let id = job.id;
+        tokio::spawn(async move {
+            let outcome = crm
+                .import_contacts(&ctx, format, &bytes, options, Some(&progress))
+                .await;
+            let (status, report, error) = match outcome {
+                Ok(report) => ("done", serde_json::to_string(&report).ok(), None),
+                Err(err) => {
+                    let problem = kernel::Problem::from(err);
+                    let mut message = problem.detail.unwrap_or(problem.title);
+                    for e in &problem.errors {
+                        message.push_str(&format!("; {}: {}", e.field, e.message));
+                    }
+                    ("failed", None, Some(message))
+                }
+            };
+            let total = progress
+                .total_rows
+                .load(std::sync::atomic::Ordering::Relaxed) as i64;
+            let processed = progress
+                .processed_rows
+                .load(std::sync::atomic::Ordering::Relaxed) as i64;
+            let finish = async {
+                let mut tx = crm.db.begin().await?;
+                kernel::on_tx!(tx, |c| {
+                    sqlx::query(
+                        "UPDATE import_jobs SET status = $3, total_rows = $4, processed_rows = $5, report = $6, error = $7, finished_at = $8 \
+                         WHERE org_id = $1 AND id = $2",
+                    )
+                    .bind(ctx.org_id())
+                    .bind(id)
+                    .bind(status)
+                    .bind(total)
+                    .bind(processed)
+                    .bind(&report)
+                    .bind(&error)
+                    .bind(crm.now())
+                    .execute(c)
+                    .await
+                    .map(|_| ())
+                })?;
+                tx.commit().await
+            };
+            if let Err(e) = finish.await {
+                tracing::error!(error = %e, import = %id, "cannot record the end of an import");
+            }
+            if let Ok(mut running) = crm.imports.lock() {
+                running.remove(&id);
+            }
+        });
+        Ok(job)
+    }
+
+    /// A background import: live progress while it runs here, the report when done.
+    pub async fn import_job(&self, ctx: &TenantContext, id: Uuid) -> Result<ImportJob, CrmError> {
+        ctx.authorize("contacts:import")?;
+        let row: Option<ImportJobRow> = on_pool!(self.db, |p| {
+            sqlx::query_as(
+                "SELECT id, object, status, total_rows, processed_rows, report, error, created_at, finished_at \
+                 FROM import_jobs WHERE org_id = $1 AND id = $2",
+            )
+            .bind(ctx.org_id())
+            .bind(id)
+            .fetch_optional(p)
+            .await
+        })?;
+        let row = row.ok_or(CrmError::NotFound("import"))?;
+        let live = self
+            .imports
+            .lock()
+            .ok()
+            .and_then(|running| running.get(&id).cloned());
+        let (total, processed) = match (&live, row.status.as_str()) {
+            (Some(p), "running") => (
+                p.total_rows.load(std::sync::atomic::Ordering::Relaxed) as u64,
+                p.processed_rows.load(std::sync::atomic::Ordering::Relaxed) as u64,
+            ),
+            _ => (
+                row.total_rows.max(0) as u64,
+                row.processed_rows.max(0) as u64,
+            ),
+        };
+        Ok(ImportJob {
+            id: row.id,
+            object: row.object,
+            status: row.status,
+            total_rows: total,
+            processed_rows: processed,
+            report: row.report.and_then(|r| serde_json::from_str(&r).ok()),
+            error: row.error,
+            created_at: row.created_at,
+            finished_at: row.finished_at,
+        })
+    }
+
+    /// Contacts as an Excel workbook (same filters, sort and masking as the CSV export).
+    pub async fn export_contacts_xlsx(
+        &self,
+        ctx: &TenantContext,
+        query: &BTreeMap<String, String>,
+    ) -> Result<Vec<u8>, CrmError> {
+        let csv = self.export_contacts_csv(ctx, query).await?;
+        let mut reader = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .from_reader(csv.as_slice());
+        let mut workbook = rust_xlsxwriter::Workbook::new();
+        let sheet = workbook.add_worksheet();
+        let write_err =
+            |e: rust_xlsxwriter::XlsxError| CrmError::Crypto(format!("cannot write XLSX: {e}"));
+        let bold = rust_xlsxwriter::Format::new().set_bold();
+        for (r, record) in reader.records().enumerate() {
+            let record = record.map_err(|e| CrmError::Crypto(format!("cannot read CSV: {e}")))?;
+            let row = u32::try_from(r)
+                .map_err(|_| CrmError::field("limit", "too many rows for a worksheet"))?;
+            for (c, value) in record.iter().enumerate() {
+                let col = u16::try_from(c).unwrap_or(u16::MAX);
+                if row == 0 {
+                    sheet
+                        .write_string_with_format(row, col, value, &bold)
+                        .map_err(write_err)?;
+                } else {
+                    sheet.write_string(row, col, value).map_err(write_err)?;
+                }
+            }
+        }
+        sheet.set_freeze_panes(1, 0).map_err(write_err)?;
+        workbook.save_to_buffer().map_err(write_err)
     }
 }
 

@@ -4,6 +4,8 @@
 //! HTTP), [`routes`] (thin handlers). Contacts' email and phone are PII: encrypted with
 //! the shared key ring, found by blind index, masked without `pii:read`.
 
+pub mod bulk;
+pub mod custom_fields;
 pub mod duplicates;
 pub mod engagement;
 pub mod import;

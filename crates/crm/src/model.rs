@@ -26,6 +26,9 @@ pub enum CrmError {
         /// The record as it is now.
         current: serde_json::Value,
     },
+    /// A new record looks like existing ones (`allow_duplicate` creates it anyway).
+    #[error("possible duplicate")]
+    PossibleDuplicate(Vec<crate::duplicates::DuplicateMatch>),
     /// Stored personal data could not be decrypted or encrypted.
     #[error("personal data: {0}")]
     Crypto(String),
@@ -48,6 +51,13 @@ impl From<CrmError> for Problem {
             CrmError::NotFound(what) => Problem::not_found(what),
             CrmError::Validation(errors) => Problem::validation(errors),
             CrmError::VersionMismatch { current } => Problem::stale_version(current),
+            CrmError::PossibleDuplicate(matches) => {
+                let mut problem = Problem::new(kernel::ErrorCode::PossibleDuplicate).with_detail(
+                    "this looks like an existing record (see duplicates); send allow_duplicate: true to create it anyway",
+                );
+                problem.duplicates = Some(serde_json::to_value(&matches).unwrap_or_default());
+                problem
+            }
             CrmError::Crypto(reason) => Problem::internal(&reason),
             CrmError::Db(err) => Problem::from_db(&err),
         }
@@ -69,6 +79,9 @@ pub struct Company {
     pub site_id: Option<Uuid>,
     /// Owning user.
     pub owner_id: Option<Uuid>,
+    /// Custom field values by key (definitions at `/api/v1/custom-fields`).
+    #[schema(schema_with = crate::custom_fields::values_schema)]
+    pub custom_fields: crate::custom_fields::CustomValues,
     /// Created.
     pub created_at: DateTime<Utc>,
     /// Last change.
@@ -94,6 +107,10 @@ pub struct NewCompany {
     /// Owner (default: the caller).
     #[serde(default)]
     pub owner_id: Option<Uuid>,
+    /// Custom field values by key, validated against the definitions.
+    #[serde(default)]
+    #[schema(schema_with = crate::custom_fields::values_schema)]
+    pub custom_fields: crate::custom_fields::CustomValues,
 }
 
 /// `PATCH /api/v1/companies/{id}`.
@@ -107,6 +124,9 @@ pub struct CompanyPatch {
     pub industry: Option<String>,
     /// Owner.
     pub owner_id: Option<Uuid>,
+    /// Custom field values to set (merged; `null` removes one).
+    #[schema(schema_with = crate::custom_fields::values_schema, nullable)]
+    pub custom_fields: Option<crate::custom_fields::CustomValues>,
     /// Version read (or `If-Match`).
     pub version: Option<i64>,
 }
@@ -130,6 +150,9 @@ pub struct Contact {
     pub company_id: Option<Uuid>,
     /// Owning user.
     pub owner_id: Option<Uuid>,
+    /// Custom field values by key (definitions at `/api/v1/custom-fields`).
+    #[schema(schema_with = crate::custom_fields::values_schema)]
+    pub custom_fields: crate::custom_fields::CustomValues,
     /// Created.
     pub created_at: DateTime<Utc>,
     /// Last change.
@@ -161,6 +184,13 @@ pub struct NewContact {
     /// Owner (default: the caller).
     #[serde(default)]
     pub owner_id: Option<Uuid>,
+    /// Custom field values by key, validated against the definitions.
+    #[serde(default)]
+    #[schema(schema_with = crate::custom_fields::values_schema)]
+    pub custom_fields: crate::custom_fields::CustomValues,
+    /// Create even when it looks like an existing contact (otherwise 409 `possible_duplicate`).
+    #[serde(default)]
+    pub allow_duplicate: bool,
 }
 
 /// A pipeline stage.
@@ -221,6 +251,11 @@ pub struct Deal {
     pub company_id: Option<Uuid>,
     /// Owning user.
     pub owner_id: Option<Uuid>,
+    /// Custom field values by key (definitions at `/api/v1/custom-fields`).
+    #[schema(schema_with = crate::custom_fields::values_schema)]
+    pub custom_fields: crate::custom_fields::CustomValues,
+    /// Contacts involved in the deal.
+    pub contact_ids: Vec<Uuid>,
     /// Created.
     pub created_at: DateTime<Utc>,
     /// Last change.
@@ -251,6 +286,13 @@ pub struct NewDeal {
     /// Owner (default: the caller).
     #[serde(default)]
     pub owner_id: Option<Uuid>,
+    /// Custom field values by key, validated against the definitions.
+    #[serde(default)]
+    #[schema(schema_with = crate::custom_fields::values_schema)]
+    pub custom_fields: crate::custom_fields::CustomValues,
+    /// Contacts involved in the deal.
+    #[serde(default)]
+    pub contact_ids: Vec<Uuid>,
 }
 
 /// `PATCH /api/v1/deals/{id}`: edits, and moves on the board (`stage_id` + `position`).
@@ -273,6 +315,11 @@ pub struct DealPatch {
     pub expected_close_date: Option<NaiveDate>,
     /// Owner.
     pub owner_id: Option<Uuid>,
+    /// Custom field values to set (merged; `null` removes one).
+    #[schema(schema_with = crate::custom_fields::values_schema, nullable)]
+    pub custom_fields: Option<crate::custom_fields::CustomValues>,
+    /// Contacts involved in the deal (replaces the list).
+    pub contact_ids: Option<Vec<Uuid>>,
     /// Version read (or `If-Match`).
     pub version: Option<i64>,
 }
@@ -333,6 +380,9 @@ pub struct Lead {
     pub status: String,
     /// Owning user.
     pub owner_id: Option<Uuid>,
+    /// Custom field values by key (definitions at `/api/v1/custom-fields`).
+    #[schema(schema_with = crate::custom_fields::values_schema)]
+    pub custom_fields: crate::custom_fields::CustomValues,
     /// Contact created by conversion.
     pub contact_id: Option<Uuid>,
     /// Company linked by conversion.
@@ -372,6 +422,10 @@ pub struct NewLead {
     /// Owner (default: the caller).
     #[serde(default)]
     pub owner_id: Option<Uuid>,
+    /// Custom field values by key, validated against the definitions.
+    #[serde(default)]
+    #[schema(schema_with = crate::custom_fields::values_schema)]
+    pub custom_fields: crate::custom_fields::CustomValues,
 }
 
 /// `PATCH /api/v1/leads/{id}`: status changes (not to `Converted`: use convert).
@@ -383,6 +437,9 @@ pub struct LeadPatch {
     pub source: Option<String>,
     /// Owner.
     pub owner_id: Option<Uuid>,
+    /// Custom field values to set (merged; `null` removes one).
+    #[schema(schema_with = crate::custom_fields::values_schema, nullable)]
+    pub custom_fields: Option<crate::custom_fields::CustomValues>,
     /// Version read (or `If-Match`).
     pub version: Option<i64>,
 }
@@ -559,6 +616,9 @@ pub struct ContactPatch {
     pub company_id: Option<Uuid>,
     /// Owner.
     pub owner_id: Option<Uuid>,
+    /// Custom field values to set (merged; `null` removes one).
+    #[schema(schema_with = crate::custom_fields::values_schema, nullable)]
+    pub custom_fields: Option<crate::custom_fields::CustomValues>,
     /// Version read (or `If-Match`).
     pub version: Option<i64>,
 }

@@ -56,6 +56,10 @@ where
         .routes(routes!(list_segments, create_segment))
         .routes(routes!(segment_members))
         .routes(routes!(list_import_mappings, create_import_mapping))
+        .routes(routes!(import_job))
+        .routes(routes!(export_contacts_xlsx))
+        .routes(routes!(list_custom_fields, create_custom_field))
+        .routes(routes!(update_custom_field, archive_custom_field))
         .merge(
             // Spreadsheets are larger than API bodies: this route alone takes up to 64 MiB.
             OpenApiRouter::new()
@@ -71,21 +75,27 @@ pub const IMPORT_LIMIT: usize = 64 * 1024 * 1024;
 /// `?dry_run=true` validates only; `?skip_invalid=true` imports the valid rows; otherwise
 /// nothing is written unless every row is valid. `?map[first_name]=Given Name` maps a
 /// column explicitly (fields: first_name, last_name, email, phone, title, company).
+/// `?background=true` answers 202 with an import job at once (poll `GET /api/v1/imports/{id}`
+/// for progress and the report): for large files.
 #[utoipa::path(post, path = "/api/v1/imports/contacts", tag = "crm",
     params(
         ("dry_run" = Option<bool>, Query, description = "Validate and report only"),
         ("skip_invalid" = Option<bool>, Query, description = "Import the valid rows, report the others"),
+        ("background" = Option<bool>, Query, description = "Run as a job; answer 202 with it"),
+        ("mapping" = Option<String>, Query, description = "A saved column mapping's name"),
     ),
     request_body(content = String, content_type = "text/csv"),
-    responses((status = 200, body = Single<crate::import::ImportReport>), (status = 415, body = Problem), (status = 422, body = Problem)))]
+    responses((status = 200, body = Single<crate::import::ImportReport>), (status = 202, body = Single<crate::import::ImportJob>),
+        (status = 415, body = Problem), (status = 422, body = Problem)))]
 async fn import_contacts(
     State(crm): State<Crm>,
     ctx: TenantContext,
     Query(q): Query<BTreeMap<String, String>>,
     headers: axum::http::HeaderMap,
     body: axum::body::Bytes,
-) -> ApiResult<Json<Single<crate::import::ImportReport>>> {
+) -> ApiResult<axum::response::Response> {
     use crate::import::{FileFormat, ImportOptions};
+    use axum::response::IntoResponse;
     let content_type = headers
         .get(axum::http::header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -126,9 +136,115 @@ async fn import_contacts(
         skip_invalid: flag("skip_invalid")?,
         mapping,
     };
+    if flag("background")? {
+        let job = crm
+            .start_contact_import(&ctx, format, body.to_vec(), options)
+            .await?;
+        return Ok((StatusCode::ACCEPTED, Json(Single::new(job))).into_response());
+    }
     Ok(Json(Single::new(
-        crm.import_contacts(&ctx, format, &body, options).await?,
+        crm.import_contacts(&ctx, format, &body, options, None)
+            .await?,
+    ))
+    .into_response())
+}
+
+/// A background import: `running` with progress (`processed_rows` of `total_rows`), then
+/// `done` with the report or `failed` with the reason.
+#[utoipa::path(get, path = "/api/v1/imports/{id}", tag = "crm", params(("id" = uuid::Uuid, Path)),
+    responses((status = 200, body = Single<crate::import::ImportJob>), (status = 404, body = Problem)))]
+async fn import_job(
+    State(crm): State<Crm>,
+    ctx: TenantContext,
+    IdPath(id): IdPath,
+) -> ApiResult<Json<Single<crate::import::ImportJob>>> {
+    Ok(Json(Single::new(crm.import_job(&ctx, id).await?)))
+}
+
+/// Contacts as an Excel workbook (same filters and sort as the list); PII masked without
+/// `pii:read`.
+#[utoipa::path(get, path = "/api/v1/exports/contacts.xlsx", tag = "crm",
+    responses((status = 200, body = Vec<u8>, content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        (status = 403, body = Problem)))]
+async fn export_contacts_xlsx(
+    State(crm): State<Crm>,
+    ctx: TenantContext,
+    Query(q): Query<BTreeMap<String, String>>,
+) -> ApiResult<impl axum::response::IntoResponse> {
+    let xlsx = crm.export_contacts_xlsx(&ctx, &q).await?;
+    Ok((
+        [
+            (
+                axum::http::header::CONTENT_TYPE,
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            ),
+            (
+                axum::http::header::CONTENT_DISPOSITION,
+                "attachment; filename=\"contacts.xlsx\"",
+            ),
+        ],
+        xlsx,
+    ))
+}
+
+/// Custom field definitions (`?object=contacts|companies|leads|deals`, or all readable).
+#[utoipa::path(get, path = "/api/v1/custom-fields", tag = "crm",
+    params(("object" = Option<String>, Query, description = "companies, contacts, leads or deals")),
+    responses((status = 200, body = Single<Vec<crate::custom_fields::CustomField>>), (status = 422, body = Problem)))]
+async fn list_custom_fields(
+    State(crm): State<Crm>,
+    ctx: TenantContext,
+    Query(q): Query<BTreeMap<String, String>>,
+) -> ApiResult<Json<Single<Vec<crate::custom_fields::CustomField>>>> {
+    Ok(Json(Single::new(
+        crm.list_custom_fields(&ctx, q.get("object").map(String::as_str))
+            .await?,
     )))
+}
+
+/// Define a custom field (needs `<object>:manage`): text, number, date, boolean, select,
+/// multi_select, currency or link. Records then accept and return it in `custom_fields`;
+/// lists filter with `cf.<key>[op]=` and sort with `sort=cf.<key>`.
+#[utoipa::path(post, path = "/api/v1/custom-fields", tag = "crm", request_body = crate::custom_fields::NewCustomField,
+    responses((status = 201, body = Single<crate::custom_fields::CustomField>), (status = 422, body = Problem)))]
+async fn create_custom_field(
+    State(crm): State<Crm>,
+    ctx: TenantContext,
+    ApiJson(body): ApiJson<crate::custom_fields::NewCustomField>,
+) -> ApiResult<(StatusCode, Json<Single<crate::custom_fields::CustomField>>)> {
+    Ok((
+        StatusCode::CREATED,
+        Json(Single::new(crm.create_custom_field(&ctx, body).await?)),
+    ))
+}
+
+/// Change a custom field's label, options or required flag (`If-Match` or `version`).
+#[utoipa::path(patch, path = "/api/v1/custom-fields/{id}", tag = "crm", params(("id" = uuid::Uuid, Path)),
+    request_body = crate::custom_fields::CustomFieldPatch,
+    responses((status = 200, body = Single<crate::custom_fields::CustomField>), (status = 412, body = Problem), (status = 422, body = Problem)))]
+async fn update_custom_field(
+    State(crm): State<Crm>,
+    ctx: TenantContext,
+    IdPath(id): IdPath,
+    IfMatch(if_match): IfMatch,
+    ApiJson(body): ApiJson<crate::custom_fields::CustomFieldPatch>,
+) -> ApiResult<Json<Single<crate::custom_fields::CustomField>>> {
+    let expected = expected_version(body.version, if_match)?;
+    Ok(Json(Single::new(
+        crm.update_custom_field(&ctx, id, body, expected).await?,
+    )))
+}
+
+/// Archive a custom field: it leaves forms, lists and validation; stored values stay.
+#[utoipa::path(delete, path = "/api/v1/custom-fields/{id}", tag = "crm", params(("id" = uuid::Uuid, Path)),
+    responses((status = 204), (status = 404, body = Problem)))]
+async fn archive_custom_field(
+    State(crm): State<Crm>,
+    ctx: TenantContext,
+    IdPath(id): IdPath,
+) -> ApiResult<StatusCode> {
+    crm.archive_custom_field(&ctx, id).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// Contacts as CSV (same filters and sort as the list); PII masked without `pii:read`.
@@ -297,7 +413,25 @@ async fn board(
             .filter(|n| (1..=500).contains(n))
             .ok_or_else(|| Problem::bad_field("per_stage", "must be an integer from 1 to 500"))?,
     };
-    Ok(Json(Single::new(crm.board(&ctx, id, per_stage).await?)))
+    // "Load more" in one column: `?stage_id=...&offset=50`.
+    let stage = match q.get("stage_id") {
+        None => None,
+        Some(raw) => Some(
+            uuid::Uuid::parse_str(raw)
+                .map_err(|_| Problem::bad_field("stage_id", "must be a UUID"))?,
+        ),
+    };
+    let offset = match q.get("offset") {
+        None => 0,
+        Some(raw) => raw
+            .parse::<i64>()
+            .ok()
+            .filter(|n| *n >= 0)
+            .ok_or_else(|| Problem::bad_field("offset", "must be a non-negative integer"))?,
+    };
+    Ok(Json(Single::new(
+        crm.board(&ctx, id, per_stage, stage, offset).await?,
+    )))
 }
 
 /// Deals (`?status=`, `?stage_id=`, `?company_id=`, `?owner_id=`, `?title[contains]=`).

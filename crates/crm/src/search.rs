@@ -123,7 +123,7 @@ pub struct Searchable<'a> {
 const THRESHOLD: f64 = 0.45;
 
 impl Crm {
-    fn blind_gram(&self, gram: &str) -> String {
+    pub(crate) fn blind_gram(&self, gram: &str) -> String {
         format!("#{}", self.ring.blind_index("search-gram", gram))
     }
 

@@ -112,9 +112,18 @@ impl Crm {
             "deals" => DEAL_LIST,
             _ => crate::engagement::LEAD_LIST,
         };
-        if let Err(problem) = spec.plan_with_group(&BTreeMap::new(), &[], &new.filters, any) {
-            let errors = problem
-                .errors
+        if let Err(CrmError::Validation(errors)) = self
+            .plan_list(
+                ctx.org_id(),
+                &new.object,
+                &spec,
+                &BTreeMap::new(),
+                &[],
+                Some((&new.filters, any)),
+            )
+            .await
+        {
+            let errors = errors
                 .into_iter()
                 .map(|e| FieldError::new(format!("filters.{}", e.field), e.message))
                 .collect();

@@ -16,6 +16,7 @@ use rust_decimal::prelude::ToPrimitive;
 use sqlx::FromRow;
 use uuid::Uuid;
 
+use crate::custom_fields::{CustomValues, values_from_text, values_text};
 use crate::model::*;
 
 /// Decimal places amounts are stored with.
@@ -37,6 +38,9 @@ pub struct Crm {
     pub(crate) db: Db,
     pub(crate) clock: SharedClock,
     pub(crate) ring: Arc<DataKeyRing>,
+    /// Imports running in this process, by job id (progress is in memory: on SQLite the
+    /// import's transaction holds the write lock, so progress cannot be written meanwhile).
+    pub(crate) imports: crate::import::RunningImports,
 }
 
 const COMPANY_FIELDS: &[FieldSpec] = &[
@@ -202,6 +206,7 @@ pub(crate) struct CompanyRow {
     industry: Option<String>,
     site_id: Option<Uuid>,
     owner_id: Option<Uuid>,
+    custom_fields: String,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
     version: i64,
@@ -216,6 +221,7 @@ impl From<CompanyRow> for Company {
             industry: r.industry,
             site_id: r.site_id,
             owner_id: r.owner_id,
+            custom_fields: values_from_text(&r.custom_fields),
             created_at: r.created_at,
             updated_at: r.updated_at,
             version: r.version,
@@ -224,7 +230,7 @@ impl From<CompanyRow> for Company {
 }
 
 const COMPANY_COLUMNS: &str =
-    "id, name, domain, industry, site_id, owner_id, created_at, updated_at, version";
+    "id, name, domain, industry, site_id, owner_id, custom_fields, created_at, updated_at, version";
 
 #[derive(Debug, FromRow)]
 struct ContactRow {
@@ -236,12 +242,13 @@ struct ContactRow {
     phone_enc: Option<String>,
     title: Option<String>,
     owner_id: Option<Uuid>,
+    custom_fields: String,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
     version: i64,
 }
 
-const CONTACT_COLUMNS: &str = "id, company_id, first_name, last_name, email_enc, phone_enc, title, owner_id, created_at, updated_at, version";
+const CONTACT_COLUMNS: &str = "id, company_id, first_name, last_name, email_enc, phone_enc, title, owner_id, custom_fields, created_at, updated_at, version";
 
 #[derive(Debug, FromRow)]
 pub(crate) struct StageRow {
@@ -280,13 +287,14 @@ struct DealRow {
     lost_reason: Option<String>,
     company_id: Option<Uuid>,
     owner_id: Option<Uuid>,
+    custom_fields: String,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
     version: i64,
 }
 
 const DEAL_COLUMNS: &str = "id, title, amount_scaled, currency, pipeline_id, stage_id, position, probability, \
-     expected_close_date, status, lost_reason, company_id, owner_id, created_at, updated_at, version";
+     expected_close_date, status, lost_reason, company_id, owner_id, custom_fields, created_at, updated_at, version";
 
 /// An exact amount from its stored scaled integer, with at least 2 decimals.
 pub(crate) fn amount_from_scaled(scaled: i64) -> Decimal {
@@ -338,6 +346,9 @@ impl From<DealRow> for Deal {
             lost_reason: r.lost_reason,
             company_id: r.company_id,
             owner_id: r.owner_id,
+            custom_fields: values_from_text(&r.custom_fields),
+            // Filled by `attach_deal_contacts` where the deal is returned.
+            contact_ids: Vec::new(),
             created_at: r.created_at,
             updated_at: r.updated_at,
             version: r.version,
@@ -370,7 +381,12 @@ pub(crate) fn pii_aad(org: Uuid, table: &str, id: Uuid, column: &str) -> String 
 impl Crm {
     /// The service over `db`; `ring` encrypts PII fields (shared with other modules).
     pub fn new(db: Db, clock: SharedClock, ring: Arc<DataKeyRing>) -> Self {
-        Self { db, clock, ring }
+        Self {
+            db,
+            clock,
+            ring,
+            imports: Default::default(),
+        }
     }
 
     pub(crate) fn now(&self) -> DateTime<Utc> {
@@ -439,7 +455,23 @@ impl Crm {
         {
             return Err(CrmError::field("site_id", "is outside your sites"));
         }
+        let defs = self.field_defs(ctx.org_id(), "companies").await?;
         let mut tx = self.db.begin().await?;
+        let mut errors = Vec::new();
+        let mut new = new;
+        new.custom_fields = self
+            .checked_custom_values(
+                &mut tx,
+                ctx.org_id(),
+                &defs,
+                &new.custom_fields,
+                None,
+                &mut errors,
+            )
+            .await?;
+        if !errors.is_empty() {
+            return Err(CrmError::Validation(errors));
+        }
         let company = self.insert_company(&mut tx, ctx, new).await?;
         tx.commit().await?;
         Ok(company)
@@ -462,14 +494,15 @@ impl Crm {
             industry: new.industry.filter(|i| !i.trim().is_empty()),
             site_id: new.site_id,
             owner_id: new.owner_id.or(ctx.actor().user_id()),
+            custom_fields: new.custom_fields,
             created_at: now,
             updated_at: now,
             version: 1,
         };
         on_tx!(tx, |c| {
             sqlx::query(
-            "INSERT INTO companies (org_id, id, name, name_key, domain, industry, site_id, owner_id, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+            "INSERT INTO companies (org_id, id, name, name_key, domain, industry, site_id, owner_id, created_at, updated_at, custom_fields) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
         )
         .bind(ctx.org_id())
         .bind(company.id)
@@ -481,6 +514,7 @@ impl Crm {
         .bind(company.owner_id)
         .bind(now)
         .bind(now)
+        .bind(values_text(&company.custom_fields))
         .execute(c)
         .await
         .map(|_| ())
@@ -552,11 +586,9 @@ impl Crm {
         group: Option<(&BTreeMap<String, String>, bool)>,
     ) -> Result<Page<Company>, CrmError> {
         ctx.authorize("companies:read")?;
-        let plan = match group {
-            Some((filters, any)) => COMPANY_LIST.plan_with_group(query, &[], filters, any),
-            None => COMPANY_LIST.plan(query, &[]),
-        }
-        .map_err(|p| CrmError::Validation(p.errors))?;
+        let (plan, defs) = self
+            .plan_list(ctx.org_id(), "companies", &COMPANY_LIST, query, &[], group)
+            .await?;
         let sql = plan.sql(2);
         let text = format!(
             "SELECT {COMPANY_COLUMNS} FROM companies WHERE org_id = $1 AND archived_at IS NULL{}{}{}",
@@ -573,7 +605,13 @@ impl Crm {
             .map(Company::from)
             .collect();
         // `name` sorts on the normalised name_key column, so the cursor must carry that form.
-        Ok(plan.page_by(companies, |c| serde_json::json!({"id": c.id, "name": name_key(&c.name), "created_at": c.created_at, "updated_at": c.updated_at})))
+        Ok(plan.page_by(companies, |c| {
+            crate::custom_fields::with_cursor_keys(
+                serde_json::json!({"id": c.id, "name": name_key(&c.name), "created_at": c.created_at, "updated_at": c.updated_at}),
+                &defs,
+                &c.custom_fields,
+            )
+        }))
     }
 
     /// Changes a company; `expected` is the version the caller read.
@@ -610,10 +648,27 @@ impl Crm {
         next.updated_at = self.now();
         next.version += 1;
         let mut tx = self.db.begin().await?;
+        if let Some(incoming) = &patch.custom_fields {
+            let defs = self.field_defs(ctx.org_id(), "companies").await?;
+            let mut errors = Vec::new();
+            next.custom_fields = self
+                .checked_custom_values(
+                    &mut tx,
+                    ctx.org_id(),
+                    &defs,
+                    incoming,
+                    Some(&current.custom_fields),
+                    &mut errors,
+                )
+                .await?;
+            if !errors.is_empty() {
+                return Err(CrmError::Validation(errors));
+            }
+        }
         let changed = on_tx!(tx, |c| {
             sqlx::query(
-            "UPDATE companies SET name = $3, name_key = $4, domain = $5, industry = $6, owner_id = $7, updated_at = $8, version = version + 1 \
-             WHERE org_id = $1 AND id = $2 AND version = $9"
+            "UPDATE companies SET name = $3, name_key = $4, domain = $5, industry = $6, owner_id = $7, updated_at = $8, version = version + 1, \
+             custom_fields = $10 WHERE org_id = $1 AND id = $2 AND version = $9"
         )
         .bind(ctx.org_id())
         .bind(id)
@@ -624,6 +679,7 @@ impl Crm {
         .bind(next.owner_id)
         .bind(next.updated_at)
         .bind(expected)
+        .bind(values_text(&next.custom_fields))
         .execute(c)
         .await
         .map(|r| r.rows_affected())
@@ -695,6 +751,7 @@ impl Crm {
             title: r.title,
             company_id: r.company_id,
             owner_id: r.owner_id,
+            custom_fields: values_from_text(&r.custom_fields),
             created_at: r.created_at,
             updated_at: r.updated_at,
             version: r.version,
@@ -737,14 +794,53 @@ impl Crm {
         {
             errors.push(FieldError::new("phone", "needs at least 6 digits"));
         }
+        let defs = self.field_defs(ctx.org_id(), "contacts").await?;
         let mut tx = self.db.begin().await?;
         if let Some(company) = new.company_id
             && !self.company_exists(&mut tx, ctx.org_id(), company).await?
         {
             errors.push(FieldError::new("company_id", "no such company"));
         }
+        let custom = self
+            .checked_custom_values(
+                &mut tx,
+                ctx.org_id(),
+                &defs,
+                &new.custom_fields,
+                None,
+                &mut errors,
+            )
+            .await?;
         if !errors.is_empty() {
             return Err(CrmError::Validation(errors));
+        }
+        if !new.allow_duplicate {
+            let email_index = email
+                .as_deref()
+                .map(|e| self.ring.blind_index("contact-email", e));
+            let phone_index = phone
+                .as_deref()
+                .map(|p| self.ring.blind_index("contact-phone", &normalise_phone(p)));
+            let name = name_key(&format!(
+                "{} {}",
+                new.first_name.trim(),
+                new.last_name.trim()
+            ));
+            let matches = self
+                .matching_contacts(
+                    ctx.org_id(),
+                    None,
+                    &crate::duplicates::DuplicateKeys {
+                        company_id: new.company_id,
+                        name_key: &name,
+                        email_index: email_index.as_deref(),
+                        phone_index: phone_index.as_deref(),
+                    },
+                )
+                .await?;
+            if !matches.is_empty() {
+                return Err(CrmError::PossibleDuplicate(matches));
+            }
         }
         let id = self
             .insert_contact(
@@ -757,6 +853,7 @@ impl Crm {
                 new.title.as_deref(),
                 new.company_id,
                 new.owner_id,
+                &custom,
             )
             .await?;
         tx.commit().await?;
@@ -776,6 +873,7 @@ impl Crm {
         title: Option<&str>,
         company_id: Option<Uuid>,
         owner_id: Option<Uuid>,
+        custom: &CustomValues,
     ) -> Result<Uuid, CrmError> {
         let now = self.now();
         let org = ctx.org_id();
@@ -797,7 +895,7 @@ impl Crm {
         on_tx!(tx, |c| {
             sqlx::query(
             "INSERT INTO contacts (org_id, id, company_id, first_name, last_name, name_key, email_enc, email_index, phone_enc, phone_index, \
-             title, owner_id, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
+             title, owner_id, created_at, updated_at, custom_fields) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)"
         )
         .bind(org)
         .bind(id)
@@ -813,6 +911,7 @@ impl Crm {
         .bind(owner)
         .bind(now)
         .bind(now)
+        .bind(values_text(custom))
         .execute(c)
         .await
         .map(|_| ())
@@ -832,7 +931,7 @@ impl Crm {
         .await?;
         // PII stays out of audit rows and events.
         let after = serde_json::json!({"first_name": first, "last_name": last, "company_id": company_id, "owner_id": owner,
-            "email": email.map(|_| "(set)"), "phone": phone.map(|_| "(set)")});
+            "email": email.map(|_| "(set)"), "phone": phone.map(|_| "(set)"), "custom_fields": custom});
         self.record(
             tx,
             ctx,
@@ -929,6 +1028,19 @@ impl Crm {
                 errors.push(FieldError::new("company_id", "no such company"));
             }
         }
+        if let Some(incoming) = &patch.custom_fields {
+            let defs = self.field_defs(org, "contacts").await?;
+            next.custom_fields = self
+                .checked_custom_values(
+                    &mut tx,
+                    org,
+                    &defs,
+                    incoming,
+                    Some(&current.custom_fields),
+                    &mut errors,
+                )
+                .await?;
+        }
         if !errors.is_empty() {
             return Err(CrmError::Validation(errors));
         }
@@ -951,8 +1063,8 @@ impl Crm {
         let changed = on_tx!(tx, |c| {
             sqlx::query(
             "UPDATE contacts SET first_name = $3, last_name = $4, name_key = $5, email_enc = $6, email_index = $7, phone_enc = $8, \
-             phone_index = $9, title = $10, company_id = $11, owner_id = $12, updated_at = $13, version = version + 1 \
-             WHERE org_id = $1 AND id = $2 AND version = $14"
+             phone_index = $9, title = $10, company_id = $11, owner_id = $12, updated_at = $13, version = version + 1, \
+             custom_fields = $15 WHERE org_id = $1 AND id = $2 AND version = $14"
         )
         .bind(org)
         .bind(id)
@@ -968,6 +1080,7 @@ impl Crm {
         .bind(next.owner_id)
         .bind(now)
         .bind(expected)
+        .bind(values_text(&next.custom_fields))
         .execute(c)
         .await
         .map(|r| r.rows_affected())
@@ -998,7 +1111,7 @@ impl Crm {
         // PII stays out of the audit trail: only that it changed.
         let view = |c: &Contact, email_changed: bool, phone_changed: bool| {
             serde_json::json!({"first_name": c.first_name, "last_name": c.last_name, "title": c.title, "company_id": c.company_id,
-                "owner_id": c.owner_id, "email": if email_changed { "(changed)" } else { "(unchanged)" },
+                "owner_id": c.owner_id, "custom_fields": c.custom_fields, "email": if email_changed { "(changed)" } else { "(unchanged)" },
                 "phone": if phone_changed { "(changed)" } else { "(unchanged)" }})
         };
         let before = view(&current, false, false);
@@ -1050,11 +1163,16 @@ impl Crm {
         group: Option<(&BTreeMap<String, String>, bool)>,
     ) -> Result<Page<Contact>, CrmError> {
         ctx.authorize("contacts:read")?;
-        let plan = match group {
-            Some((filters, any)) => CONTACT_LIST.plan_with_group(query, &["email"], filters, any),
-            None => CONTACT_LIST.plan(query, &["email"]),
-        }
-        .map_err(|p| CrmError::Validation(p.errors))?;
+        let (plan, defs) = self
+            .plan_list(
+                ctx.org_id(),
+                "contacts",
+                &CONTACT_LIST,
+                query,
+                &["email"],
+                group,
+            )
+            .await?;
         let sql = plan.sql(3);
         // Exact email search through the blind index: the database never sees the address.
         let email_filter = query.get("email").map(|e| {
@@ -1077,7 +1195,13 @@ impl Crm {
             .into_iter()
             .map(|r| self.contact_from_row(ctx, ctx.org_id(), r))
             .collect::<Result<Vec<_>, _>>()?;
-        Ok(plan.page_by(contacts, |c| serde_json::json!({"id": c.id, "name": name_key(&format!("{} {}", c.first_name, c.last_name)), "created_at": c.created_at})))
+        Ok(plan.page_by(contacts, |c| {
+            crate::custom_fields::with_cursor_keys(
+                serde_json::json!({"id": c.id, "name": name_key(&format!("{} {}", c.first_name, c.last_name)), "created_at": c.created_at}),
+                &defs,
+                &c.custom_fields,
+            )
+        }))
     }
 
     // ------------------------------------------------------------------ pipelines
@@ -1259,6 +1383,13 @@ impl Crm {
         {
             errors.push(FieldError::new("company_id", "no such company"));
         }
+        let defs = self.field_defs(org, "deals").await?;
+        let custom = self
+            .checked_custom_values(&mut tx, org, &defs, &new.custom_fields, None, &mut errors)
+            .await?;
+        let contact_ids = self
+            .checked_contact_ids(&mut tx, org, &new.contact_ids, &mut errors)
+            .await?;
         let (Some(stage), Some(scaled), Some(currency), true) =
             (stage, scaled, currency, errors.is_empty())
         else {
@@ -1275,6 +1406,8 @@ impl Crm {
                 new.company_id,
                 new.expected_close_date,
                 new.owner_id,
+                custom,
+                contact_ids,
             )
             .await?;
         tx.commit().await?;
@@ -1294,6 +1427,8 @@ impl Crm {
         company_id: Option<Uuid>,
         expected_close_date: Option<NaiveDate>,
         owner_id: Option<Uuid>,
+        custom: CustomValues,
+        contact_ids: Vec<Uuid>,
     ) -> Result<Deal, CrmError> {
         let org = ctx.org_id();
         let position: i64 = on_tx!(tx, |c| {
@@ -1320,13 +1455,15 @@ impl Crm {
             lost_reason: None,
             company_id,
             owner_id: owner_id.or(ctx.actor().user_id()),
+            custom_fields: custom,
+            contact_ids,
             created_at: now,
             updated_at: now,
             version: 1,
         };
         on_tx!(tx, |c| {
             sqlx::query(sqlx::AssertSqlSafe(format!(
-            "INSERT INTO deals (org_id, {DEAL_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)"
+            "INSERT INTO deals (org_id, {DEAL_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)"
         )))
         .bind(org)
         .bind(deal.id)
@@ -1342,6 +1479,7 @@ impl Crm {
         .bind(&deal.lost_reason)
         .bind(deal.company_id)
         .bind(deal.owner_id)
+        .bind(values_text(&deal.custom_fields))
         .bind(now)
         .bind(now)
         .bind(deal.version)
@@ -1360,6 +1498,8 @@ impl Crm {
             },
         )
         .await?;
+        self.link_deal_contacts(tx, org, deal.id, &deal.contact_ids)
+            .await?;
         let after = serde_json::to_value(&deal).unwrap_or_default();
         self.record(
             tx,
@@ -1377,11 +1517,120 @@ impl Crm {
     /// One deal.
     pub async fn get_deal(&self, ctx: &TenantContext, id: Uuid) -> Result<Deal, CrmError> {
         ctx.authorize("deals:read")?;
-        Ok(self
-            .deal_row(ctx.org_id(), id)
-            .await?
-            .ok_or(CrmError::NotFound("deal"))?
-            .into())
+        self.deal_with_contacts(ctx.org_id(), id).await
+    }
+
+    async fn deal_with_contacts(&self, org: Uuid, id: Uuid) -> Result<Deal, CrmError> {
+        let mut deals: Vec<Deal> = vec![
+            self.deal_row(org, id)
+                .await?
+                .ok_or(CrmError::NotFound("deal"))?
+                .into(),
+        ];
+        self.attach_deal_contacts(org, &mut deals).await?;
+        Ok(deals.remove(0))
+    }
+
+    /// Fills `contact_ids` of `deals` in one query.
+    pub(crate) async fn attach_deal_contacts(
+        &self,
+        org: Uuid,
+        deals: &mut [Deal],
+    ) -> Result<(), CrmError> {
+        if deals.is_empty() {
+            return Ok(());
+        }
+        let placeholders: Vec<String> = (0..deals.len()).map(|i| format!("${}", i + 2)).collect();
+        let text = format!(
+            "SELECT deal_id, contact_id FROM deal_contacts WHERE org_id = $1 AND deal_id IN ({}) ORDER BY created_at, contact_id",
+            placeholders.join(", ")
+        );
+        let ids: Vec<Uuid> = deals.iter().map(|d| d.id).collect();
+        let links: Vec<(Uuid, Uuid)> = on_pool!(self.db, |p| {
+            let mut q = sqlx::query_as(sqlx::AssertSqlSafe(text.clone())).bind(org);
+            for id in &ids {
+                q = q.bind(*id);
+            }
+            q.fetch_all(p).await
+        })?;
+        for (deal_id, contact_id) in links {
+            if let Some(deal) = deals.iter_mut().find(|d| d.id == deal_id) {
+                deal.contact_ids.push(contact_id);
+            }
+        }
+        Ok(())
+    }
+
+    /// Distinct, existing contacts of `org` for a deal; bad ids are named by position.
+    async fn checked_contact_ids(
+        &self,
+        tx: &mut Tx,
+        org: Uuid,
+        ids: &[Uuid],
+        errors: &mut Vec<FieldError>,
+    ) -> Result<Vec<Uuid>, CrmError> {
+        let mut out = Vec::new();
+        if ids.len() > 100 {
+            errors.push(FieldError::new(
+                "contact_ids",
+                "at most 100 contacts per deal",
+            ));
+            return Ok(out);
+        }
+        for (i, id) in ids.iter().enumerate() {
+            if out.contains(id) {
+                continue;
+            }
+            let found: Option<Uuid> = on_tx!(tx, |c| sqlx::query_scalar(
+                "SELECT id FROM contacts WHERE org_id = $1 AND id = $2 AND archived_at IS NULL"
+            )
+            .bind(org)
+            .bind(*id)
+            .fetch_optional(c)
+            .await)?;
+            match found {
+                Some(_) => out.push(*id),
+                None => errors.push(FieldError::new(
+                    format!("contact_ids[{i}]"),
+                    "no such contact",
+                )),
+            }
+        }
+        Ok(out)
+    }
+
+    /// Replaces the contacts linked to a deal.
+    async fn link_deal_contacts(
+        &self,
+        tx: &mut Tx,
+        org: Uuid,
+        deal_id: Uuid,
+        contact_ids: &[Uuid],
+    ) -> Result<(), CrmError> {
+        on_tx!(tx, |c| sqlx::query(
+            "DELETE FROM deal_contacts WHERE org_id = $1 AND deal_id = $2"
+        )
+        .bind(org)
+        .bind(deal_id)
+        .execute(c)
+        .await
+        .map(|_| ()))?;
+        let now = self.now();
+        for contact_id in contact_ids {
+            on_tx!(tx, |c| {
+                sqlx::query(
+                "INSERT INTO deal_contacts (org_id, deal_id, contact_id, created_at) VALUES ($1, $2, $3, $4)"
+            )
+            .bind(org)
+            .bind(deal_id)
+            .bind(*contact_id)
+            .bind(now)
+            .execute(c)
+            .await
+            .map(|_| ())
+            })?;
+        }
+        Ok(())
     }
 
     /// Deals (`?status=`, `?stage_id=`, `?company_id=`, `?owner_id=`, `?title[contains]=`).
@@ -1401,11 +1650,9 @@ impl Crm {
         group: Option<(&BTreeMap<String, String>, bool)>,
     ) -> Result<Page<Deal>, CrmError> {
         ctx.authorize("deals:read")?;
-        let plan = match group {
-            Some((filters, any)) => DEAL_LIST.plan_with_group(query, &[], filters, any),
-            None => DEAL_LIST.plan(query, &[]),
-        }
-        .map_err(|p| CrmError::Validation(p.errors))?;
+        let (plan, defs) = self
+            .plan_list(ctx.org_id(), "deals", &DEAL_LIST, query, &[], group)
+            .await?;
         let sql = plan.sql(2);
         let text = format!(
             "SELECT {DEAL_COLUMNS} FROM deals WHERE org_id = $1{}{}{}",
@@ -1415,7 +1662,18 @@ impl Crm {
             let q = sqlx::query_as(sqlx::AssertSqlSafe(text.clone())).bind(ctx.org_id());
             bind_values!(q, &sql.binds).fetch_all(p).await
         })?;
-        Ok(plan.page(rows.into_iter().map(Deal::from).collect()))
+        let mut deals: Vec<Deal> = rows.into_iter().map(Deal::from).collect();
+        // One more row than the page may have been read: that one needs no contacts.
+        let shown = deals.len().min(plan.limit as usize);
+        self.attach_deal_contacts(ctx.org_id(), &mut deals[..shown])
+            .await?;
+        Ok(plan.page_by(deals, |d| {
+            crate::custom_fields::with_cursor_keys(
+                serde_json::to_value(d).unwrap_or_default(),
+                &defs,
+                &d.custom_fields,
+            )
+        }))
     }
 
     /// Edits a deal or moves it on the board. A stale `expected` version is refused with
@@ -1430,11 +1688,7 @@ impl Crm {
     ) -> Result<Deal, CrmError> {
         ctx.authorize("deals:read")?;
         let org = ctx.org_id();
-        let current: Deal = self
-            .deal_row(org, id)
-            .await?
-            .ok_or(CrmError::NotFound("deal"))?
-            .into();
+        let current = self.deal_with_contacts(org, id).await?;
         ctx.authorize_owned("deals:update", current.owner_id)?;
         if current.version != expected {
             return Err(CrmError::VersionMismatch {
@@ -1492,6 +1746,24 @@ impl Crm {
                 None => errors.push(FieldError::new("stage_id", "no such stage")),
             }
         }
+        if let Some(incoming) = &patch.custom_fields {
+            let defs = self.field_defs(org, "deals").await?;
+            next.custom_fields = self
+                .checked_custom_values(
+                    &mut tx,
+                    org,
+                    &defs,
+                    incoming,
+                    Some(&current.custom_fields),
+                    &mut errors,
+                )
+                .await?;
+        }
+        if let Some(ids) = &patch.contact_ids {
+            next.contact_ids = self
+                .checked_contact_ids(&mut tx, org, ids, &mut errors)
+                .await?;
+        }
         if !errors.is_empty() {
             return Err(CrmError::Validation(errors));
         }
@@ -1525,8 +1797,8 @@ impl Crm {
         let changed = on_tx!(tx, |c| {
             sqlx::query(
             "UPDATE deals SET title = $3, amount_scaled = $4, currency = $5, stage_id = $6, position = $7, probability = $8, \
-             expected_close_date = $9, status = $10, lost_reason = $11, owner_id = $12, updated_at = $13, version = version + 1 \
-             WHERE org_id = $1 AND id = $2 AND version = $14"
+             expected_close_date = $9, status = $10, lost_reason = $11, owner_id = $12, updated_at = $13, version = version + 1, \
+             custom_fields = $15 WHERE org_id = $1 AND id = $2 AND version = $14"
         )
         .bind(org)
         .bind(id)
@@ -1542,20 +1814,21 @@ impl Crm {
         .bind(next.owner_id)
         .bind(now)
         .bind(expected)
+        .bind(values_text(&next.custom_fields))
         .execute(c)
         .await
         .map(|r| r.rows_affected())
         })?;
         if changed == 0 {
             drop(tx);
-            let now: Deal = self
-                .deal_row(org, id)
-                .await?
-                .ok_or(CrmError::NotFound("deal"))?
-                .into();
+            let now = self.deal_with_contacts(org, id).await?;
             return Err(CrmError::VersionMismatch {
                 current: serde_json::to_value(&now).unwrap_or_default(),
             });
+        }
+        if next.contact_ids != current.contact_ids {
+            self.link_deal_contacts(&mut tx, org, id, &next.contact_ids)
+                .await?;
         }
         if next.title != current.title {
             self.index_record(
@@ -1615,6 +1888,8 @@ impl Crm {
         ctx: &TenantContext,
         pipeline_id: Uuid,
         per_stage: i64,
+        only_stage: Option<Uuid>,
+        offset: i64,
     ) -> Result<Board, CrmError> {
         ctx.authorize("deals:read")?;
         let org = ctx.org_id();
@@ -1627,6 +1902,19 @@ impl Crm {
         if stages.is_empty() {
             return Err(CrmError::NotFound("pipeline"));
         }
+        let stages: Vec<StageRow> = match only_stage {
+            Some(wanted) => {
+                let one: Vec<StageRow> = stages.into_iter().filter(|s| s.id == wanted).collect();
+                if one.is_empty() {
+                    return Err(CrmError::field(
+                        "stage_id",
+                        "is not a stage of this pipeline",
+                    ));
+                }
+                one
+            }
+            None => stages,
+        };
         #[derive(FromRow)]
         struct TotalRow {
             stage_id: Uuid,
@@ -1650,14 +1938,18 @@ impl Crm {
         for stage in stages {
             let deals: Vec<DealRow> = on_pool!(self.db, |p| {
                 sqlx::query_as(sqlx::AssertSqlSafe(format!(
-                "SELECT {DEAL_COLUMNS} FROM deals WHERE org_id = $1 AND stage_id = $2 ORDER BY position, id LIMIT $3"
+                "SELECT {DEAL_COLUMNS} FROM deals WHERE org_id = $1 AND pipeline_id = $5 AND stage_id = $2 ORDER BY position, id LIMIT $3 OFFSET $4"
             )))
             .bind(org)
             .bind(stage.id)
             .bind(per_stage)
+            .bind(offset)
+            .bind(pipeline_id)
             .fetch_all(p)
             .await
             })?;
+            let mut deals: Vec<Deal> = deals.into_iter().map(Deal::from).collect();
+            self.attach_deal_contacts(org, &mut deals).await?;
             let mine: Vec<&TotalRow> = totals.iter().filter(|t| t.stage_id == stage.id).collect();
             columns.push(BoardColumn {
                 count: mine.iter().map(|t| t.deals).sum(),
@@ -1669,7 +1961,7 @@ impl Crm {
                         weighted: amount_from_scaled(t.weighted),
                     })
                     .collect(),
-                deals: deals.into_iter().map(Deal::from).collect(),
+                deals,
                 stage: stage.into(),
             });
         }

@@ -69,6 +69,10 @@ pub enum FieldKind {
     Uuid,
     /// RFC 3339 timestamp.
     Timestamp,
+    /// A decimal number (compared as a 64-bit float).
+    Number,
+    /// A JSON array of strings held as text: filtered only with `contains`, never sorted.
+    TextList,
 }
 
 /// One field of a resource as the API names it, and the column behind it.
@@ -84,6 +88,35 @@ pub struct FieldSpec {
     pub sortable: bool,
     /// May be filtered on.
     pub filterable: bool,
+}
+
+/// A field known only at run time, such as an organisation's custom field: its API name
+/// and the SQL expression that reads it on the configured backend. A sortable expression
+/// must never be NULL (wrap it in `COALESCE`), as for [`FieldSpec::column`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct DynamicField {
+    /// Name in the API (`cf.region`).
+    pub name: String,
+    /// SQL expression; built only from names the module validated, never from input.
+    pub expression: String,
+    /// Type of the values.
+    pub kind: FieldKind,
+    /// May appear in `sort`.
+    pub sortable: bool,
+    /// May be filtered on.
+    pub filterable: bool,
+}
+
+impl From<&FieldSpec> for DynamicField {
+    fn from(f: &FieldSpec) -> Self {
+        Self {
+            name: f.name.to_owned(),
+            expression: f.column.to_owned(),
+            kind: f.kind,
+            sortable: f.sortable,
+            filterable: f.filterable,
+        }
+    }
 }
 
 /// What a list endpoint accepts.
@@ -115,6 +148,8 @@ pub enum SqlValue {
     Uuid(Uuid),
     /// Timestamp.
     Timestamp(DateTime<Utc>),
+    /// Number.
+    Float(f64),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -126,12 +161,15 @@ enum Direction {
 /// A parsed filter: column, SQL operator, values.
 type Filter = (String, &'static str, Vec<SqlValue>);
 
+/// A sort key: API name, kind, SQL expression, direction.
+type SortKey = (String, FieldKind, String, Direction);
+
 /// A validated list request, ready to render as SQL.
 #[derive(Debug, Clone)]
 pub struct ListPlan {
     filters: Vec<Filter>,
     group: Option<(bool, Vec<Filter>)>,
-    sort: Vec<(&'static str, FieldKind, String, Direction)>,
+    sort: Vec<SortKey>,
     after: Option<Vec<SqlValue>>,
     /// Page size requested.
     pub limit: u32,
@@ -153,8 +191,13 @@ pub struct ListSql {
 const RESERVED: [&str; 3] = ["limit", "cursor", "sort"];
 
 impl ListSpec {
-    fn field(&self, name: &str) -> Option<&'static FieldSpec> {
-        self.fields.iter().find(|f| f.name == name)
+    /// The resource's fields followed by the run-time ones.
+    fn all_fields(&self, extra: &[DynamicField]) -> Vec<DynamicField> {
+        self.fields
+            .iter()
+            .map(DynamicField::from)
+            .chain(extra.iter().cloned())
+            .collect()
     }
 
     /// Validates `query` (the request's query parameters minus those in `own_params`,
@@ -164,7 +207,32 @@ impl ListSpec {
         query: &BTreeMap<String, String>,
         own_params: &[&str],
     ) -> Result<ListPlan, Problem> {
+        self.plan_dynamic(query, own_params, &[], None)
+    }
+
+    /// Like [`ListSpec::plan`], with run-time fields (`extra`) besides the declared ones
+    /// and, optionally, a saved group of filters (a segment's) combined with AND
+    /// (`any = false`) or OR (`any = true`) and ANDed with the request's own filters.
+    pub fn plan_dynamic(
+        &self,
+        query: &BTreeMap<String, String>,
+        own_params: &[&str],
+        extra: &[DynamicField],
+        group: Option<(&BTreeMap<String, String>, bool)>,
+    ) -> Result<ListPlan, Problem> {
+        let fields = self.all_fields(extra);
+        let field = |name: &str| fields.iter().find(|f| f.name == name);
         let mut errors = Vec::new();
+        let group = match group {
+            Some((filters, any)) => {
+                let parsed = Self::parse_filters(&fields, filters, &[], &mut errors);
+                if !errors.is_empty() {
+                    return Err(Problem::validation(errors));
+                }
+                Some((any, parsed))
+            }
+            None => None,
+        };
 
         let limit = match query.get("limit") {
             None => self.default_limit,
@@ -184,7 +252,7 @@ impl ListSpec {
             .get("sort")
             .map(String::as_str)
             .unwrap_or(self.default_sort);
-        let mut sort: Vec<(&'static str, FieldKind, String, Direction)> = Vec::new();
+        let mut sort: Vec<SortKey> = Vec::new();
         for part in sort_text
             .split(',')
             .map(str::trim)
@@ -194,17 +262,17 @@ impl ListSpec {
                 Some(name) => (Direction::Desc, name),
                 None => (Direction::Asc, part.strip_prefix('+').unwrap_or(part)),
             };
-            match self.field(name) {
+            match field(name) {
                 Some(f) if f.sortable => {
                     if !sort.iter().any(|(n, ..)| *n == f.name) {
-                        sort.push((f.name, f.kind, f.column.to_owned(), direction));
+                        sort.push((f.name.clone(), f.kind, f.expression.clone(), direction));
                     }
                 }
                 _ => errors.push(FieldError::new(
                     "sort",
                     format!(
                         "cannot sort by `{name}`; sortable: {}",
-                        self.names(|f| f.sortable)
+                        names(&fields, |f| f.sortable)
                     ),
                 )),
             }
@@ -212,10 +280,15 @@ impl ListSpec {
         // The id breaks ties so that keyset pages never skip or repeat rows.
         if !sort.iter().any(|(n, ..)| *n == "id") {
             let direction = sort.last().map_or(Direction::Asc, |s| s.3);
-            sort.push(("id", FieldKind::Uuid, self.id_column.to_owned(), direction));
+            sort.push((
+                "id".to_owned(),
+                FieldKind::Uuid,
+                self.id_column.to_owned(),
+                direction,
+            ));
         }
 
-        let filters = self.parse_filters(query, own_params, &mut errors);
+        let filters = Self::parse_filters(&fields, query, own_params, &mut errors);
 
         let after = match query.get("cursor") {
             None => None,
@@ -243,7 +316,7 @@ impl ListSpec {
         }
         Ok(ListPlan {
             filters,
-            group: None,
+            group,
             sort,
             after,
             limit,
@@ -252,7 +325,7 @@ impl ListSpec {
 
     /// Parses the filter parameters of `query` (all but the reserved and `own_params`).
     fn parse_filters(
-        &self,
+        fields: &[DynamicField],
         query: &BTreeMap<String, String>,
         own_params: &[&str],
         errors: &mut Vec<FieldError>,
@@ -272,17 +345,24 @@ impl ListSpec {
                 },
                 None => (key.as_str(), "eq"),
             };
-            let Some(field) = self.field(name).filter(|f| f.filterable) else {
+            let Some(field) = fields.iter().find(|f| f.name == name && f.filterable) else {
                 errors.push(FieldError::new(
                     key.clone(),
                     format!(
                         "unknown filter `{name}`; filterable: {}",
-                        self.names(|f| f.filterable)
+                        names(fields, |f| f.filterable)
                     ),
                 ));
                 continue;
             };
             let sql_op = match op {
+                _ if field.kind == FieldKind::TextList && op != "contains" => {
+                    errors.push(FieldError::new(
+                        key.clone(),
+                        format!("`{name}` is a list: filter it with `{name}[contains]=`"),
+                    ));
+                    continue;
+                }
                 "eq" => "=",
                 "ne" => "<>",
                 "gt" => ">",
@@ -290,7 +370,7 @@ impl ListSpec {
                 "lt" => "<",
                 "lte" => "<=",
                 "in" => "IN",
-                "contains" if field.kind == FieldKind::Text => "LIKE",
+                "contains" if matches!(field.kind, FieldKind::Text | FieldKind::TextList) => "LIKE",
                 _ => {
                     errors.push(FieldError::new(
                         key.clone(),
@@ -314,7 +394,7 @@ impl ListSpec {
                     Err(message) => errors.push(FieldError::new(key.clone(), message)),
                 }
             }
-            filters.push((field.column.to_owned(), sql_op, values));
+            filters.push((field.expression.clone(), sql_op, values));
         }
         filters
     }
@@ -328,28 +408,20 @@ impl ListSpec {
         group: &BTreeMap<String, String>,
         any: bool,
     ) -> Result<ListPlan, Problem> {
-        let mut errors = Vec::new();
-        let group_filters = self.parse_filters(group, &[], &mut errors);
-        if !errors.is_empty() {
-            return Err(Problem::validation(errors));
-        }
-        let mut plan = self.plan(query, own_params)?;
-        plan.group = Some((any, group_filters));
-        Ok(plan)
+        self.plan_dynamic(query, own_params, &[], Some((group, any)))
     }
+}
 
-    fn names(&self, pick: impl Fn(&FieldSpec) -> bool) -> String {
-        let names: Vec<&str> = self
-            .fields
-            .iter()
-            .filter(|f| pick(f))
-            .map(|f| f.name)
-            .collect();
-        if names.is_empty() {
-            "none".to_owned()
-        } else {
-            names.join(", ")
-        }
+fn names(fields: &[DynamicField], pick: impl Fn(&DynamicField) -> bool) -> String {
+    let names: Vec<&str> = fields
+        .iter()
+        .filter(|f| pick(f))
+        .map(|f| f.name.as_str())
+        .collect();
+    if names.is_empty() {
+        "none".to_owned()
+    } else {
+        names.join(", ")
     }
 }
 
@@ -377,6 +449,13 @@ fn parse_value(kind: FieldKind, raw: &str) -> Result<SqlValue, String> {
         FieldKind::Timestamp => DateTime::parse_from_rfc3339(raw)
             .map(|t| SqlValue::Timestamp(t.with_timezone(&Utc)))
             .map_err(|_| format!("`{raw}` is not an RFC 3339 timestamp")),
+        FieldKind::Number => raw
+            .parse::<f64>()
+            .ok()
+            .filter(|n| n.is_finite())
+            .map(SqlValue::Float)
+            .ok_or_else(|| format!("`{raw}` is not a number")),
+        FieldKind::TextList => Ok(SqlValue::Text(raw.to_owned())),
     }
 }
 
@@ -388,6 +467,7 @@ fn value_matches(kind: FieldKind, value: &SqlValue) -> bool {
             | (FieldKind::Bool, SqlValue::Bool(_))
             | (FieldKind::Uuid, SqlValue::Uuid(_))
             | (FieldKind::Timestamp, SqlValue::Timestamp(_))
+            | (FieldKind::Number, SqlValue::Float(_))
     )
 }
 
@@ -398,20 +478,17 @@ struct CursorBody {
     v: Vec<SqlValue>,
 }
 
-fn sort_signature(sort: &[(&'static str, FieldKind, String, Direction)]) -> String {
+fn sort_signature(sort: &[SortKey]) -> String {
     sort.iter()
         .map(|(name, _, _, d)| match d {
-            Direction::Asc => (*name).to_owned(),
+            Direction::Asc => name.clone(),
             Direction::Desc => format!("-{name}"),
         })
         .collect::<Vec<_>>()
         .join(",")
 }
 
-fn decode_cursor(
-    cursor: &str,
-    sort: &[(&'static str, FieldKind, String, Direction)],
-) -> Option<Vec<SqlValue>> {
+fn decode_cursor(cursor: &str, sort: &[SortKey]) -> Option<Vec<SqlValue>> {
     let bytes = URL_SAFE_NO_PAD.decode(cursor).ok()?;
     let body: CursorBody = serde_json::from_slice(&bytes).ok()?;
     let fits = body.s == sort_signature(sort)
@@ -551,7 +628,7 @@ impl ListPlan {
     fn cursor_for(&self, json: &serde_json::Value) -> Option<String> {
         let mut values = Vec::new();
         for (name, kind, ..) in &self.sort {
-            let field = json.get(*name)?;
+            let field = json.get(name.as_str())?;
             let raw = match field {
                 serde_json::Value::String(s) => s.clone(),
                 other => other.to_string(),
@@ -579,6 +656,7 @@ macro_rules! bind_values {
                 $crate::list::SqlValue::Bool(v) => query.bind(*v),
                 $crate::list::SqlValue::Uuid(v) => query.bind(*v),
                 $crate::list::SqlValue::Timestamp(v) => query.bind(*v),
+                $crate::list::SqlValue::Float(v) => query.bind(*v),
             };
         }
         query

@@ -39,6 +39,9 @@ pub enum ErrorCode {
     Conflict,
     /// `If-Match`/`version` does not match the current version.
     PreconditionFailed,
+    /// The new record looks like existing ones (listed in `duplicates`); resend with
+    /// `allow_duplicate` to create it anyway.
+    PossibleDuplicate,
     /// The request is well-formed but refers to something that makes it impossible.
     UnprocessableEntity,
     /// Too many requests; see `Retry-After`.
@@ -109,6 +112,11 @@ impl ErrorCode {
                 "Method not allowed",
             ),
             Conflict => ("conflict", StatusCode::CONFLICT, "Conflict"),
+            PossibleDuplicate => (
+                "possible_duplicate",
+                StatusCode::CONFLICT,
+                "Possible duplicate",
+            ),
             PreconditionFailed => (
                 "precondition_failed",
                 StatusCode::PRECONDITION_FAILED,
@@ -210,6 +218,9 @@ pub struct Problem {
     /// Extra members specific to the problem (e.g. the current record on 412).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub current: Option<serde_json::Value>,
+    /// Existing records the submitted one looks like (`possible_duplicate`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duplicates: Option<serde_json::Value>,
     /// Seconds after which a retry may succeed; sent as `Retry-After` too.
     #[serde(skip)]
     pub retry_after_secs: Option<u64>,
@@ -228,6 +239,7 @@ impl Problem {
             request_id: None,
             errors: Vec::new(),
             current: None,
+            duplicates: None,
             retry_after_secs: None,
         }
     }
@@ -366,6 +378,7 @@ mod tests {
             NotFound,
             MethodNotAllowed,
             Conflict,
+            PossibleDuplicate,
             PreconditionFailed,
             UnprocessableEntity,
             RateLimited,

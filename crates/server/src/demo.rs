@@ -245,6 +245,7 @@ pub async fn create(
                     industry: Some(dice.pick(INDUSTRIES).to_owned()),
                     site_id: None,
                     owner_id: None,
+                    custom_fields: Default::default(),
                 },
             )
             .await
@@ -282,6 +283,9 @@ pub async fn create(
                     title: None,
                     company_id: Some(company),
                     owner_id: None,
+                    custom_fields: Default::default(),
+                    // Generated names repeat; the demo wants them all.
+                    allow_duplicate: true,
                 },
             )
             .await
@@ -325,6 +329,8 @@ pub async fn create(
                         (Utc::now() + Duration::days(dice.below(120) as i64)).date_naive(),
                     ),
                     owner_id: None,
+                    custom_fields: Default::default(),
+                    contact_ids: vec![contacts[dice.below(contacts.len())]],
                 },
             )
             .await
@@ -346,6 +352,7 @@ pub async fn create(
                 phone: None,
                 source: Some(dice.pick(SOURCES).to_owned()),
                 owner_id: None,
+                custom_fields: Default::default(),
             },
         )
         .await

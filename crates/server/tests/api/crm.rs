@@ -1092,18 +1092,44 @@ identity_test!(
         )
         .await;
         let keep = post(&server, t, "/api/v1/contacts", json!({"first_name": "Jonathan", "last_name": "Smith", "email": "jsmith@harbor.example", "company_id": company["id"]})).await;
+        // Creating a look-alike is refused with the existing contact named, unless asked.
+        let refused = call(
+            &server,
+            Method::POST,
+            "/api/v1/contacts",
+            t,
+            Some(json!({"first_name": "Jon", "last_name": "Smith", "email": "JSmith@harbor.example"})),
+        )
+        .await;
+        let refused = problem(refused, 409).await;
+        assert_eq!(refused["code"], "possible_duplicate");
+        assert_eq!(refused["duplicates"][0]["id"], keep["id"]);
+        assert_eq!(refused["duplicates"][0]["matched_on"], "email");
+        assert_eq!(refused["duplicates"][0]["name"], "Jonathan Smith");
+        let similar_refused = call(
+            &server,
+            Method::POST,
+            "/api/v1/contacts",
+            t,
+            Some(json!({"first_name": "Jonathon", "last_name": "Smith", "company_id": company["id"]})),
+        )
+        .await;
+        assert_eq!(
+            problem(similar_refused, 409).await["duplicates"][0]["matched_on"],
+            "name_at_company"
+        );
         let same_email = post(
             &server,
             t,
             "/api/v1/contacts",
-            json!({"first_name": "Jon", "last_name": "Smith", "email": "JSmith@harbor.example"}),
+            json!({"first_name": "Jon", "last_name": "Smith", "email": "JSmith@harbor.example", "allow_duplicate": true}),
         )
         .await;
         let similar = post(
             &server,
             t,
             "/api/v1/contacts",
-            json!({"first_name": "Jonathon", "last_name": "Smith", "company_id": company["id"]}),
+            json!({"first_name": "Jonathon", "last_name": "Smith", "company_id": company["id"], "allow_duplicate": true}),
         )
         .await;
         post(
@@ -1458,5 +1484,526 @@ identity_test!(
             404,
         )
         .await;
+    }
+);
+
+async fn patch(server: &TestServer, token: &str, path: &str, body: Value) -> reqwest::Response {
+    call(server, Method::PATCH, path, token, Some(body)).await
+}
+
+fn names_of(page: &Value) -> Vec<String> {
+    page["data"]
+        .as_array()
+        .expect("list")
+        .iter()
+        .map(|c| c["first_name"].as_str().unwrap_or("").to_owned())
+        .collect()
+}
+
+identity_test!(
+    custom_fields_are_typed_validated_filtered_and_sorted,
+    |server, _clock| {
+        let acme = org(&server, "Acme", "admin@acme.test").await;
+        let globex = org(&server, "Globex", "admin@globex.test").await;
+        let t = &acme.admin_token;
+        create_user(&server, t, "rep@acme.test", "Sales Rep").await;
+        let rep = token_of(&server, "rep@acme.test").await;
+
+        // Definitions are validated field by field.
+        let bad = call(
+            &server,
+            Method::POST,
+            "/api/v1/custom-fields",
+            t,
+            Some(json!({"object": "contacts", "key": "Bad Key", "label": "", "kind": "select"})),
+        )
+        .await;
+        let bad = problem(bad, 422).await;
+        let fields: Vec<&str> = bad["errors"]
+            .as_array()
+            .expect("errors")
+            .iter()
+            .filter_map(|e| e["field"].as_str())
+            .collect();
+        assert_eq!(fields, ["key", "label", "options"]);
+        let no_target = call(
+            &server,
+            Method::POST,
+            "/api/v1/custom-fields",
+            t,
+            Some(json!({"object": "contacts", "key": "acct", "label": "Account", "kind": "link"})),
+        )
+        .await;
+        assert_eq!(
+            problem(no_target, 422).await["errors"][0]["field"],
+            "link_object"
+        );
+        // A Sales Rep reads but does not define fields.
+        problem(
+            call(
+                &server,
+                Method::POST,
+                "/api/v1/custom-fields",
+                &rep,
+                Some(json!({"object": "contacts", "key": "x", "label": "X", "kind": "text"})),
+            )
+            .await,
+            403,
+        )
+        .await;
+
+        let define = |key: &'static str, kind: &'static str, extra: Value| {
+            let mut body = json!({"object": "contacts", "key": key, "label": key.to_uppercase(), "kind": kind});
+            if let (Some(b), Some(e)) = (body.as_object_mut(), extra.as_object()) {
+                b.extend(e.clone());
+            }
+            body
+        };
+        for body in [
+            define("region", "select", json!({"options": ["North", "South"]})),
+            define("score", "number", json!({})),
+            define("since", "date", json!({})),
+            define("vip", "boolean", json!({})),
+            define(
+                "tags",
+                "multi_select",
+                json!({"options": ["gold", "silver", "bronze"]}),
+            ),
+            define("budget", "currency", json!({})),
+            define("account", "link", json!({"link_object": "companies"})),
+        ] {
+            post(&server, t, "/api/v1/custom-fields", body).await;
+        }
+        let taken = call(
+            &server,
+            Method::POST,
+            "/api/v1/custom-fields",
+            t,
+            Some(define("score", "text", json!({}))),
+        )
+        .await;
+        assert_eq!(problem(taken, 422).await["errors"][0]["field"], "key");
+        let defs = get(&server, &rep, "/api/v1/custom-fields?object=contacts").await;
+        assert_eq!(defs["data"].as_array().expect("defs").len(), 7);
+        // Another organisation sees none of them.
+        let theirs = get(&server, &globex.admin_token, "/api/v1/custom-fields").await;
+        assert_eq!(theirs["data"].as_array().expect("defs").len(), 0);
+        let region_id = defs["data"][0]["id"].as_str().expect("id").to_owned();
+        problem(
+            patch(
+                &server,
+                &globex.admin_token,
+                &format!("/api/v1/custom-fields/{region_id}"),
+                json!({"label": "Stolen", "version": 1}),
+            )
+            .await,
+            404,
+        )
+        .await;
+
+        // Values are checked against their definitions, each error named.
+        let acme_co = post(
+            &server,
+            t,
+            "/api/v1/companies",
+            json!({"name": "Acme Retail"}),
+        )
+        .await;
+        let globex_co = post(
+            &server,
+            &globex.admin_token,
+            "/api/v1/companies",
+            json!({"name": "Globex Retail"}),
+        )
+        .await;
+        let invalid = call(
+            &server,
+            Method::POST,
+            "/api/v1/contacts",
+            t,
+            Some(json!({"first_name": "Bad", "custom_fields": {
+                "region": "East", "score": "high", "since": "31/12/2025", "vip": "yes",
+                "tags": ["gold", "platinum"], "budget": {"amount": "1.23456", "currency": "USD"},
+                "account": globex_co["id"], "nickname": "x"}})),
+        )
+        .await;
+        let invalid = problem(invalid, 422).await;
+        let mut named: Vec<&str> = invalid["errors"]
+            .as_array()
+            .expect("errors")
+            .iter()
+            .filter_map(|e| e["field"].as_str())
+            .collect();
+        named.sort_unstable();
+        assert_eq!(
+            named,
+            [
+                "custom_fields.account",
+                "custom_fields.budget",
+                "custom_fields.nickname",
+                "custom_fields.region",
+                "custom_fields.score",
+                "custom_fields.since",
+                "custom_fields.tags",
+                "custom_fields.vip"
+            ]
+        );
+
+        for (name, region, score, vip, tags, amount) in [
+            ("Ann", "North", 5, true, json!(["gold"]), "100.50"),
+            ("Bob", "South", 30, false, json!(["silver", "gold"]), "20"),
+            ("Cid", "North", 12, false, json!([]), "3000"),
+            ("Dee", "South", 18, true, json!(["bronze"]), "7.25"),
+        ] {
+            let contact = post(
+                &server,
+                t,
+                "/api/v1/contacts",
+                json!({"first_name": name, "last_name": "Cf", "custom_fields": {
+                    "region": region, "score": score, "vip": vip, "tags": tags, "since": "2025-01-31",
+                    "budget": {"amount": amount, "currency": "usd"}, "account": acme_co["id"]}}),
+            )
+            .await;
+            assert_eq!(contact["custom_fields"]["region"], region);
+            assert_eq!(contact["custom_fields"]["budget"]["currency"], "USD");
+        }
+        let page = get(
+            &server,
+            t,
+            "/api/v1/contacts?cf.score[gte]=10&sort=-cf.score",
+        )
+        .await;
+        assert_eq!(names_of(&page), ["Bob", "Dee", "Cid"]);
+        let page = get(&server, t, "/api/v1/contacts?cf.region=North&sort=cf.score").await;
+        assert_eq!(names_of(&page), ["Ann", "Cid"]);
+        let page = get(&server, t, "/api/v1/contacts?cf.vip=true&sort=name").await;
+        assert_eq!(names_of(&page), ["Ann", "Dee"]);
+        let page = get(
+            &server,
+            t,
+            "/api/v1/contacts?cf.tags[contains]=gold&sort=name",
+        )
+        .await;
+        assert_eq!(names_of(&page), ["Ann", "Bob"]);
+        let page = get(
+            &server,
+            t,
+            "/api/v1/contacts?cf.budget[gt]=50&sort=-cf.budget",
+        )
+        .await;
+        assert_eq!(names_of(&page), ["Cid", "Ann"]);
+        // Keyset pages through a custom sort visit every row once, in order.
+        let mut seen = Vec::new();
+        let mut path = "/api/v1/contacts?sort=cf.score&limit=1&name[contains]=cf".to_owned();
+        loop {
+            let page = get(&server, t, &path).await;
+            seen.extend(names_of(&page));
+            match page["meta"]["next_cursor"].as_str() {
+                Some(cursor) => {
+                    path = format!(
+                        "/api/v1/contacts?sort=cf.score&limit=1&name[contains]=cf&cursor={cursor}"
+                    )
+                }
+                None => break,
+            }
+        }
+        assert_eq!(seen, ["Ann", "Cid", "Dee", "Bob"]);
+        // Filters on lists and unknown custom fields are refused, naming the parameter.
+        let bad_filter = call(
+            &server,
+            Method::GET,
+            "/api/v1/contacts?cf.tags=gold&cf.nope=1",
+            t,
+            None,
+        )
+        .await;
+        let bad_filter = problem(bad_filter, 422).await;
+        let mut named: Vec<&str> = bad_filter["errors"]
+            .as_array()
+            .expect("errors")
+            .iter()
+            .filter_map(|e| e["field"].as_str())
+            .collect();
+        named.sort_unstable();
+        assert_eq!(named, ["cf.nope", "cf.tags"]);
+
+        // PATCH merges; null removes a value.
+        let ann = get(&server, t, "/api/v1/contacts?cf.score=5").await["data"][0].clone();
+        let ann_id = ann["id"].as_str().expect("id");
+        let changed = patch(
+            &server,
+            t,
+            &format!("/api/v1/contacts/{ann_id}"),
+            json!({"version": ann["version"], "custom_fields": {"score": 50, "region": null}}),
+        )
+        .await;
+        assert_eq!(changed.status(), 200);
+        let changed: Value = changed.json().await.expect("json");
+        assert_eq!(changed["data"]["custom_fields"]["score"], 50);
+        assert!(changed["data"]["custom_fields"].get("region").is_none());
+        assert_eq!(changed["data"]["custom_fields"]["vip"], true);
+
+        // A required deal field must be given on create.
+        post(
+            &server,
+            t,
+            "/api/v1/custom-fields",
+            json!({"object": "deals", "key": "po_number", "label": "PO number", "kind": "text", "required": true}),
+        )
+        .await;
+        let missing = call(
+            &server,
+            Method::POST,
+            "/api/v1/deals",
+            t,
+            Some(json!({"title": "No PO", "amount": "10", "currency": "USD"})),
+        )
+        .await;
+        assert_eq!(
+            problem(missing, 422).await["errors"][0]["field"],
+            "custom_fields.po_number"
+        );
+        let deal = post(
+            &server,
+            t,
+            "/api/v1/deals",
+            json!({"title": "With PO", "amount": "10", "currency": "USD", "custom_fields": {"po_number": "PO-7"}}),
+        )
+        .await;
+        let found = get(&server, t, "/api/v1/deals?cf.po_number=PO-7").await;
+        assert_eq!(found["data"][0]["id"], deal["id"]);
+
+        // Segments may use custom fields too.
+        let segment = post(
+            &server,
+            t,
+            "/api/v1/segments",
+            json!({"name": "High scorers", "object": "contacts", "filters": {"cf.score[gte]": "18"}}),
+        )
+        .await;
+        let members = get(
+            &server,
+            t,
+            &format!(
+                "/api/v1/segments/{}/members",
+                segment["id"].as_str().expect("id")
+            ),
+        )
+        .await;
+        let mut members = names_of(&members);
+        members.sort_unstable();
+        assert_eq!(members, ["Ann", "Bob", "Dee"]);
+
+        // Archived fields leave validation and lists.
+        let archived = call(
+            &server,
+            Method::DELETE,
+            &format!("/api/v1/custom-fields/{region_id}"),
+            t,
+            None,
+        )
+        .await;
+        assert_eq!(archived.status(), 204);
+        let after = get(&server, t, "/api/v1/custom-fields?object=contacts").await;
+        assert_eq!(after["data"].as_array().expect("defs").len(), 6);
+    }
+);
+
+identity_test!(deals_link_their_contacts, |server, _clock| {
+    let acme = org(&server, "Acme", "admin@acme.test").await;
+    let globex = org(&server, "Globex", "admin@globex.test").await;
+    let t = &acme.admin_token;
+    let a = post(
+        &server,
+        t,
+        "/api/v1/contacts",
+        json!({"first_name": "Alma", "last_name": "Ruiz"}),
+    )
+    .await;
+    let b = post(
+        &server,
+        t,
+        "/api/v1/contacts",
+        json!({"first_name": "Bert", "last_name": "Nye"}),
+    )
+    .await;
+    let theirs = post(
+        &server,
+        &globex.admin_token,
+        "/api/v1/contacts",
+        json!({"first_name": "Gus"}),
+    )
+    .await;
+    let refused = call(
+        &server,
+        Method::POST,
+        "/api/v1/deals",
+        t,
+        Some(json!({"title": "X", "amount": "1", "currency": "USD", "contact_ids": [a["id"], theirs["id"]]})),
+    )
+    .await;
+    assert_eq!(
+        problem(refused, 422).await["errors"][0]["field"],
+        "contact_ids[1]"
+    );
+    let deal = post(
+        &server,
+        t,
+        "/api/v1/deals",
+        json!({"title": "Coolers", "amount": "500", "currency": "USD", "contact_ids": [a["id"], b["id"], a["id"]]}),
+    )
+    .await;
+    assert_eq!(deal["contact_ids"], json!([a["id"], b["id"]]));
+    let id = deal["id"].as_str().expect("id");
+    let changed = patch(
+        &server,
+        t,
+        &format!("/api/v1/deals/{id}"),
+        json!({"version": deal["version"], "contact_ids": [b["id"]]}),
+    )
+    .await;
+    assert_eq!(changed.status(), 200);
+    let read = get(&server, t, &format!("/api/v1/deals/{id}")).await;
+    assert_eq!(read["data"]["contact_ids"], json!([b["id"]]));
+    let listed = get(&server, t, "/api/v1/deals?title=Coolers").await;
+    assert_eq!(listed["data"][0]["contact_ids"], json!([b["id"]]));
+    // Merging a contact into another carries its deal links.
+    let merged = call(
+        &server,
+        Method::POST,
+        &format!("/api/v1/contacts/{}/merge", a["id"].as_str().expect("id")),
+        t,
+        Some(json!({"duplicate_id": b["id"], "version": a["version"]})),
+    )
+    .await;
+    assert_eq!(merged.status(), 200);
+    let read = get(&server, t, &format!("/api/v1/deals/{id}")).await;
+    assert_eq!(read["data"]["contact_ids"], json!([a["id"]]));
+});
+
+identity_test!(
+    large_imports_run_in_the_background_with_progress_and_export_to_xlsx,
+    |server, _clock| {
+        let acme = org(&server, "Acme", "admin@acme.test").await;
+        let globex = org(&server, "Globex", "admin@globex.test").await;
+        let t = &acme.admin_token;
+        create_user(&server, t, "viewer@acme.test", "Viewer").await;
+        let viewer = token_of(&server, "viewer@acme.test").await;
+        post(
+            &server,
+            t,
+            "/api/v1/contacts",
+            json!({"first_name": "Old", "phone": "+1 555 999 9999"}),
+        )
+        .await;
+        let mut csv = String::from("First Name,Last Name,Email,Phone,Company\n");
+        for i in 0..3000 {
+            csv.push_str(&format!(
+                "P{i},Bulk,p{i}@bulk.example,+1 555 {:03} {:04},Company {}\n",
+                i / 10_000,
+                i % 10_000,
+                i % 40
+            ));
+        }
+        csv.push_str("Twin,Bulk,p1@bulk.example,+1 555 999 9999,\n");
+        let started = upload(&server, t, "?background=true", "text/csv", csv.into_bytes()).await;
+        assert_eq!(started.status(), 202);
+        let job: Value = started.json().await.expect("json");
+        let job_id = job["data"]["id"].as_str().expect("id").to_owned();
+        let path = format!("/api/v1/imports/{job_id}");
+        problem(
+            call(&server, Method::GET, &path, &globex.admin_token, None).await,
+            404,
+        )
+        .await;
+        problem(call(&server, Method::GET, &path, &viewer, None).await, 403).await;
+        let mut finished = Value::Null;
+        // Generous: a debug build on a busy 2-core machine.
+        for _ in 0..1200 {
+            let job = get(&server, t, &path).await;
+            finished = job.clone();
+            let processed = job["data"]["processed_rows"].as_u64().unwrap_or(0);
+            assert!(
+                processed <= job["data"]["total_rows"].as_u64().unwrap_or(0)
+                    || job["data"]["total_rows"] == 0
+            );
+            if job["data"]["status"] != "running" {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        assert_eq!(finished["data"]["status"], "done", "{finished}");
+        let report = &finished["data"]["report"];
+        assert_eq!(report["imported"], 3001);
+        let mut flagged: Vec<(u64, String)> = report["duplicates"]
+            .as_array()
+            .expect("duplicates")
+            .iter()
+            .map(|d| {
+                (
+                    d["row"].as_u64().unwrap_or(0),
+                    d["field"].as_str().unwrap_or("").to_owned(),
+                )
+            })
+            .collect();
+        flagged.sort();
+        // Row 3002: the same email as row 3 of the file and the same phone as "Old".
+        assert_eq!(
+            flagged,
+            [(3002, "email".to_owned()), (3002, "phone".to_owned())]
+        );
+        assert_eq!(
+            finished["data"]["processed_rows"],
+            finished["data"]["total_rows"]
+        );
+        let companies = get(
+            &server,
+            t,
+            "/api/v1/companies?name[contains]=company&limit=100",
+        )
+        .await;
+        assert_eq!(companies["data"].as_array().expect("list").len(), 40);
+        // The imported contacts are searchable.
+        let found = get(&server, t, "/api/v1/search?q=p2999").await;
+        assert!(
+            found["data"]
+                .as_array()
+                .expect("hits")
+                .iter()
+                .any(|h| h["title"].as_str().unwrap_or("").contains("P2999")),
+            "{found}"
+        );
+
+        // XLSX export of a filtered list, read back as an import dry run.
+        let xlsx = server
+            .client
+            .get(server.url("/api/v1/exports/contacts.xlsx?name[contains]=p29"))
+            .bearer_auth(t)
+            .send()
+            .await
+            .expect("send");
+        assert_eq!(xlsx.status(), 200);
+        assert_eq!(
+            xlsx.headers()["content-type"],
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        );
+        let bytes = xlsx.bytes().await.expect("bytes").to_vec();
+        assert_eq!(&bytes[..2], b"PK");
+        let dry = upload(
+            &server,
+            t,
+            "?dry_run=true",
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            bytes,
+        )
+        .await;
+        assert_eq!(dry.status(), 200);
+        let dry: Value = dry.json().await.expect("json");
+        // P29, P290..P299, P2900..P2999: 111 contacts, all already there.
+        assert_eq!(dry["data"]["total_rows"], 111);
+        assert_eq!(
+            dry["data"]["duplicates"].as_array().expect("dups").len(),
+            222
+        );
     }
 );

@@ -14,6 +14,7 @@ const CONTACT: Contact = {
   title: null,
   company_id: 'company-9',
   owner_id: null,
+  custom_fields: {},
   created_at: '2026-01-02T00:00:00Z',
   updated_at: '2026-01-02T00:00:00Z',
   version: 1,
