@@ -2,13 +2,10 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { type ApiError, unwrap } from './client';
 import { useApi } from './context';
 import type { Collection } from './crm';
-import { withQuery } from './identity';
-import { loose } from './loose';
 
 /**
- * Custom fields per object, as agreed with the server (issue 4, item 5). Declared here until
- * the server documents `/api/v1/custom-fields` and `custom_fields` in openapi.json; then the
- * types come from the schema and the calls go through the typed client.
+ * Custom fields per object (issue 4, item 5). The schema types `object` and `link_object`
+ * as plain strings; here they are narrowed to the CRM collections they always are.
  */
 export const CUSTOM_FIELD_KINDS = [
   'text',
@@ -82,8 +79,13 @@ export interface Money {
  */
 export type CustomValue = string | number | boolean | string[] | Money | null;
 
-/** The permission that lets one define custom fields (Settings → Custom fields). */
-export const CUSTOM_FIELDS_PERMISSION = 'org:manage';
+/** Defining an object's custom fields takes `<object>:manage` (e.g. `contacts:manage`). */
+export const managePermission = (object: Collection) => `${object}:manage`;
+
+/** Settings → Custom fields shows for anyone who may define the fields of some object. */
+export const CUSTOM_FIELDS_PERMISSIONS = (['contacts', 'companies', 'leads', 'deals'] as const).map(
+  managePermission,
+);
 
 /** The custom field values of a record (`custom_fields`, {} when it has none). */
 export function customFieldsOf(record: object): Record<string, unknown> {
@@ -136,11 +138,8 @@ export function useCustomFields(object: Collection, enabled = true) {
   return useQuery<CustomField[], ApiError>({
     queryKey: customFieldKeys.list(object),
     queryFn: async ({ signal }) =>
-      (
-        (await unwrap(loose(api).GET('/api/v1/custom-fields', { signal, ...withQuery({ object }) }))) as {
-          data: CustomField[];
-        }
-      ).data,
+      (await unwrap(api.GET('/api/v1/custom-fields', { signal, params: { query: { object } } })))
+        .data as CustomField[],
     enabled,
     staleTime: 5 * 60_000,
   });
@@ -156,7 +155,7 @@ export function useCreateCustomField() {
   const invalidate = useInvalidateFields();
   return useMutation<CustomField, ApiError, NewCustomField>({
     mutationFn: async (body) =>
-      ((await unwrap(loose(api).POST('/api/v1/custom-fields', { body }))) as { data: CustomField }).data,
+      (await unwrap(api.POST('/api/v1/custom-fields', { body }))).data as CustomField,
     onSuccess: invalidate,
   });
 }
@@ -166,11 +165,8 @@ export function useUpdateCustomField() {
   const invalidate = useInvalidateFields();
   return useMutation<CustomField, ApiError, { id: string; change: CustomFieldChange }>({
     mutationFn: async ({ id, change }) =>
-      (
-        (await unwrap(
-          loose(api).PATCH(`/api/v1/custom-fields/${encodeURIComponent(id)}`, { body: change }),
-        )) as { data: CustomField }
-      ).data,
+      (await unwrap(api.PATCH('/api/v1/custom-fields/{id}', { params: { path: { id } }, body: change })))
+        .data as CustomField,
     onSettled: invalidate,
   });
 }
@@ -179,7 +175,7 @@ export function useArchiveCustomField() {
   const api = useApi();
   const invalidate = useInvalidateFields();
   return useMutation<unknown, ApiError, string>({
-    mutationFn: async (id) => unwrap(loose(api).DELETE(`/api/v1/custom-fields/${encodeURIComponent(id)}`)),
+    mutationFn: async (id) => unwrap(api.DELETE('/api/v1/custom-fields/{id}', { params: { path: { id } } })),
     onSettled: invalidate,
   });
 }

@@ -13,16 +13,9 @@ export type ImportMapping = components['schemas']['ImportMapping'];
 /**
  * A background import (`?background=true` answers 202 with one), polled at
  * `GET /api/v1/imports/{id}` until it is `done` (with the report) or `failed`.
- * Declared here until the server documents it in openapi.json.
+ * `total_rows` counts units of work (reading and checking rows, then writing them).
  */
-export interface ImportJob {
-  id: string;
-  status: 'running' | 'done' | 'failed';
-  total_rows: number;
-  processed_rows: number;
-  report: ImportReport | null;
-  error: string | null;
-}
+export type ImportJob = components['schemas']['ImportJob'];
 
 /** The contact fields an import can fill, in the order the mapping step shows them. */
 export const CONTACT_IMPORT_FIELDS = [

@@ -1,11 +1,11 @@
 import type { ApiClient } from './client';
 
 /**
- * The API client without path types, for endpoints whose contract is agreed but not yet in
- * `openapi.json` (custom fields, background imports, the XLSX export, `contact_ids`). The
- * request still goes through the same client (Bearer token, renewal on 401) and `unwrap`
- * still turns a non-2xx answer into an ApiError; only the compile-time check of the path
- * and body is missing. Once the server documents an endpoint, call it through `api`.
+ * The API client without path types, for the few calls the OpenAPI document cannot type:
+ * a spreadsheet sent as the raw body with `map[field]=` query parameters (the import), and
+ * a file read as a blob from a path chosen at run time (the exports). The request still
+ * goes through the same client (Bearer token, renewal on 401) and `unwrap` still turns a
+ * non-2xx answer into an ApiError; only the compile-time check of path and body is missing.
  */
 export interface LooseInit {
   signal?: AbortSignal;

@@ -13,6 +13,7 @@ const CREATED: Contact = {
   title: null,
   company_id: null,
   owner_id: null,
+  custom_fields: {},
   created_at: '2026-01-02T00:00:00Z',
   updated_at: '2026-01-02T00:00:00Z',
   version: 1,

@@ -234,6 +234,8 @@ describe('import wizard', () => {
     });
     const job = (extra: Partial<ImportJob>): ImportJob => ({
       id: 'job-1',
+      object: 'contacts',
+      created_at: '2026-01-01T00:00:00Z',
       status: 'running',
       total_rows: 60_000,
       processed_rows: 0,

@@ -29,12 +29,14 @@ import {
   type CustomFieldKind,
   KIND_LABELS,
   keyFromLabel,
+  managePermission,
   OBJECT_LABELS,
   useArchiveCustomField,
   useCreateCustomField,
   useCustomFields,
   useUpdateCustomField,
 } from '../../api/customFields';
+import { useCan } from '../../auth/me';
 import { ErrorAlert } from '../../components/ErrorAlert';
 
 const OBJECTS: Collection[] = ['contacts', 'companies', 'leads', 'deals'];
@@ -326,6 +328,8 @@ export function CustomFieldsPage() {
   const [editing, setEditing] = useState<CustomField | null>(null);
   const [archiving, setArchiving] = useState<CustomField | null>(null);
   const fields = useCustomFields(object);
+  const can = useCan();
+  const canManage = can(managePermission(object));
   return (
     <Stack gap="md">
       <Group justify="space-between">
@@ -337,14 +341,16 @@ export function CustomFieldsPage() {
           }}
           data={OBJECTS.map((o) => ({ value: o, label: OBJECT_LABELS[o] }))}
         />
-        <Button
-          leftSection={<IconPlus size={16} />}
-          onClick={() => {
-            setCreating(true);
-          }}
-        >
-          New field
-        </Button>
+        {canManage ? (
+          <Button
+            leftSection={<IconPlus size={16} />}
+            onClick={() => {
+              setCreating(true);
+            }}
+          >
+            New field
+          </Button>
+        ) : null}
       </Group>
       {fields.isError ? <ErrorAlert error={fields.error} what="custom fields" /> : null}
       <Card padding={0} withBorder>
@@ -382,7 +388,7 @@ export function CustomFieldsPage() {
                     </Table.Td>
                     <Table.Td>{f.required ? 'Yes' : 'No'}</Table.Td>
                     <Table.Td>
-                      <Group gap={4} wrap="nowrap">
+                      <Group gap={4} wrap="nowrap" display={canManage ? undefined : 'none'}>
                         <ActionIcon
                           variant="subtle"
                           color="gray"
