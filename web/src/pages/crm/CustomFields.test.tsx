@@ -264,6 +264,42 @@ describe('custom fields on a record page', () => {
   });
 });
 
+describe('required custom fields in the create dialog', () => {
+  it('asks for them and sends them in custom_fields', async () => {
+    const bodies: unknown[] = [];
+    mockServer({
+      ...signedIn(ADMIN),
+      'GET /api/v1/custom-fields': () =>
+        json({
+          data: [field('tier', 'Tier', 'select', { options: ['Gold', 'Silver'], required: true }), FIELDS[0]],
+        }),
+      'GET /api/v1/contacts': () => json({ data: [], meta: { next_cursor: null, limit: 50 } }),
+      'GET /api/v1/companies': () => json({ data: [], meta: { next_cursor: null, limit: 50 } }),
+      'POST /api/v1/contacts': async (request) => {
+        bodies.push(await request.json());
+        return meridianProblem(422, 'validation_failed', {
+          errors: [{ field: 'custom_fields.tier', message: 'is not one of the options' }],
+        });
+      },
+    });
+    const user = userEvent.setup();
+    renderApp('/crm/contacts');
+    await user.click(await screen.findByRole('button', { name: 'New contact' }));
+    const form = await screen.findByRole('form', { name: 'New contact' });
+    await user.type(within(form).getByLabelText(/First name/), 'Ada');
+    // only the required one: the others are set on the record page
+    expect(within(form).queryByRole('textbox', { name: 'Nickname' })).toBeNull();
+    await pickOption(
+      user,
+      await within(form).findByRole('combobox', { name: /Tier/ }, { timeout: 5000 }),
+      'Gold',
+    );
+    await user.click(within(form).getByRole('button', { name: 'Create' }));
+    expect(await within(form).findByText('is not one of the options')).toBeInTheDocument();
+    expect(bodies).toEqual([{ first_name: 'Ada', custom_fields: { tier: 'Gold' } }]);
+  });
+});
+
 /** The global fetch mock (installed by mockServer). */
 function fetchMockRequests() {
   return globalThis.fetch as unknown as Parameters<typeof calls>[0];

@@ -16,6 +16,8 @@ import {
   useCompany,
   useCrmList,
 } from '../../api/crm';
+import { type CustomValue, isEmptyValue, useCustomFields } from '../../api/customFields';
+import { CustomFieldInput } from './CustomFields';
 
 /** A searchable company select over `GET /api/v1/companies?name[contains]=`. */
 export function CompanyPicker({
@@ -94,6 +96,10 @@ export function CreateRecordModal({
   const navigate = useNavigate();
   const initial = () => Object.fromEntries(fields.map((f) => [f.name, f.initial ?? '']));
   const [values, setValues] = useState<Record<string, string>>(initial);
+  // required custom fields are asked for here too; the others are set on the record page
+  const customFields = useCustomFields(collection, opened);
+  const requiredCustom = (customFields.data ?? []).filter((f) => f.required);
+  const [custom, setCustom] = useState<Record<string, CustomValue>>({});
   const create = useMutation<{ id: string }, ApiError, Record<string, unknown>>({
     mutationFn: async (body) => {
       const path = `/api/v1/${collection}` as const;
@@ -106,6 +112,7 @@ export function CreateRecordModal({
       await queryClient.invalidateQueries({ queryKey: ['crm', 'board'] });
       notifications.show({ color: 'teal', message: `${title.replace(/^New /, '')} created.` });
       setValues(initial());
+      setCustom({});
       onClose();
       void navigate(recordPath(record.id));
     },
@@ -113,7 +120,11 @@ export function CreateRecordModal({
   const error = create.error;
   const fieldError = (name: string) => error?.fieldError(name);
   const duplicates = possibleDuplicates(error);
-  const otherError = error && !duplicates && !fields.some((f) => error.fieldError(f.name));
+  const otherError =
+    error &&
+    !duplicates &&
+    !fields.some((f) => error.fieldError(f.name)) &&
+    !requiredCustom.some((f) => error.fieldError(`custom_fields.${f.key}`));
   const close = () => {
     create.reset();
     onClose();
@@ -134,7 +145,8 @@ export function CreateRecordModal({
         .map(([k, v]) => [k, v.trim()] as const)
         .filter(([k, v]) => v !== '' || required.has(k)),
     );
-    create.mutate(body);
+    const customValues = Object.fromEntries(Object.entries(custom).filter(([, v]) => !isEmptyValue(v)));
+    create.mutate(Object.keys(customValues).length ? { ...body, custom_fields: customValues } : body);
   };
 
   return (
@@ -186,6 +198,18 @@ export function CreateRecordModal({
               />
             );
           })}
+          {requiredCustom.map((f) => (
+            <CustomFieldInput
+              key={f.id}
+              field={f}
+              value={custom[f.key] ?? null}
+              onChange={(v) => {
+                if (duplicates) create.reset();
+                setCustom((c) => ({ ...c, [f.key]: v }));
+              }}
+              error={error?.fieldError(`custom_fields.${f.key}`)}
+            />
+          ))}
           {duplicates ? (
             <Alert
               color="orange"
