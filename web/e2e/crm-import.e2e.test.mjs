@@ -229,7 +229,7 @@ describe('CRM import, export and custom fields served by meridian', { timeout: 3
       await options.press('Enter');
       await form.getByRole('button', { name: 'Add field' }).click();
       const table = page.getByRole('table', { name: 'Custom fields of Contacts' });
-      await table.getByRole('cell', { name: 'Loyalty tier' }).waitFor();
+      await table.getByRole('cell', { name: 'Loyalty tier', exact: true }).waitFor();
 
       const ada = (await contactsNow()).find((c) => c.last_name === 'Lovelace');
       assert.ok(ada);
