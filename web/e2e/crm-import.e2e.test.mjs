@@ -179,6 +179,39 @@ describe('CRM import, export and custom fields served by meridian', { timeout: 3
       assert.equal(names.length, 7);
     }));
 
+  it('checks a file above 1 MB as a background job', () =>
+    step('import-background', async () => {
+      // long rows, so the file passes 1 MB with few of them (writing is slow in a debug build)
+      const title = 'Regional procurement lead, cold chain and refrigerated logistics, northern sites';
+      const rows = Array.from({ length: 11_000 }, (_, i) => `Bulk${i},Person,,,${title}`);
+      const big = ['First Name,Last Name,Email,Phone,Title', ...rows].join('\n');
+      assert.ok(Buffer.byteLength(big) > 1024 * 1024);
+      /** @type {{url: string, status: number}[]} */
+      const answers = [];
+      const onResponse = (/** @type {import('playwright-core').Response} */ res) => {
+        if (res.url().includes('/api/v1/imports')) answers.push({ url: res.url(), status: res.status() });
+      };
+      page.on('response', onResponse);
+      try {
+        await chooseFile('big.csv', big);
+      } finally {
+        page.off('response', onResponse);
+      }
+      // the dry run ran as a job: 202 at once, then polls of GET /api/v1/imports/{id} to the report
+      const first = answers.find((a) => a.url.includes('/imports/contacts'));
+      assert.ok(
+        first && /background=true/.test(first.url) && /dry_run=true/.test(first.url),
+        JSON.stringify(answers),
+      );
+      assert.equal(first.status, 202);
+      assert.ok(answers.some((a) => /\/api\/v1\/imports\/[0-9a-f-]{36}$/.test(a.url) && a.status === 200));
+      assert.equal(await page.getByRole('combobox', { name: 'Column for Job title' }).inputValue(), 'Title');
+      await page.getByRole('button', { name: 'Check the rows' }).click();
+      await page.getByTestId('no-errors').waitFor();
+      assert.equal(await page.getByTestId('count-rows').textContent(), '11,000');
+      await page.getByRole('button', { name: 'Import all 11,000 rows' }).waitFor();
+    }));
+
   it('exports the filtered list as CSV and XLSX', () =>
     step('export', async () => {
       await page.goto(`${server.base}/crm/contacts`);

@@ -264,7 +264,7 @@ describe('import wizard', () => {
     });
     await chooseFile(big, 'big.csv');
     const progress = await screen.findByRole('progressbar', {
-      name: /Checking the file: 15,000 of 60,000 rows/,
+      name: 'Checking the file: 25%',
     });
     expect(progress).toHaveAttribute('aria-valuenow', '25');
     expect(seen[0]?.query).toEqual({ dry_run: 'true', background: 'true' });

@@ -63,8 +63,10 @@ const fmt = (n: number) => n.toLocaleString();
 /** What is going on while the server works: a bar for background imports, a spinner otherwise. */
 function Working({ label, job }: { label: string; job: ImportJob | null }) {
   if (job) {
-    const pct = job.total_rows > 0 ? Math.min(100, (job.processed_rows / job.total_rows) * 100) : 0;
-    const text = `${label}: ${fmt(job.processed_rows)} of ${job.total_rows ? fmt(job.total_rows) : '…'} rows`;
+    // total_rows counts units of work (reading and checking rows, then writing them)
+    const pct =
+      job.total_rows > 0 ? Math.min(100, Math.round((job.processed_rows / job.total_rows) * 100)) : 0;
+    const text = `${label}: ${String(pct)}%`;
     return (
       <Stack gap={4} data-testid="import-progress">
         <Text size="sm">{text}</Text>
