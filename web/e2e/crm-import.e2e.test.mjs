@@ -329,8 +329,28 @@ describe('CRM import, export and custom fields served by meridian', { timeout: 3
       assert.equal(deal.body.data.contact_ids.length, 1);
     }));
 
-  it('loads nothing from other origins and logs no errors', () => {
+  it('warns about a possible duplicate on create, and creates it anyway when asked', () =>
+    step('duplicate', async () => {
+      await page.goto(`${server.base}/crm/contacts`);
+      await page.getByRole('button', { name: 'New contact' }).click();
+      const form = page.getByRole('form', { name: 'New contact' });
+      await form.getByLabel('First name').fill('Ada');
+      await form.getByLabel('Last name').fill('King');
+      await form.getByLabel('Email').fill('ada@analytical.test');
+      await form.getByRole('button', { name: 'Create' }).click();
+      const warning = form.getByTestId('possible-duplicates');
+      await warning.waitFor();
+      await warning.getByRole('link', { name: 'Ada Lovelace' }).waitFor();
+      assert.match((await warning.textContent()) ?? '', /same email/);
+      await warning.getByRole('button', { name: 'Create anyway' }).click();
+      await page.waitForURL(/\/crm\/contacts\/[0-9a-f-]{36}$/);
+      await page.getByTestId('record-title').getByText('Ada King').waitFor();
+    }));
+
+  it('loads nothing from other origins and logs no unexpected errors', () => {
     assert.deepEqual(browser?.foreignRequests, []);
-    assert.deepEqual(browser?.problems, []);
+    // the duplicate warning is a 409 answer, which Chromium logs
+    const unexpected = browser?.problems.filter((p) => !/status of 409 .*\/api\/v1\/contacts/.test(p));
+    assert.deepEqual(unexpected, []);
   });
 });
