@@ -8,6 +8,7 @@ import { ComingSoon } from './pages/ComingSoon';
 import { PipelinePage } from './pages/crm/Board';
 import { CrmLayout } from './pages/crm/CrmLayout';
 import { CrmNotFound } from './pages/crm/CrmNotFound';
+import { ImportContactsPage } from './pages/crm/ImportWizard';
 import { CompaniesPage, ContactsPage, DealsPage, LeadsPage } from './pages/crm/Lists';
 import { CompanyPage, ContactPage, DealPage, LeadPage } from './pages/crm/Records';
 import { Dashboard } from './pages/Dashboard';
@@ -15,6 +16,7 @@ import { LoginPage } from './pages/Login';
 import { NotFound } from './pages/NotFound';
 import { ApiKeysPage } from './pages/settings/ApiKeys';
 import { AuditPage } from './pages/settings/Audit';
+import { CustomFieldsPage } from './pages/settings/CustomFields';
 import { RolesPage } from './pages/settings/Roles';
 import { SettingsIndex, SettingsLayout } from './pages/settings/SettingsLayout';
 import { SETTINGS_TABS } from './pages/settings/tabs';
@@ -31,6 +33,7 @@ const SETTINGS_PAGES: Record<string, { element: ReactNode; what: string }> = {
   roles: { element: <RolesPage />, what: 'the roles of your organisation' },
   'api-keys': { element: <ApiKeysPage />, what: 'the API keys of your organisation' },
   audit: { element: <AuditPage />, what: 'the audit log' },
+  'custom-fields': { element: <CustomFieldsPage />, what: 'the custom fields of your organisation' },
 };
 
 export const routes: RouteObject[] = [
@@ -61,6 +64,7 @@ export const routes: RouteObject[] = [
               { path: 'companies', element: <CompaniesPage /> },
               { path: 'companies/:id', element: <CompanyPage /> },
               { path: 'contacts', element: <ContactsPage /> },
+              { path: 'contacts/import', element: <ImportContactsPage /> },
               { path: 'contacts/:id', element: <ContactPage /> },
               { path: 'leads', element: <LeadsPage /> },
               { path: 'leads/:id', element: <LeadPage /> },

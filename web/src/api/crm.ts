@@ -255,3 +255,70 @@ export function useStageName(): (id: string) => string {
   const { data } = usePipelines();
   return (id: string) => data?.flatMap((p) => p.stages).find((s) => s.id === id)?.name ?? '…';
 }
+
+/** A record the server thinks a new contact may duplicate (409 `possible_duplicate`). */
+export interface PossibleDuplicate {
+  id: string;
+  matched_on: string;
+  name: string;
+}
+
+/** What a duplicate matched on, for people. */
+export const MATCHED_ON: Record<string, string> = {
+  email: 'same email',
+  phone: 'same phone',
+  name_at_company: 'same name at the same company',
+};
+
+/**
+ * The possible duplicates of a refused create (409 with `code: "possible_duplicate"` and a
+ * `duplicates` extension member), or null when the error is something else.
+ */
+export function possibleDuplicates(error: ApiError | null): PossibleDuplicate[] | null {
+  if (error?.status !== 409 || error.code !== 'possible_duplicate') return null;
+  const list: unknown = (error.problem as { duplicates?: unknown }).duplicates;
+  if (!Array.isArray(list)) return [];
+  return list.flatMap((d: unknown) => {
+    if (typeof d !== 'object' || d === null) return [];
+    const { id, matched_on: matchedOn, name } = d as Record<string, unknown>;
+    return typeof id === 'string'
+      ? [
+          {
+            id,
+            matched_on: typeof matchedOn === 'string' ? matchedOn : '',
+            name: typeof name === 'string' ? name : id,
+          },
+        ]
+      : [];
+  });
+}
+
+/** What to call a record: a company's or contact's name, a deal's title. */
+function recordLabel(record: unknown): string {
+  if (typeof record !== 'object' || record === null) return '…';
+  const r = record as Record<string, unknown>;
+  if (typeof r.name === 'string') return r.name;
+  if (typeof r.title === 'string') return r.title;
+  if (typeof r.first_name === 'string') {
+    return personName({
+      first_name: r.first_name,
+      last_name: typeof r.last_name === 'string' ? r.last_name : '',
+    });
+  }
+  return '…';
+}
+
+/** The display name of one record (shares the record pages' cache). */
+export function useRecordLabel(collection: Collection | null, id: string | null) {
+  const api = useApi();
+  return useQuery<string, ApiError>({
+    queryKey: [...crmKeys.record(collection ?? 'companies', id ?? ''), 'label'],
+    queryFn: async ({ signal }) => {
+      const path = `/api/v1/${collection ?? 'companies'}/{id}` as '/api/v1/companies/{id}';
+      const record = await unwrap(api.GET(path, { signal, params: { path: { id: id ?? '' } } }));
+      return recordLabel(record.data);
+    },
+    enabled: Boolean(collection && id),
+    staleTime: 60_000,
+  });
+}

@@ -34,17 +34,21 @@ export function RequireAuth() {
   return <Outlet />;
 }
 
-/** Shows `children` only with `permission`; otherwise the "You don't have access" state. */
+/**
+ * Shows `children` only with `permission` (or any one of several); otherwise the "You
+ * don't have access" state.
+ */
 export function RequirePermission({
   permission,
   what,
   children,
 }: {
-  permission: string;
+  permission: string | readonly string[];
   what?: string;
   children: ReactNode;
 }) {
   const can = useCan();
-  if (!can(permission)) return <NoAccess {...(what ? { what } : {})} />;
+  const allowed = typeof permission === 'string' ? can(permission) : permission.some(can);
+  if (!allowed) return <NoAccess {...(what ? { what } : {})} />;
   return children;
 }

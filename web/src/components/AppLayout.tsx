@@ -35,7 +35,7 @@ import { Link, NavLink as RouterNavLink, Outlet, useLocation, useNavigate } from
 import { useSession, useSignedIn } from '../auth/context';
 import { useCan, useMe } from '../auth/me';
 import { MODULES, SETTINGS } from '../modules';
-import { SETTINGS_TABS } from '../pages/settings/tabs';
+import { canAny, SETTINGS_TABS } from '../pages/settings/tabs';
 import { GlobalSearch } from './GlobalSearch';
 import { Logo } from './Logo';
 import { SecurityModal } from './SecurityModal';
@@ -191,7 +191,7 @@ function HeaderSearch() {
 export function AppLayout() {
   const [opened, { toggle, close }] = useDisclosure(false);
   const can = useCan();
-  const showSettings = SETTINGS_TABS.some((t) => can(t.permission));
+  const showSettings = SETTINGS_TABS.some((t) => canAny(can, t.permission));
   return (
     <AppShell
       header={{ height: 60 }}

@@ -1,4 +1,4 @@
-import { render } from '@testing-library/react';
+import { render, waitFor, within } from '@testing-library/react';
 import { createMemoryRouter, RouterProvider } from 'react-router';
 import { vi } from 'vitest';
 import { createApiClient } from '../api/client';
@@ -122,4 +122,23 @@ export function renderApp(path = '/') {
     </Providers>,
   );
   return { ...view, router, queryClient, session };
+}
+
+/**
+ * Picks an option of a Mantine Select/MultiSelect: every select keeps its own listbox in the
+ * DOM, so the option is looked up in the one the input controls.
+ */
+export async function pickOption(
+  user: { click: (element: Element) => Promise<void> },
+  input: HTMLElement,
+  option: string,
+) {
+  await user.click(input);
+  const listbox = await waitFor(() => {
+    const id = input.getAttribute('aria-controls');
+    const el = id ? document.getElementById(id) : null;
+    if (!el) throw new Error(`no listbox for ${input.getAttribute('aria-label') ?? input.id}`);
+    return el;
+  });
+  await user.click(await within(listbox).findByRole('option', { name: option, hidden: true }));
 }

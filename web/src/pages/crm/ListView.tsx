@@ -22,7 +22,9 @@ import {
 } from '@tabler/icons-react';
 import { type ReactNode, useState } from 'react';
 import { type Collection, type RowOf, useCrmList } from '../../api/crm';
+import { useCustomFields } from '../../api/customFields';
 import { ErrorAlert } from '../../components/ErrorAlert';
+import { customFieldColumns } from './customFieldColumns';
 
 /** A column of a list view. */
 export interface ColumnSpec<R> {
@@ -55,6 +57,7 @@ export function ListView<C extends Collection>({
   textFilter,
   filters,
   toolbar,
+  actions,
 }: {
   collection: C;
   noun: string;
@@ -67,20 +70,22 @@ export function ListView<C extends Collection>({
   filters?: Record<string, string>;
   /** More filter controls, next to the filter box. */
   toolbar?: ReactNode;
+  /** More actions next to the create button, given the list's current query (filters, sort). */
+  actions?: (query: Record<string, string>) => ReactNode;
 }) {
   const [search, setSearch] = useState('');
   const [name] = useDebouncedValue(search, 300);
   const [sort, setSort] = useState(defaultSort);
+  const customFields = useCustomFields(collection);
+  const allColumns = [...columns, ...customFieldColumns<RowOf<C>>(customFields.data ?? [])];
   const [visible, setVisible] = useLocalStorage<string[]>({
     key: `meridian.crm.${collection}.columns`,
     defaultValue: columns.filter((c) => c.defaultVisible !== false).map((c) => c.key),
     getInitialValueInEffect: false,
   });
-  const list = useCrmList(collection, {
-    sort,
-    filters: { ...filters, ...(textFilter ? { [textFilter]: name } : {}) },
-  });
-  const shown = columns.filter((c) => visible.includes(c.key));
+  const listFilters = { ...filters, ...(textFilter ? { [textFilter]: name } : {}) };
+  const list = useCrmList(collection, { sort, filters: listFilters });
+  const shown = allColumns.filter((c) => visible.includes(c.key));
   const rows: RowOf<C>[] = list.data?.pages.flatMap((p) => p.data) ?? [];
 
   const toggleSort = (field: string) => {
@@ -112,7 +117,7 @@ export function ListView<C extends Collection>({
             </Popover.Target>
             <Popover.Dropdown>
               <Stack gap={6} role="group" aria-label="Visible columns">
-                {columns.map((c) => (
+                {allColumns.map((c) => (
                   <Checkbox
                     key={c.key}
                     label={c.label}
@@ -127,11 +132,14 @@ export function ListView<C extends Collection>({
             </Popover.Dropdown>
           </Popover>
         </Group>
-        {onCreate ? (
-          <Button leftSection={<IconPlus size={16} />} onClick={onCreate}>
-            {createLabel}
-          </Button>
-        ) : null}
+        <Group gap="xs">
+          {actions?.({ ...listFilters, ...(sort ? { sort } : {}) })}
+          {onCreate ? (
+            <Button leftSection={<IconPlus size={16} />} onClick={onCreate}>
+              {createLabel}
+            </Button>
+          ) : null}
+        </Group>
       </Group>
       {list.isError ? (
         <ErrorAlert error={list.error} what={noun} onRetry={() => void list.refetch()} />

@@ -1,4 +1,5 @@
-import { Anchor, Badge, Select, Text } from '@mantine/core';
+import { Anchor, Badge, Button, Select, Text } from '@mantine/core';
+import { IconUpload } from '@tabler/icons-react';
 import { useState } from 'react';
 import { useDisclosure } from '@mantine/hooks';
 import { Link } from 'react-router';
@@ -14,8 +15,10 @@ import {
   useDefaultPipeline,
   useStageName,
 } from '../../api/crm';
+import { useCan } from '../../auth/me';
 import { formatDate } from '../../lib/format';
 import { NewDealModal } from './Board';
+import { ExportMenu } from './ExportMenu';
 import { type ColumnSpec, ListView } from './ListView';
 import { useCanSome } from './permissions';
 import { CompanyName, CreateRecordModal } from './shared';
@@ -104,6 +107,7 @@ const contactColumns: ColumnSpec<Contact>[] = [
 
 export function ContactsPage() {
   const canSome = useCanSome();
+  const can = useCan();
   const [open, dialog] = useDisclosure(false);
   return (
     <>
@@ -115,6 +119,21 @@ export function ContactsPage() {
         defaultSort="name"
         onCreate={canSome('contacts:create') ? dialog.open : undefined}
         createLabel="New contact"
+        actions={(query) => (
+          <>
+            {can('contacts:export') ? <ExportMenu query={query} /> : null}
+            {can('contacts:import') && can('contacts:create') ? (
+              <Button
+                component={Link}
+                to="/crm/contacts/import"
+                variant="default"
+                leftSection={<IconUpload size={16} />}
+              >
+                Import
+              </Button>
+            ) : null}
+          </>
+        )}
       />
       <CreateRecordModal
         opened={open}

@@ -46,19 +46,23 @@ import {
   personName,
   type RecordType,
   recordPath,
+  type Deal,
   type TimelineEntry,
   useCompany,
   useContact,
   useCustomer360,
   useDeal,
   useLead,
+  useRecordLabel,
   useStageName,
   useTimeline,
 } from '../../api/crm';
+import type { CustomValue } from '../../api/customFields';
 import { useMe } from '../../auth/me';
 import { ErrorAlert } from '../../components/ErrorAlert';
 import { formatDate } from '../../lib/format';
 import { ConvertLeadModal } from './ConvertLead';
+import { CustomFieldsCard, RecordLink, RecordPicker } from './CustomFields';
 import { useCrmOutlet } from './tabs';
 import { LeadStatusBadge } from './Lists';
 import { saveProblem, useCanSome } from './permissions';
@@ -441,6 +445,119 @@ function Loading({
   return <ErrorAlert error={query.error} what={what} onRetry={() => void query.refetch()} />;
 }
 
+/** A record's custom fields, edited in place with the record's version. */
+function RecordCustomFields({
+  collection,
+  record,
+  canEdit,
+  what,
+}: {
+  collection: Collection;
+  record: { id: string; version: number };
+  canEdit: boolean;
+  what: string;
+}) {
+  const patch = usePatch<{ custom_fields: Record<string, CustomValue> }>(
+    collection,
+    record.id,
+    record.version,
+    what,
+  );
+  return (
+    <CustomFieldsCard
+      object={collection}
+      record={record}
+      canEdit={canEdit}
+      saving={patch.isPending}
+      error={patch.error}
+      onSave={(values) => {
+        patch.mutate({ custom_fields: values });
+      }}
+    />
+  );
+}
+
+/** The ids of a deal's contacts (`contact_ids`; none before the server sends them). */
+function dealContactIds(deal: Deal): string[] {
+  const ids = (deal as { contact_ids?: unknown }).contact_ids;
+  return Array.isArray(ids) ? ids.filter((id): id is string => typeof id === 'string') : [];
+}
+
+function DealContactRow({
+  id,
+  canEdit,
+  busy,
+  onRemove,
+}: {
+  id: string;
+  canEdit: boolean;
+  busy: boolean;
+  onRemove: () => void;
+}) {
+  const name = useRecordLabel('contacts', id);
+  return (
+    <Group gap="xs" justify="space-between" wrap="nowrap" data-testid="deal-contact">
+      <RecordLink collection="contacts" id={id} />
+      {canEdit ? (
+        <ActionIcon
+          variant="subtle"
+          color="gray"
+          size="sm"
+          aria-label={`Remove ${name.data ?? 'contact'}`}
+          disabled={busy}
+          onClick={onRemove}
+        >
+          <IconX size={14} />
+        </ActionIcon>
+      ) : null}
+    </Group>
+  );
+}
+
+/** The people on a deal: links to them, remove one, add one found by search. */
+function DealContacts({ deal, canEdit }: { deal: Deal; canEdit: boolean }) {
+  const ids = dealContactIds(deal);
+  const patch = usePatch<{ contact_ids: string[] }>('deals', deal.id, deal.version, 'deal');
+  return (
+    <Card withBorder padding="md" data-testid="deal-contacts">
+      <Title order={3} fz={16} mb="sm">
+        Contacts ({ids.length})
+      </Title>
+      <Stack gap="xs">
+        {ids.length === 0 ? (
+          <Text size="sm" c="dimmed">
+            No contacts on this deal yet.
+          </Text>
+        ) : (
+          ids.map((cid) => (
+            <DealContactRow
+              key={cid}
+              id={cid}
+              canEdit={canEdit}
+              busy={patch.isPending}
+              onRemove={() => {
+                patch.mutate({ contact_ids: ids.filter((x) => x !== cid) });
+              }}
+            />
+          ))
+        )}
+        {canEdit ? (
+          <RecordPicker
+            collection="contacts"
+            label="Add a contact"
+            placeholder="Type a name to search contacts"
+            value={null}
+            exclude={ids}
+            onChange={(cid) => {
+              if (cid && !ids.includes(cid)) patch.mutate({ contact_ids: [...ids, cid] });
+            }}
+          />
+        ) : null}
+      </Stack>
+    </Card>
+  );
+}
+
 export function CompanyPage() {
   const { id = '' } = useParams();
   const company = useCompany(id);
@@ -500,6 +617,7 @@ export function CompanyPage() {
           </Field>
         </SimpleGrid>
       </Card>
+      <RecordCustomFields collection="companies" record={c} canEdit={canEdit} what="company" />
       <Customer360Panel companyId={id} />
     </RecordFrame>
   );
@@ -660,6 +778,12 @@ export function ContactPage() {
           </Field>
         </SimpleGrid>
       </Card>
+      <RecordCustomFields
+        collection="contacts"
+        record={c}
+        canEdit={canSome('contacts:update')}
+        what="contact"
+      />
     </RecordFrame>
   );
 }
@@ -727,6 +851,8 @@ export function DealPage() {
           </Field>
         </SimpleGrid>
       </Card>
+      <DealContacts deal={d} canEdit={canEdit} />
+      <RecordCustomFields collection="deals" record={d} canEdit={canEdit} what="deal" />
     </RecordFrame>
   );
 }
@@ -789,6 +915,12 @@ export function LeadPage() {
           </Field>
         </SimpleGrid>
       </Card>
+      <RecordCustomFields
+        collection="leads"
+        record={l}
+        canEdit={!converted && canSome('leads:update')}
+        what="lead"
+      />
       {converted ? (
         <Card withBorder padding="md" data-testid="converted-links">
           <Text fw={600} size="sm" mb={4}>

@@ -1,13 +1,23 @@
-import { Alert, Button, Group, Modal, Select, Stack, TextInput } from '@mantine/core';
+import { Alert, Anchor, Button, Group, List, Modal, Select, Stack, Text, TextInput } from '@mantine/core';
 import { useDebouncedValue } from '@mantine/hooks';
 import { notifications } from '@mantine/notifications';
-import { IconAlertTriangle } from '@tabler/icons-react';
+import { IconAlertTriangle, IconCopy } from '@tabler/icons-react';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { type SubmitEvent, useState } from 'react';
-import { useNavigate } from 'react-router';
+import { Link, useNavigate } from 'react-router';
 import { type ApiError, unwrap } from '../../api/client';
 import { useApi } from '../../api/context';
-import { type Collection, type Company, crmKeys, useCompany, useCrmList } from '../../api/crm';
+import {
+  type Collection,
+  type Company,
+  crmKeys,
+  MATCHED_ON,
+  possibleDuplicates,
+  useCompany,
+  useCrmList,
+} from '../../api/crm';
+import { type CustomValue, isEmptyValue, useCustomFields } from '../../api/customFields';
+import { CustomFieldInput } from './CustomFields';
 
 /** A searchable company select over `GET /api/v1/companies?name[contains]=`. */
 export function CompanyPicker({
@@ -86,7 +96,11 @@ export function CreateRecordModal({
   const navigate = useNavigate();
   const initial = () => Object.fromEntries(fields.map((f) => [f.name, f.initial ?? '']));
   const [values, setValues] = useState<Record<string, string>>(initial);
-  const create = useMutation<{ id: string }, ApiError, Record<string, string>>({
+  // required custom fields are asked for here too; the others are set on the record page
+  const customFields = useCustomFields(collection, opened);
+  const requiredCustom = (customFields.data ?? []).filter((f) => f.required);
+  const [custom, setCustom] = useState<Record<string, CustomValue>>({});
+  const create = useMutation<{ id: string }, ApiError, Record<string, unknown>>({
     mutationFn: async (body) => {
       const path = `/api/v1/${collection}` as const;
       // The body is checked by the server; the dialog's fields follow each collection's schema.
@@ -98,14 +112,26 @@ export function CreateRecordModal({
       await queryClient.invalidateQueries({ queryKey: ['crm', 'board'] });
       notifications.show({ color: 'teal', message: `${title.replace(/^New /, '')} created.` });
       setValues(initial());
+      setCustom({});
       onClose();
       void navigate(recordPath(record.id));
     },
   });
   const error = create.error;
   const fieldError = (name: string) => error?.fieldError(name);
-  const otherError = error && !fields.some((f) => error.fieldError(f.name));
+  const duplicates = possibleDuplicates(error);
+  const otherError =
+    error &&
+    !duplicates &&
+    !fields.some((f) => error.fieldError(f.name)) &&
+    !requiredCustom.some((f) => error.fieldError(`custom_fields.${f.key}`));
+  const close = () => {
+    create.reset();
+    onClose();
+  };
   const set = (name: string, value: string | null) => {
+    // an edit makes the duplicate warning stale: the next Create asks the server again
+    if (duplicates) create.reset();
     setValues((v) => ({ ...v, [name]: value ?? '' }));
   };
 
@@ -119,11 +145,12 @@ export function CreateRecordModal({
         .map(([k, v]) => [k, v.trim()] as const)
         .filter(([k, v]) => v !== '' || required.has(k)),
     );
-    create.mutate(body);
+    const customValues = Object.fromEntries(Object.entries(custom).filter(([, v]) => !isEmptyValue(v)));
+    create.mutate(Object.keys(customValues).length ? { ...body, custom_fields: customValues } : body);
   };
 
   return (
-    <Modal opened={opened} onClose={onClose} title={title} centered>
+    <Modal opened={opened} onClose={close} title={title} centered>
       <form onSubmit={onSubmit} aria-label={title} noValidate>
         <Stack gap="sm">
           {fields.map((f) => {
@@ -171,16 +198,66 @@ export function CreateRecordModal({
               />
             );
           })}
+          {requiredCustom.map((f) => (
+            <CustomFieldInput
+              key={f.id}
+              field={f}
+              value={custom[f.key] ?? null}
+              onChange={(v) => {
+                if (duplicates) create.reset();
+                setCustom((c) => ({ ...c, [f.key]: v }));
+              }}
+              error={error?.fieldError(`custom_fields.${f.key}`)}
+            />
+          ))}
+          {duplicates ? (
+            <Alert
+              color="orange"
+              variant="light"
+              icon={<IconCopy size={18} />}
+              title="This may already exist"
+              data-testid="possible-duplicates"
+            >
+              <Stack gap={6}>
+                <Text size="sm">Check these before creating another record:</Text>
+                <List size="sm" spacing={4}>
+                  {duplicates.map((d) => (
+                    <List.Item key={d.id}>
+                      <Anchor component={Link} to={recordPath(d.id)} onClick={close} size="sm">
+                        {d.name}
+                      </Anchor>{' '}
+                      <Text span size="xs" c="dimmed">
+                        ({MATCHED_ON[d.matched_on] ?? d.matched_on})
+                      </Text>
+                    </List.Item>
+                  ))}
+                </List>
+                <Group>
+                  <Button
+                    size="xs"
+                    color="orange"
+                    variant="light"
+                    loading={create.isPending}
+                    onClick={() => {
+                      if (create.variables) create.mutate({ ...create.variables, allow_duplicate: true });
+                    }}
+                  >
+                    Create anyway
+                  </Button>
+                </Group>
+              </Stack>
+            </Alert>
+          ) : null}
           {otherError ? (
             <Alert color="red" variant="light" icon={<IconAlertTriangle size={18} />} role="alert">
               {error.detail ?? error.title}
             </Alert>
           ) : null}
           <Group justify="flex-end" mt="sm">
-            <Button variant="default" onClick={onClose}>
+            <Button variant="default" onClick={close}>
               Cancel
             </Button>
-            <Button type="submit" loading={create.isPending}>
+            <Button type="submit" loading={create.isPending} disabled={Boolean(duplicates)}>
               Create
             </Button>
           </Group>

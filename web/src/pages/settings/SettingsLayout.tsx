@@ -4,14 +4,14 @@ import { useCan } from '../../auth/me';
 import { NoAccess } from '../../components/NoAccess';
 import { Page } from '../../components/Page';
 import { SETTINGS } from '../../modules';
-import { SETTINGS_TABS } from './tabs';
+import { canAny, SETTINGS_TABS } from './tabs';
 
 /** Settings: a tab per page the signed-in user may see; a tab they may not see is not shown. */
 export function SettingsLayout() {
   const can = useCan();
   const navigate = useNavigate();
   const { pathname } = useLocation();
-  const visible = SETTINGS_TABS.filter((t) => can(t.permission));
+  const visible = SETTINGS_TABS.filter((t) => canAny(can, t.permission));
   const current = SETTINGS_TABS.find(
     (t) => pathname === `/settings/${t.path}` || pathname.startsWith(`/settings/${t.path}/`),
   );
@@ -46,7 +46,7 @@ export function SettingsLayout() {
 /** /settings itself: the first page this user may see. */
 export function SettingsIndex() {
   const can = useCan();
-  const first = SETTINGS_TABS.find((t) => can(t.permission));
+  const first = SETTINGS_TABS.find((t) => canAny(can, t.permission));
   if (!first) return <NoAccess what="the settings of your organisation" />;
   return <Navigate to={`/settings/${first.path}`} replace />;
 }
