@@ -109,7 +109,7 @@ async fn update_ticket(
 /// The conversation, oldest first. `?audience=customer` gives the customer's view
 /// (internal notes left out).
 #[utoipa::path(get, path = "/api/v1/tickets/{id}/messages", tag = "helpdesk",
-    params(("id" = uuid::Uuid, Path), ("audience" = Option<Audience>, Query)),
+    params(("id" = uuid::Uuid, Path), ("audience" = Option<String>, Query, description = "agent (default) or customer: notes are left out for customer")),
     responses((status = 200, body = Single<Vec<Message>>), (status = 404, body = Problem)))]
 async fn list_messages(
     State(helpdesk): State<Helpdesk>,

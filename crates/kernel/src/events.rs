@@ -115,8 +115,12 @@ pub async fn record_many(
     const CHUNK: usize = 500;
     let occurred_at = clock.now();
     for chunk in events.chunks(CHUNK) {
+        // Anonymous `?` on SQLite: sqlx resolves named `$N` there with a linear scan each.
         let rows: Vec<String> = (0..chunk.len())
             .map(|i| {
+                if tx.backend() == crate::db::Backend::Sqlite {
+                    return "(?, ?, ?, ?, ?, ?, ?, ?)".to_owned();
+                }
                 let p = i * 8;
                 format!(
                     "(${}, ${}, ${}, ${}, ${}, ${}, ${}, ${})",
