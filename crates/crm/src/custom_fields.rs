@@ -395,6 +395,27 @@ impl Crm {
         Ok(rows.into_iter().map(CustomField::from).collect())
     }
 
+    /// Like `field_defs`, inside a write transaction (which must not wait for a second
+    /// pool connection while it holds SQLite's write lock).
+    pub(crate) async fn field_defs_in(
+        &self,
+        tx: &mut Tx,
+        org: Uuid,
+        object: &str,
+    ) -> Result<Vec<CustomField>, CrmError> {
+        let rows: Vec<CustomFieldRow> = on_tx!(tx, |c| {
+            sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                "SELECT {FIELD_COLUMNS} FROM custom_fields WHERE org_id = $1 AND object = $2 \
+                 AND archived_at IS NULL ORDER BY created_at, id"
+            )))
+            .bind(org)
+            .bind(object)
+            .fetch_all(c)
+            .await
+        })?;
+        Ok(rows.into_iter().map(CustomField::from).collect())
+    }
+
     /// Custom fields of one object (`?object=contacts`), or of all of them.
     pub async fn list_custom_fields(
         &self,

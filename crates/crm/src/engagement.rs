@@ -411,7 +411,7 @@ impl Crm {
             next.owner_id = Some(owner);
         }
         if let Some(incoming) = &patch.custom_fields {
-            let defs = self.field_defs(org, "leads").await?;
+            let defs = self.field_defs_in(&mut tx, org, "leads").await?;
             let mut errors = Vec::new();
             next.custom_fields = self
                 .checked_custom_values(

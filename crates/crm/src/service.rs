@@ -649,7 +649,9 @@ impl Crm {
         next.version += 1;
         let mut tx = self.db.begin().await?;
         if let Some(incoming) = &patch.custom_fields {
-            let defs = self.field_defs(ctx.org_id(), "companies").await?;
+            let defs = self
+                .field_defs_in(&mut tx, ctx.org_id(), "companies")
+                .await?;
             let mut errors = Vec::new();
             next.custom_fields = self
                 .checked_custom_values(
@@ -794,27 +796,9 @@ impl Crm {
         {
             errors.push(FieldError::new("phone", "needs at least 6 digits"));
         }
-        let defs = self.field_defs(ctx.org_id(), "contacts").await?;
-        let mut tx = self.db.begin().await?;
-        if let Some(company) = new.company_id
-            && !self.company_exists(&mut tx, ctx.org_id(), company).await?
-        {
-            errors.push(FieldError::new("company_id", "no such company"));
-        }
-        let custom = self
-            .checked_custom_values(
-                &mut tx,
-                ctx.org_id(),
-                &defs,
-                &new.custom_fields,
-                None,
-                &mut errors,
-            )
-            .await?;
-        if !errors.is_empty() {
-            return Err(CrmError::Validation(errors));
-        }
-        if !new.allow_duplicate {
+        // Reads through the pool happen before the write transaction: one holding SQLite's
+        // write lock must never wait for a second pool connection.
+        if errors.is_empty() && !new.allow_duplicate {
             let email_index = email
                 .as_deref()
                 .map(|e| self.ring.blind_index("contact-email", e));
@@ -841,6 +825,26 @@ impl Crm {
             if !matches.is_empty() {
                 return Err(CrmError::PossibleDuplicate(matches));
             }
+        }
+        let defs = self.field_defs(ctx.org_id(), "contacts").await?;
+        let mut tx = self.db.begin().await?;
+        if let Some(company) = new.company_id
+            && !self.company_exists(&mut tx, ctx.org_id(), company).await?
+        {
+            errors.push(FieldError::new("company_id", "no such company"));
+        }
+        let custom = self
+            .checked_custom_values(
+                &mut tx,
+                ctx.org_id(),
+                &defs,
+                &new.custom_fields,
+                None,
+                &mut errors,
+            )
+            .await?;
+        if !errors.is_empty() {
+            return Err(CrmError::Validation(errors));
         }
         let id = self
             .insert_contact(
@@ -1029,7 +1033,7 @@ impl Crm {
             }
         }
         if let Some(incoming) = &patch.custom_fields {
-            let defs = self.field_defs(org, "contacts").await?;
+            let defs = self.field_defs_in(&mut tx, org, "contacts").await?;
             next.custom_fields = self
                 .checked_custom_values(
                     &mut tx,
@@ -1383,7 +1387,7 @@ impl Crm {
         {
             errors.push(FieldError::new("company_id", "no such company"));
         }
-        let defs = self.field_defs(org, "deals").await?;
+        let defs = self.field_defs_in(&mut tx, org, "deals").await?;
         let custom = self
             .checked_custom_values(&mut tx, org, &defs, &new.custom_fields, None, &mut errors)
             .await?;
@@ -1747,7 +1751,7 @@ impl Crm {
             }
         }
         if let Some(incoming) = &patch.custom_fields {
-            let defs = self.field_defs(org, "deals").await?;
+            let defs = self.field_defs_in(&mut tx, org, "deals").await?;
             next.custom_fields = self
                 .checked_custom_values(
                     &mut tx,

@@ -2093,3 +2093,39 @@ identity_test!(
         assert_eq!(values["account"], company["id"]);
     }
 );
+
+identity_test!(concurrent_creates_never_fail, |server, _clock| {
+    // A write transaction that waited for a second pool connection while holding SQLite's
+    // write lock made concurrent creates fail with 500 "database is locked".
+    let acme = org(&server, "Acme", "admin@acme.test").await;
+    let t = acme.admin_token.clone();
+    post(
+        &server,
+        &t,
+        "/api/v1/custom-fields",
+        json!({"object": "deals", "key": "po", "label": "PO", "kind": "text"}),
+    )
+    .await;
+    let server = Arc::new(server);
+    let mut tasks = Vec::new();
+    for k in 0..16 {
+        let (server, t) = (server.clone(), t.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut statuses = Vec::new();
+            for i in 0..6 {
+                let deal = call(&server, Method::POST, "/api/v1/deals", &t,
+                    Some(json!({"title": format!("D{k}-{i}"), "amount": "10", "currency": "USD", "custom_fields": {"po": "x"}}))).await;
+                statuses.push(deal.status().as_u16());
+                let contact = call(&server, Method::POST, "/api/v1/contacts", &t,
+                    Some(json!({"first_name": format!("C{k}"), "last_name": format!("N{i}"), "email": format!("c{k}.{i}@x.example")}))).await;
+                statuses.push(contact.status().as_u16());
+            }
+            statuses
+        }));
+    }
+    for task in tasks {
+        for status in task.await.expect("task") {
+            assert_eq!(status, 201);
+        }
+    }
+});
