@@ -473,6 +473,16 @@ impl Crm {
         ctx.authorize("contacts:create")?;
         let org = ctx.org_id();
         self.ensure_default_pipeline(org).await?;
+        // Read before the write transaction (which must not wait for the pool): the existing
+        // company, if one is named; its existence is checked again inside the transaction.
+        let named_company = match conversion.company_id {
+            Some(company_id) => match self.get_company(ctx, company_id).await {
+                Ok(company) => Some(company),
+                Err(CrmError::NotFound(_)) => None,
+                Err(other) => return Err(other),
+            },
+            None => None,
+        };
         let mut tx = self.db.begin().await?;
         let row = self
             .lead_row(Some(&mut tx), org, id)
@@ -505,10 +515,13 @@ impl Crm {
                 .or(lead.company_name.as_deref()),
         ) {
             (Some(company_id), _) => {
-                if !self.company_exists(&mut tx, org, company_id).await? {
-                    return Err(CrmError::field("company_id", "no such company"));
+                match (
+                    &named_company,
+                    self.company_exists(&mut tx, org, company_id).await?,
+                ) {
+                    (Some(company), true) => Some(company.clone()),
+                    _ => return Err(CrmError::field("company_id", "no such company")),
                 }
-                Some(self.get_company(ctx, company_id).await?)
             }
             (None, Some(name)) if !name.trim().is_empty() => {
                 ctx.authorize("companies:create")?;
