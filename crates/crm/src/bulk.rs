@@ -9,8 +9,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use kernel::audit::{self, AuditEntry};
+use kernel::db::values_placeholders;
 use kernel::events::{self, NewEvent};
-use kernel::{Backend, TenantContext, Tx, on_tx};
+use kernel::{TenantContext, Tx, on_tx};
 use uuid::Uuid;
 
 use crate::custom_fields::{CustomValues, values_text};
@@ -61,32 +62,6 @@ pub(crate) struct ContactInput {
     pub(crate) custom: CustomValues,
 }
 
-/// Multi-row `VALUES` placeholders: `rows` tuples of `columns`, numbered from `$1` on
-/// PostgreSQL and anonymous `?` on SQLite — there, sqlx looks each named parameter up with
-/// `sqlite3_bind_parameter_name`, a linear scan, so `$N` makes binding quadratic.
-fn placeholders(backend: Backend, rows: usize, columns: usize) -> String {
-    if backend == Backend::Sqlite {
-        let tuple = format!("({})", vec!["?"; columns].join(", "));
-        return vec![tuple; rows].join(", ");
-    }
-    let mut out = String::with_capacity(rows * columns * 5);
-    for r in 0..rows {
-        if r > 0 {
-            out.push_str(", ");
-        }
-        out.push('(');
-        for c in 0..columns {
-            if c > 0 {
-                out.push_str(", ");
-            }
-            out.push('$');
-            out.push_str(&(r * columns + c + 1).to_string());
-        }
-        out.push(')');
-    }
-    out
-}
-
 struct PreparedContact {
     id: Uuid,
     company_id: Option<Uuid>,
@@ -118,7 +93,7 @@ impl Crm {
         for chunk in rows.chunks(CHUNK) {
             let text = format!(
                 "INSERT INTO companies (org_id, id, name, name_key, owner_id, created_at, updated_at) VALUES {}",
-                placeholders(self.db.backend(), chunk.len(), 7)
+                values_placeholders(self.db.backend(), chunk.len(), 7)
             );
             on_tx!(tx, |c| {
                 let mut q = sqlx::query(sqlx::AssertSqlSafe(text.clone()));
@@ -229,7 +204,7 @@ impl Crm {
             let text = format!(
                 "INSERT INTO contacts (org_id, id, company_id, first_name, last_name, name_key, email_enc, email_index, \
                  phone_enc, phone_index, title, owner_id, created_at, updated_at, custom_fields) VALUES {}",
-                placeholders(self.db.backend(), chunk.len(), 15)
+                values_placeholders(self.db.backend(), chunk.len(), 15)
             );
             on_tx!(tx, |c| {
                 let mut q = sqlx::query(sqlx::AssertSqlSafe(text.clone()));
@@ -278,7 +253,7 @@ impl Crm {
         for chunk in postings.chunks(ROWS) {
             let text = format!(
                 "INSERT INTO search_grams (org_id, gram, record_type, record_id) VALUES {} ON CONFLICT DO NOTHING",
-                placeholders(self.db.backend(), chunk.len(), 4)
+                values_placeholders(self.db.backend(), chunk.len(), 4)
             );
             on_tx!(tx, |c| {
                 let mut q = sqlx::query(sqlx::AssertSqlSafe(text.clone()));
@@ -306,19 +281,5 @@ impl Crm {
         )
         .await?;
         Ok(())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn placeholders_number_rows_then_columns() {
-        assert_eq!(
-            placeholders(Backend::Postgres, 2, 3),
-            "($1, $2, $3), ($4, $5, $6)"
-        );
-        assert_eq!(placeholders(Backend::Sqlite, 2, 2), "(?, ?), (?, ?)");
     }
 }

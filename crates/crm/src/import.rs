@@ -713,39 +713,43 @@ impl Crm {
         ctx: &TenantContext,
         query: &BTreeMap<String, String>,
     ) -> Result<Vec<u8>, CrmError> {
-        ctx.authorize("contacts:export")?;
+        let rows = self.export_rows(ctx, query).await?;
         let mut writer = csv::Writer::from_writer(Vec::new());
         let write_err = |e: csv::Error| CrmError::Crypto(format!("cannot write CSV: {e}"));
+        writer.write_record(EXPORT_HEADER).map_err(write_err)?;
+        for row in &rows {
+            writer.write_record(row).map_err(write_err)?;
+        }
         writer
-            .write_record([
-                "id",
-                "first_name",
-                "last_name",
-                "email",
-                "phone",
-                "title",
-                "company_id",
-                "created_at",
-            ])
-            .map_err(write_err)?;
+            .into_inner()
+            .map_err(|e| CrmError::Crypto(format!("cannot write CSV: {e}")))
+    }
+
+    /// The exported contacts (header excluded): every page of the list with the request's
+    /// filters and sort, PII masked without `pii:read`.
+    async fn export_rows(
+        &self,
+        ctx: &TenantContext,
+        query: &BTreeMap<String, String>,
+    ) -> Result<Vec<[String; 8]>, CrmError> {
+        ctx.authorize("contacts:export")?;
+        let mut rows = Vec::new();
         let mut query = query.clone();
         query.insert("limit".to_owned(), "500".to_owned());
         loop {
             let page = self.list_contacts(ctx, &query).await?;
-            for c in &page.data {
-                writer
-                    .write_record([
-                        c.id.to_string(),
-                        c.first_name.clone(),
-                        c.last_name.clone(),
-                        c.email.clone().unwrap_or_default(),
-                        c.phone.clone().unwrap_or_default(),
-                        c.title.clone().unwrap_or_default(),
-                        c.company_id.map(|id| id.to_string()).unwrap_or_default(),
-                        c.created_at.to_rfc3339(),
-                    ])
-                    .map_err(write_err)?;
-            }
+            rows.extend(page.data.iter().map(|c| {
+                [
+                    c.id.to_string(),
+                    c.first_name.clone(),
+                    c.last_name.clone(),
+                    c.email.clone().unwrap_or_default(),
+                    c.phone.clone().unwrap_or_default(),
+                    c.title.clone().unwrap_or_default(),
+                    c.company_id.map(|id| id.to_string()).unwrap_or_default(),
+                    c.created_at.to_rfc3339(),
+                ]
+            }));
             match page.meta.next_cursor {
                 Some(cursor) => {
                     query.insert("cursor".to_owned(), cursor);
@@ -753,11 +757,21 @@ impl Crm {
                 None => break,
             }
         }
-        writer
-            .into_inner()
-            .map_err(|e| CrmError::Crypto(format!("cannot write CSV: {e}")))
+        Ok(rows)
     }
 }
+
+/// Columns of a contact export (CSV and XLSX).
+const EXPORT_HEADER: [&str; 8] = [
+    "id",
+    "first_name",
+    "last_name",
+    "email",
+    "phone",
+    "title",
+    "company_id",
+    "created_at",
+];
 
 /// Imports running in this process: job id → progress.
 pub(crate) type RunningImports =
@@ -945,29 +959,19 @@ impl Crm {
         ctx: &TenantContext,
         query: &BTreeMap<String, String>,
     ) -> Result<Vec<u8>, CrmError> {
-        let csv = self.export_contacts_csv(ctx, query).await?;
-        let mut reader = csv::ReaderBuilder::new()
-            .has_headers(false)
-            .from_reader(csv.as_slice());
+        let rows = self.export_rows(ctx, query).await?;
         let mut workbook = rust_xlsxwriter::Workbook::new();
         let sheet = workbook.add_worksheet();
         let write_err =
             |e: rust_xlsxwriter::XlsxError| CrmError::Crypto(format!("cannot write XLSX: {e}"));
         let bold = rust_xlsxwriter::Format::new().set_bold();
-        for (r, record) in reader.records().enumerate() {
-            let record = record.map_err(|e| CrmError::Crypto(format!("cannot read CSV: {e}")))?;
-            let row = u32::try_from(r)
+        sheet
+            .write_row_with_format(0, 0, EXPORT_HEADER, &bold)
+            .map_err(write_err)?;
+        for (r, row) in rows.iter().enumerate() {
+            let r = u32::try_from(r + 1)
                 .map_err(|_| CrmError::field("limit", "too many rows for a worksheet"))?;
-            for (c, value) in record.iter().enumerate() {
-                let col = u16::try_from(c).unwrap_or(u16::MAX);
-                if row == 0 {
-                    sheet
-                        .write_string_with_format(row, col, value, &bold)
-                        .map_err(write_err)?;
-                } else {
-                    sheet.write_string(row, col, value).map_err(write_err)?;
-                }
-            }
+            sheet.write_row(r, 0, row).map_err(write_err)?;
         }
         sheet.set_freeze_panes(1, 0).map_err(write_err)?;
         workbook.save_to_buffer().map_err(write_err)

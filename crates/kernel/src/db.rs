@@ -374,3 +374,37 @@ mod tests {
         db.ping().await.expect("ping");
     }
 }
+
+/// Multi-row `VALUES` placeholders for bulk inserts: `rows` tuples of `columns`, numbered
+/// from `$1` on PostgreSQL and anonymous `?` on SQLite — there, sqlx looks each named
+/// parameter up with `sqlite3_bind_parameter_name`, a linear scan, so `$N` makes binding a
+/// large statement quadratic.
+pub fn values_placeholders(backend: Backend, rows: usize, columns: usize) -> String {
+    if backend == Backend::Sqlite {
+        let tuple = format!("({})", vec!["?"; columns].join(", "));
+        return vec![tuple; rows].join(", ");
+    }
+    let tuples: Vec<String> = (0..rows)
+        .map(|r| {
+            let numbers: Vec<String> = (1..=columns)
+                .map(|c| format!("${}", r * columns + c))
+                .collect();
+            format!("({})", numbers.join(", "))
+        })
+        .collect();
+    tuples.join(", ")
+}
+
+#[cfg(test)]
+mod placeholder_tests {
+    use super::*;
+
+    #[test]
+    fn placeholders_number_rows_then_columns() {
+        assert_eq!(
+            values_placeholders(Backend::Postgres, 2, 3),
+            "($1, $2, $3), ($4, $5, $6)"
+        );
+        assert_eq!(values_placeholders(Backend::Sqlite, 2, 2), "(?, ?), (?, ?)");
+    }
+}

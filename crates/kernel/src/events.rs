@@ -115,29 +115,9 @@ pub async fn record_many(
     const CHUNK: usize = 500;
     let occurred_at = clock.now();
     for chunk in events.chunks(CHUNK) {
-        // Anonymous `?` on SQLite: sqlx resolves named `$N` there with a linear scan each.
-        let rows: Vec<String> = (0..chunk.len())
-            .map(|i| {
-                if tx.backend() == crate::db::Backend::Sqlite {
-                    return "(?, ?, ?, ?, ?, ?, ?, ?)".to_owned();
-                }
-                let p = i * 8;
-                format!(
-                    "(${}, ${}, ${}, ${}, ${}, ${}, ${}, ${})",
-                    p + 1,
-                    p + 2,
-                    p + 3,
-                    p + 4,
-                    p + 5,
-                    p + 6,
-                    p + 7,
-                    p + 8
-                )
-            })
-            .collect();
         let text = format!(
             "INSERT INTO outbox_events (id, org_id, event_type, record_type, record_id, actor, occurred_at, data) VALUES {}",
-            rows.join(", ")
+            crate::db::values_placeholders(tx.backend(), chunk.len(), 8)
         );
         crate::on_tx!(tx, |conn| {
             let mut query = sqlx::query(sqlx::AssertSqlSafe(text.clone()));
