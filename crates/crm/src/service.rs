@@ -41,6 +41,8 @@ pub struct Crm {
     /// Imports running in this process, by job id (progress is in memory: on SQLite the
     /// import's transaction holds the write lock, so progress cannot be written meanwhile).
     pub(crate) imports: crate::import::RunningImports,
+    /// Per-organisation in-memory search indexes (derived data; see `search_index`).
+    pub(crate) search_indexes: Arc<crate::search::SearchIndexes>,
 }
 
 const COMPANY_FIELDS: &[FieldSpec] = &[
@@ -386,6 +388,7 @@ impl Crm {
             clock,
             ring,
             imports: Default::default(),
+            search_indexes: Default::default(),
         }
     }
 
@@ -520,7 +523,6 @@ impl Crm {
         .map(|_| ())
         })?;
         self.index_record(
-            tx,
             ctx.org_id(),
             "company",
             company.id,
@@ -528,8 +530,7 @@ impl Crm {
                 clear: vec![&company.name, company.domain.as_deref().unwrap_or("")],
                 private: vec![],
             },
-        )
-        .await?;
+        );
         let after = serde_json::to_value(&company).unwrap_or_default();
         self.record(
             tx,
@@ -695,7 +696,6 @@ impl Crm {
             });
         }
         self.index_record(
-            &mut tx,
             ctx.org_id(),
             "company",
             id,
@@ -703,8 +703,7 @@ impl Crm {
                 clear: vec![&next.name, next.domain.as_deref().unwrap_or("")],
                 private: vec![],
             },
-        )
-        .await?;
+        );
         let before = serde_json::to_value(&current).unwrap_or_default();
         let after = serde_json::to_value(&next).unwrap_or_default();
         self.record(
@@ -923,7 +922,6 @@ impl Crm {
         let full_name = format!("{first} {last}");
         let phone_digits = phone.map(normalise_phone);
         self.index_record(
-            tx,
             org,
             "contact",
             id,
@@ -931,8 +929,7 @@ impl Crm {
                 clear: vec![&full_name],
                 private: email.into_iter().chain(phone_digits.as_deref()).collect(),
             },
-        )
-        .await?;
+        );
         // PII stays out of audit rows and events.
         let after = serde_json::json!({"first_name": first, "last_name": last, "company_id": company_id, "owner_id": owner,
             "email": email.map(|_| "(set)"), "phone": phone.map(|_| "(set)"), "custom_fields": custom});
@@ -1098,7 +1095,6 @@ impl Crm {
         }
         let phone_digits = phone.as_deref().map(normalise_phone);
         self.index_record(
-            &mut tx,
             org,
             "contact",
             id,
@@ -1110,8 +1106,7 @@ impl Crm {
                     .chain(phone_digits.as_deref())
                     .collect(),
             },
-        )
-        .await?;
+        );
         // PII stays out of the audit trail: only that it changed.
         let view = |c: &Contact, email_changed: bool, phone_changed: bool| {
             serde_json::json!({"first_name": c.first_name, "last_name": c.last_name, "title": c.title, "company_id": c.company_id,
@@ -1492,7 +1487,6 @@ impl Crm {
         .map(|_| ())
         })?;
         self.index_record(
-            tx,
             org,
             "deal",
             deal.id,
@@ -1500,8 +1494,7 @@ impl Crm {
                 clear: vec![&deal.title],
                 private: vec![],
             },
-        )
-        .await?;
+        );
         self.link_deal_contacts(tx, org, deal.id, &deal.contact_ids)
             .await?;
         let after = serde_json::to_value(&deal).unwrap_or_default();
@@ -1836,7 +1829,6 @@ impl Crm {
         }
         if next.title != current.title {
             self.index_record(
-                &mut tx,
                 org,
                 "deal",
                 id,
@@ -1844,8 +1836,7 @@ impl Crm {
                     clear: vec![&next.title],
                     private: vec![],
                 },
-            )
-            .await?;
+            );
         }
         let before = serde_json::to_value(&current).unwrap_or_default();
         let after = serde_json::to_value(&next).unwrap_or_default();
