@@ -16,7 +16,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::InsightError;
+use crate::{InsightError, check_finite};
 
 /// Default number of hash slots.
 pub const DEFAULT_BUCKETS: u32 = 1 << 18;
@@ -153,7 +153,112 @@ pub struct NaiveBayes {
     pub vocabulary: u64,
     /// Per class: (slot, occurrences), sorted by slot.
     pub counts: Vec<Vec<(u32, f32)>>,
+    /// Platt scaling of one class's probability (binary models; see [`Calibration`]).
+    #[serde(default)]
+    pub calibration: Option<Calibration>,
 }
+
+/// Platt scaling of a class's probability: Naive Bayes pushes probabilities towards 0
+/// and 1, so a binary model's raw probability is mapped through
+/// `1 / (1 + e^-(a·logit(p) + b))`, with `a`, `b` fitted on out-of-fold predictions.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Calibration {
+    /// The class whose probability is calibrated.
+    pub class: String,
+    /// Slope on the logit.
+    pub a: f64,
+    /// Intercept.
+    pub b: f64,
+}
+
+fn logit(p: f64) -> f64 {
+    let p = p.clamp(1e-6, 1.0 - 1e-6);
+    (p / (1.0 - p)).ln()
+}
+
+impl Calibration {
+    /// Fits Platt scaling (Newton's method, Platt's smoothed targets) to raw
+    /// probabilities of `class` and whether each document was of that class.
+    pub fn fit(class: &str, probabilities: &[f64], truth: &[bool]) -> Result<Self, InsightError> {
+        if probabilities.len() != truth.len() {
+            return Err(InsightError::InvalidParameter {
+                name: "truth",
+                reason: "one truth per probability".to_owned(),
+            });
+        }
+        check_finite(probabilities)?;
+        let positives = truth.iter().filter(|t| **t).count() as f64;
+        let negatives = truth.len() as f64 - positives;
+        let (hi, lo) = (
+            (positives + 1.0) / (positives + 2.0),
+            1.0 / (negatives + 2.0),
+        );
+        let xs: Vec<f64> = probabilities.iter().map(|p| logit(*p)).collect();
+        let targets: Vec<f64> = truth.iter().map(|t| if *t { hi } else { lo }).collect();
+        let softplus = |z: f64| z.max(0.0) + (-z.abs()).exp().ln_1p();
+        // Cross-entropy against the smoothed targets.
+        let loss = |a: f64, b: f64| -> f64 {
+            xs.iter()
+                .zip(&targets)
+                .map(|(x, t)| {
+                    let z = a * x + b;
+                    t * softplus(-z) + (1.0 - t) * softplus(z)
+                })
+                .sum()
+        };
+        // Platt's start (a = 0, b = prior log-odds) and damped Newton steps.
+        let mut a = 0.0_f64;
+        let mut b = ((positives + 1.0) / (negatives + 1.0)).ln();
+        let mut current = loss(a, b);
+        for _ in 0..100 {
+            let (mut ga, mut gb, mut haa, mut hab, mut hbb) = (0.0, 0.0, 1e-12, 0.0, 1e-12);
+            for (x, t) in xs.iter().zip(&targets) {
+                let p = 1.0 / (1.0 + (-(a * x + b)).exp());
+                let w = p * (1.0 - p);
+                ga += (p - t) * x;
+                gb += p - t;
+                haa += w * x * x;
+                hab += w * x;
+                hbb += w;
+            }
+            let det = haa * hbb - hab * hab;
+            if det.abs() < 1e-18 {
+                break;
+            }
+            let da = (hbb * ga - hab * gb) / det;
+            let db = (haa * gb - hab * ga) / det;
+            let mut step = 1.0;
+            let mut moved = false;
+            while step > 1e-10 {
+                let (na, nb) = (a - step * da, b - step * db);
+                let next = loss(na, nb);
+                if next.is_finite() && next <= current {
+                    (a, b, current) = (na, nb, next);
+                    moved = true;
+                    break;
+                }
+                step /= 2.0;
+            }
+            if !moved || (step * da).abs() + (step * db).abs() < 1e-10 {
+                break;
+            }
+        }
+        if !(a.is_finite() && b.is_finite()) {
+            return Err(InsightError::Numerical("Platt scaling"));
+        }
+        Ok(Self {
+            class: class.to_owned(),
+            a,
+            b,
+        })
+    }
+
+    /// The calibrated probability.
+    pub fn apply(&self, p: f64) -> f64 {
+        1.0 / (1.0 + (-(self.a * logit(p) + self.b)).exp())
+    }
+}
+
 
 /// A prediction: the best class and every class's probability.
 #[derive(Debug, Clone, PartialEq)]
@@ -234,6 +339,7 @@ impl NaiveBayes {
             totals,
             vocabulary: seen.len() as u64,
             counts,
+            calibration: None,
         })
     }
 
@@ -309,12 +415,18 @@ impl NaiveBayes {
         self.predict_features(&text_features(text, &self.options.features))
     }
 
-    /// The probability of `class` in a prediction (0 when the model has no such class).
+    /// The probability of `class` in a prediction (0 when the model has no such class),
+    /// calibrated when the model carries a calibration for that class.
     pub fn probability_of(&self, prediction: &Prediction, class: &str) -> f64 {
-        self.classes
+        let raw = self
+            .classes
             .iter()
             .position(|c| c == class)
-            .map_or(0.0, |i| prediction.probabilities[i])
+            .map_or(0.0, |i| prediction.probabilities[i]);
+        match &self.calibration {
+            Some(c) if c.class == class => c.apply(raw),
+            _ => raw,
+        }
     }
 }
 
@@ -486,6 +598,21 @@ pub fn cross_validate(
     seed: u64,
     options: TrainOptions,
 ) -> Result<Metrics, InsightError> {
+    let (predicted, _) = out_of_fold(features, labels, folds, seed, options, None)?;
+    evaluate(labels, &predicted)
+}
+
+/// Out-of-fold predictions of K-fold cross-validation (as [`cross_validate`]): the
+/// predicted label of every document and, when `class` is given, the model's raw
+/// probability of that class (0 where a fold could not train).
+pub fn out_of_fold(
+    features: &[Vec<u32>],
+    labels: &[String],
+    folds: usize,
+    seed: u64,
+    options: TrainOptions,
+    class: Option<&str>,
+) -> Result<(Vec<String>, Vec<f64>), InsightError> {
     if folds < 2 {
         return Err(InsightError::InvalidParameter {
             name: "folds",
@@ -517,6 +644,7 @@ pub fn cross_validate(
         }
     }
     let mut predicted = vec![String::new(); labels.len()];
+    let mut probability = vec![0.0; labels.len()];
     for fold in 0..folds {
         let train: Vec<usize> = (0..labels.len()).filter(|i| fold_of[*i] != fold).collect();
         let test: Vec<usize> = (0..labels.len()).filter(|i| fold_of[*i] == fold).collect();
@@ -530,17 +658,23 @@ pub fn cross_validate(
                 for i in test {
                     let p = model.predict_features(&features[i]);
                     predicted[i] = model.classes[p.best].clone();
+                    if let Some(class) = class {
+                        probability[i] = model.probability_of(&p, class);
+                    }
                 }
             }
             Err(_) => {
                 let only = majority_label(&train_y).unwrap_or_default();
                 for i in test {
+                    if class == Some(only.as_str()) {
+                        probability[i] = 1.0;
+                    }
                     predicted[i] = only.clone();
                 }
             }
         }
     }
-    evaluate(labels, &predicted)
+    Ok((predicted, probability))
 }
 
 #[cfg(test)]
@@ -676,6 +810,27 @@ mod tests {
         assert_eq!(stratified_split(&labels, 0.2, 7).expect("again").1, test);
         assert_ne!(stratified_split(&labels, 0.2, 8).expect("other").1, test);
         assert!(stratified_split(&labels, 1.0, 7).is_err());
+    }
+
+    #[test]
+    fn platt_scaling_softens_overconfident_probabilities() {
+        // Raw probabilities near 0/1 that are right only 3 times in 4.
+        let mut probs = Vec::new();
+        let mut truth = Vec::new();
+        for i in 0..200 {
+            let said_yes = i % 2 == 0;
+            probs.push(if said_yes { 0.999 } else { 0.001 });
+            let correct = i % 8 < 6;
+            truth.push(if correct { said_yes } else { !said_yes });
+        }
+        let c = Calibration::fit("yes", &probs, &truth).expect("fit");
+        let high = c.apply(0.999);
+        let low = c.apply(0.001);
+        assert!(high < 0.99 && high > 0.5, "{high}");
+        assert!(low > 0.01 && low < 0.5, "{low}");
+        assert!(c.apply(0.5) > low && c.apply(0.5) < high);
+        assert!(Calibration::fit("yes", &[0.5], &[]).is_err());
+        assert!(Calibration::fit("yes", &[f64::NAN], &[true]).is_err());
     }
 
     #[test]

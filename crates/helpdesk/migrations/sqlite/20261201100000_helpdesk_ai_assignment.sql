@@ -18,10 +18,12 @@ CREATE TABLE ticket_insights (
 );
 
 -- Classifiers trained on an organisation's closed tickets: kind `priority` or
--- `escalation`; the model is insight::text_classifier::NaiveBayes as JSON.
+-- `escalation`; the model is insight::text_classifier::NaiveBayes as JSON, `model_id` a
+-- fresh UUIDv7 per training run (the in-process cache of parsed models is keyed by it).
 CREATE TABLE helpdesk_models (
     org_id      BLOB NOT NULL,
     kind        TEXT NOT NULL,
+    model_id    BLOB NOT NULL,
     model       TEXT NOT NULL,
     trained_on  BIGINT NOT NULL,
     classes     TEXT NOT NULL,
