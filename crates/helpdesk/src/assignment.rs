@@ -19,7 +19,9 @@ use axum::extract::{FromRef, State};
 use kernel::audit::{self, AuditEntry};
 use kernel::events::{self, NewEvent};
 use kernel::list::Single;
-use kernel::{ApiJson, FieldError, IdPath, Problem, SharedClock, TenantContext, Tx, on_pool, on_tx};
+use kernel::{
+    ApiJson, FieldError, IdPath, Problem, SharedClock, TenantContext, Tx, on_pool, on_tx,
+};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -145,13 +147,15 @@ pub(crate) async fn pick(
     };
     let method = AssignmentMethod::parse(&method)
         .ok_or_else(|| HelpdeskError::Corrupt(format!("assignment method `{method}`")))?;
-    let members: Vec<(Uuid, String)> = on_tx!(tx, |c| sqlx::query_as(
+    let members: Vec<(Uuid, String)> = on_tx!(tx, |c| {
+        sqlx::query_as(
         "SELECT user_id, skills FROM helpdesk_team_members WHERE org_id = $1 AND team_id = $2 ORDER BY user_id"
     )
     .bind(org)
     .bind(team)
     .fetch_all(c)
-    .await)?;
+    .await
+    })?;
     let mut eligible: Vec<Uuid> = Vec::new();
     if by_skill && !tags.is_empty() {
         for (user, skills) in &members {
@@ -175,19 +179,16 @@ pub(crate) async fn pick(
             eligible[turn % eligible.len()]
         }
         AssignmentMethod::LeastOpen => {
-            let counts: Vec<(Uuid, i64)> = on_tx!(tx, |c| sqlx::query_as(
+            let counts: Vec<(Uuid, i64)> = on_tx!(tx, |c| {
+                sqlx::query_as(
                 "SELECT assignee_id, count(*) FROM tickets WHERE org_id = $1 AND assignee_id IS NOT NULL \
                  AND status NOT IN ('Resolved', 'Closed') GROUP BY assignee_id"
             )
             .bind(org)
             .fetch_all(c)
-            .await)?;
-            let load = |u: &Uuid| {
-                counts
-                    .iter()
-                    .find(|(a, _)| a == u)
-                    .map_or(0, |(_, n)| *n)
-            };
+            .await
+            })?;
+            let load = |u: &Uuid| counts.iter().find(|(a, _)| a == u).map_or(0, |(_, n)| *n);
             // `eligible` is ordered by user id, and min_by_key keeps the first minimum.
             eligible
                 .iter()
@@ -216,11 +217,16 @@ pub(crate) async fn record_assignment(
     audit::append(
         tx,
         clock,
-        AuditEntry::by(ctx, "ticket.assigned", "ticket", Some(ticket_id.to_string()))
-            .with_changes(serde_json::json!({
-                "assignee_id": {"before": from, "after": to},
-                "method": method.as_str(),
-            })),
+        AuditEntry::by(
+            ctx,
+            "ticket.assigned",
+            "ticket",
+            Some(ticket_id.to_string()),
+        )
+        .with_changes(serde_json::json!({
+            "assignee_id": {"before": from, "after": to},
+            "method": method.as_str(),
+        })),
     )
     .await?;
     events::record(
@@ -245,27 +251,38 @@ pub(crate) async fn record_assignment(
     Ok(())
 }
 
-type TeamRow = (Uuid, String, bool, chrono::DateTime<chrono::Utc>, String, bool);
+type TeamRow = (
+    Uuid,
+    String,
+    bool,
+    chrono::DateTime<chrono::Utc>,
+    String,
+    bool,
+);
 
 impl Helpdesk {
     async fn team_tx(&self, tx: &mut Tx, org: Uuid, id: Uuid) -> Result<Team, HelpdeskError> {
-        let row: Option<TeamRow> = on_tx!(tx, |c| sqlx::query_as(
+        let row: Option<TeamRow> = on_tx!(tx, |c| {
+            sqlx::query_as(
             "SELECT id, name, restricted, created_at, assignment_method, assign_by_skill FROM helpdesk_teams \
              WHERE org_id = $1 AND id = $2"
         )
         .bind(org)
         .bind(id)
         .fetch_optional(c)
-        .await)?;
+        .await
+        })?;
         let (id, name, restricted, created_at, method, assign_by_skill) =
             row.ok_or(HelpdeskError::NotFound("team"))?;
-        let member_ids: Vec<Uuid> = on_tx!(tx, |c| sqlx::query_scalar(
+        let member_ids: Vec<Uuid> = on_tx!(tx, |c| {
+            sqlx::query_scalar(
             "SELECT user_id FROM helpdesk_team_members WHERE org_id = $1 AND team_id = $2 ORDER BY user_id"
         )
         .bind(org)
         .bind(id)
         .fetch_all(c)
-        .await)?;
+        .await
+        })?;
         Ok(Team {
             id,
             name,
@@ -294,13 +311,15 @@ impl Helpdesk {
         .fetch_optional(p)
         .await)?;
         exists.ok_or(HelpdeskError::NotFound("team"))?;
-        let rows: Vec<(Uuid, String)> = on_pool!(self.db, |p| sqlx::query_as(
+        let rows: Vec<(Uuid, String)> = on_pool!(self.db, |p| {
+            sqlx::query_as(
             "SELECT user_id, skills FROM helpdesk_team_members WHERE org_id = $1 AND team_id = $2 ORDER BY user_id"
         )
         .bind(org)
         .bind(team)
         .fetch_all(p)
-        .await)?;
+        .await
+        })?;
         rows.into_iter()
             .map(|(user_id, skills)| {
                 Ok(TeamMember {
@@ -335,7 +354,10 @@ impl Helpdesk {
                 errors.push(FieldError::new(format!("[{i}].user_id"), "listed twice"));
             }
             if member.user_id.is_nil() {
-                errors.push(FieldError::new(format!("[{i}].user_id"), "must be a user id"));
+                errors.push(FieldError::new(
+                    format!("[{i}].user_id"),
+                    "must be a user id",
+                ));
             }
             clean.push(TeamMember {
                 user_id: member.user_id,
@@ -361,7 +383,8 @@ impl Helpdesk {
         .map(|_| ()))?;
         for member in &clean {
             let skills = serde_json::to_string(&member.skills).unwrap_or_else(|_| "[]".to_owned());
-            on_tx!(tx, |c| sqlx::query(
+            on_tx!(tx, |c| {
+                sqlx::query(
                 "INSERT INTO helpdesk_team_members (org_id, team_id, user_id, added_at, skills) VALUES ($1, $2, $3, $4, $5)"
             )
             .bind(org)
@@ -371,7 +394,8 @@ impl Helpdesk {
             .bind(&skills)
             .execute(c)
             .await
-            .map(|_| ()))?;
+            .map(|_| ())
+            })?;
         }
         audit::record_change(
             &mut tx,
@@ -422,7 +446,8 @@ impl Helpdesk {
         if let Some(by_skill) = patch.assign_by_skill {
             after.assign_by_skill = by_skill;
         }
-        on_tx!(tx, |c| sqlx::query(
+        on_tx!(tx, |c| {
+            sqlx::query(
             "UPDATE helpdesk_teams SET name = $3, restricted = $4, assignment_method = $5, assign_by_skill = $6, \
              version = version + 1 WHERE org_id = $1 AND id = $2"
         )
@@ -434,7 +459,8 @@ impl Helpdesk {
         .bind(after.assign_by_skill)
         .execute(c)
         .await
-        .map(|_| ()))?;
+        .map(|_| ())
+        })?;
         audit::record_change(
             &mut tx,
             &self.clock,
@@ -473,7 +499,9 @@ async fn update_team(
     IdPath(id): IdPath,
     ApiJson(body): ApiJson<TeamPatch>,
 ) -> Result<Json<Single<Team>>, Problem> {
-    Ok(Json(Single::new(helpdesk.update_team(&ctx, id, body).await?)))
+    Ok(Json(Single::new(
+        helpdesk.update_team(&ctx, id, body).await?,
+    )))
 }
 
 /// A team's members and their skills.

@@ -331,9 +331,9 @@ const STOPWORDS: &[&str] = &[
     "the", "and", "for", "with", "that", "this", "from", "have", "has", "are", "was", "were",
     "our", "your", "you", "not", "but", "can", "cannot", "can't", "when", "what", "how", "why",
     "please", "hello", "thanks", "thank", "there", "their", "they", "them", "will", "would",
-    "could", "should", "been", "into", "about", "after", "before", "again", "still", "any",
-    "all", "its", "it's", "i'm", "we", "is", "it", "to", "of", "in", "on", "at", "be", "or",
-    "an", "as", "my", "me", "do", "does", "did", "so", "if", "no", "yes", "hi", "just", "also",
+    "could", "should", "been", "into", "about", "after", "before", "again", "still", "any", "all",
+    "its", "it's", "i'm", "we", "is", "it", "to", "of", "in", "on", "at", "be", "or", "an", "as",
+    "my", "me", "do", "does", "did", "so", "if", "no", "yes", "hi", "just", "also",
 ];
 
 /// The most frequent content words of a text (for a knowledge-base search).
@@ -530,7 +530,14 @@ pub fn train(closed: &[ClosedTicket]) -> Result<Trained, HelpdeskError> {
             .collect();
         let y: Vec<String> = closed
             .iter()
-            .map(|c| if c.escalated { ESCALATED } else { NOT_ESCALATED }.to_owned())
+            .map(|c| {
+                if c.escalated {
+                    ESCALATED
+                } else {
+                    NOT_ESCALATED
+                }
+                .to_owned()
+            })
             .collect();
         out.escalation = Some(fit(&x, &y, Some(ESCALATED))?);
     }
@@ -570,14 +577,16 @@ async fn load_models(tx: &mut Tx, org: Uuid) -> Result<Models, HelpdeskError> {
         let model = match cached {
             Some(m) => m,
             None => {
-                let json: Option<String> = on_tx!(tx, |c| sqlx::query_scalar(
+                let json: Option<String> = on_tx!(tx, |c| {
+                    sqlx::query_scalar(
                     "SELECT model FROM helpdesk_models WHERE org_id = $1 AND kind = $2 AND model_id = $3"
                 )
                 .bind(org)
                 .bind(&kind)
                 .bind(model_id)
                 .fetch_optional(c)
-                .await)?;
+                .await
+                })?;
                 let Some(json) = json else { continue };
                 let parsed: NaiveBayes = serde_json::from_str(&json)
                     .map_err(|e| HelpdeskError::Corrupt(format!("{kind} model: {e}")))?;
@@ -706,14 +715,16 @@ pub(crate) async fn refresh(
     let signals = row.signals(messages, now)?;
     let models = load_models(tx, org).await?;
     let insight = compute(&signals, &models, now);
-    let previous: Option<(i32, bool, bool, String)> = on_tx!(tx, |c| sqlx::query_as(
+    let previous: Option<(i32, bool, bool, String)> = on_tx!(tx, |c| {
+        sqlx::query_as(
         "SELECT initial_priority_rank, priority_raised, reopened, last_status FROM ticket_insights \
          WHERE org_id = $1 AND ticket_id = $2"
     )
     .bind(org)
     .bind(ticket_id)
     .fetch_optional(c)
-    .await)?;
+    .await
+    })?;
     let current_rank = i32::from(rank(signals.priority));
     let (initial, raised, reopened) = match previous {
         Some((initial, raised, reopened, last_status)) => (
@@ -725,7 +736,8 @@ pub(crate) async fn refresh(
     };
     let json = serde_json::to_string(&insight)
         .map_err(|e| HelpdeskError::Corrupt(format!("insight: {e}")))?;
-    on_tx!(tx, |c| sqlx::query(
+    on_tx!(tx, |c| {
+        sqlx::query(
         "INSERT INTO ticket_insights (org_id, ticket_id, initial_priority_rank, priority_raised, reopened, \
          last_status, insight, computed_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
          ON CONFLICT (org_id, ticket_id) DO UPDATE SET priority_raised = $4, reopened = $5, \
@@ -741,7 +753,8 @@ pub(crate) async fn refresh(
     .bind(now)
     .execute(c)
     .await
-    .map(|_| ()))?;
+    .map(|_| ())
+    })?;
     Ok(insight)
 }
 
@@ -813,12 +826,14 @@ struct ModelRow {
 
 impl Helpdesk {
     async fn closed_count(&self, org: Uuid) -> Result<u64, HelpdeskError> {
-        let n: i64 = on_pool!(self.db, |p| sqlx::query_scalar(
+        let n: i64 = on_pool!(self.db, |p| {
+            sqlx::query_scalar(
             "SELECT count(*) FROM tickets WHERE org_id = $1 AND status IN ('Resolved', 'Closed')"
         )
         .bind(org)
         .fetch_one(p)
-        .await)?;
+        .await
+        })?;
         Ok(u64::try_from(n).unwrap_or(0))
     }
 
@@ -826,13 +841,15 @@ impl Helpdesk {
     pub async fn model_status(&self, ctx: &TenantContext) -> Result<ModelStatus, HelpdeskError> {
         ctx.authorize("tickets:read")?;
         let org = ctx.org_id();
-        let rows: Vec<ModelRow> = on_pool!(self.db, |p| sqlx::query_as(
+        let rows: Vec<ModelRow> = on_pool!(self.db, |p| {
+            sqlx::query_as(
             "SELECT kind, trained_on, classes, accuracy, macro_f1, trained_at FROM helpdesk_models \
              WHERE org_id = $1 ORDER BY kind"
         )
         .bind(org)
         .fetch_all(p)
-        .await)?;
+        .await
+        })?;
         let closed_tickets = self.closed_count(org).await?;
         let priority = rows.iter().find(|r| r.kind == "priority");
         let escalation = rows.iter().find(|r| r.kind == "escalation");
@@ -866,26 +883,27 @@ impl Helpdesk {
         let org = ctx.org_id();
         let now = self.now();
         // Every read happens before the write transaction.
-        let rows: Vec<ClosedRow> = on_pool!(self.db, |p| sqlx::query_as(sqlx::AssertSqlSafe(
-            format!(
+        let rows: Vec<ClosedRow> =
+            on_pool!(self.db, |p| sqlx::query_as(sqlx::AssertSqlSafe(format!(
                 "SELECT t.id, {SIGNAL_COLUMNS}, i.priority_raised, i.reopened FROM tickets t \
                  LEFT JOIN ticket_insights i ON i.org_id = t.org_id AND i.ticket_id = t.id \
                  WHERE t.org_id = $1 AND t.status IN ('Resolved', 'Closed') \
                  ORDER BY t.resolved_at DESC, t.id DESC LIMIT $2"
-            )
-        ))
-        .bind(org)
-        .bind(MAX_TRAINING_TICKETS)
-        .fetch_all(p)
-        .await)?;
-        let bodies: Vec<(Uuid, String)> = on_pool!(self.db, |p| sqlx::query_as(
+            )))
+            .bind(org)
+            .bind(MAX_TRAINING_TICKETS)
+            .fetch_all(p)
+            .await)?;
+        let bodies: Vec<(Uuid, String)> = on_pool!(self.db, |p| {
+            sqlx::query_as(
             "SELECT m.ticket_id, m.body FROM ticket_messages m JOIN tickets t ON t.org_id = m.org_id AND t.id = m.ticket_id \
              WHERE m.org_id = $1 AND m.kind = $2 AND t.status IN ('Resolved', 'Closed') ORDER BY m.created_at, m.id"
         )
         .bind(org)
         .bind(MessageKind::Customer.as_str())
         .fetch_all(p)
-        .await)?;
+        .await
+        })?;
         let mut by_ticket: HashMap<Uuid, Vec<String>> = HashMap::new();
         for (ticket, body) in bodies {
             let list = by_ticket.entry(ticket).or_default();
@@ -907,11 +925,13 @@ impl Helpdesk {
             .map_err(|e| HelpdeskError::Corrupt(format!("training task: {e}")))??;
 
         let mut tx = self.db.begin().await?;
-        on_tx!(tx, |c| sqlx::query("DELETE FROM helpdesk_models WHERE org_id = $1")
-            .bind(org)
-            .execute(c)
-            .await
-            .map(|_| ()))?;
+        on_tx!(tx, |c| sqlx::query(
+            "DELETE FROM helpdesk_models WHERE org_id = $1"
+        )
+        .bind(org)
+        .execute(c)
+        .await
+        .map(|_| ()))?;
         for (kind, entry) in [
             ("priority", &trained.priority),
             ("escalation", &trained.escalation),
@@ -922,7 +942,8 @@ impl Helpdesk {
             let json = serde_json::to_string(model)
                 .map_err(|e| HelpdeskError::Corrupt(format!("model: {e}")))?;
             let classes = serde_json::to_string(&model.classes).unwrap_or_default();
-            on_tx!(tx, |c| sqlx::query(
+            on_tx!(tx, |c| {
+                sqlx::query(
                 "INSERT INTO helpdesk_models (org_id, kind, model_id, model, trained_on, classes, accuracy, macro_f1, trained_at) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
             )
@@ -937,7 +958,8 @@ impl Helpdesk {
             .bind(now)
             .execute(c)
             .await
-            .map(|_| ()))?;
+            .map(|_| ())
+            })?;
         }
         let report = TrainReport {
             trained_on: trained.examples as u64,
@@ -1049,7 +1071,10 @@ mod tests {
         );
         // Not inside other words: "downstream", "urgently" is its own keyword.
         assert!(urgency_keywords("downstream crashes? no; dataloss").is_empty());
-        assert_eq!(urgency_keywords("Fix it as soon as possible"), vec!["as soon as possible"]);
+        assert_eq!(
+            urgency_keywords("Fix it as soon as possible"),
+            vec!["as soon as possible"]
+        );
     }
 
     #[test]
@@ -1076,7 +1101,11 @@ mod tests {
             "Production down urgent: our whole team cannot work",
             Priority::Low,
         );
-        s.customer_messages = vec!["still down".into(), "this is terrible".into(), "hello?".into()];
+        s.customer_messages = vec![
+            "still down".into(),
+            "this is terrible".into(),
+            "hello?".into(),
+        ];
         s.compound = Some(-0.7);
         s.trend = Some(-0.5);
         s.sla = SlaState::AtRisk;
@@ -1095,8 +1124,19 @@ mod tests {
         ] {
             assert!(i.ai_insights.iter().any(|r| r == reason), "{reason}: {i:?}");
         }
-        let actions: Vec<&str> = i.recommended_actions.iter().map(|a| a.action.as_str()).collect();
-        assert_eq!(actions, ["raise_priority", "assign_senior_agent", "suggest_kb_articles"]);
+        let actions: Vec<&str> = i
+            .recommended_actions
+            .iter()
+            .map(|a| a.action.as_str())
+            .collect();
+        assert_eq!(
+            actions,
+            [
+                "raise_priority",
+                "assign_senior_agent",
+                "suggest_kb_articles"
+            ]
+        );
         assert_eq!(
             i.recommended_actions[0].detail,
             "Raise the priority from Low to Critical"
@@ -1127,8 +1167,15 @@ mod tests {
     fn training_needs_enough_tickets_then_predicts_with_the_model() {
         let mut closed = Vec::new();
         for i in 0..30 {
-            let mut hot = signals(&format!("server outage number {i} in production"), Priority::Critical);
-            hot.sla = if i % 3 == 0 { SlaState::Breached } else { SlaState::OnTrack };
+            let mut hot = signals(
+                &format!("server outage number {i} in production"),
+                Priority::Critical,
+            );
+            hot.sla = if i % 3 == 0 {
+                SlaState::Breached
+            } else {
+                SlaState::OnTrack
+            };
             closed.push(ClosedTicket {
                 escalated: hot.sla == SlaState::Breached,
                 signals: hot,
@@ -1150,10 +1197,18 @@ mod tests {
             priority: Some(Arc::new(model)),
             escalation: trained.escalation.map(|e| Arc::new(e.0)),
         };
-        let i = compute(&signals("avatar change please", Priority::High), &models, now());
+        let i = compute(
+            &signals("avatar change please", Priority::High),
+            &models,
+            now(),
+        );
         assert_eq!(i.source, InsightSource::Model);
         assert_eq!(i.predicted_priority, Priority::Low);
-        let j = compute(&signals("outage in production", Priority::Low), &models, now());
+        let j = compute(
+            &signals("outage in production", Priority::Low),
+            &models,
+            now(),
+        );
         assert_eq!(j.predicted_priority, Priority::Critical);
         // Calibrated: a probability, not a hard 0 or 1.
         assert!(j.escalation_risk > 0.0 && j.escalation_risk < 1.0, "{j:?}");

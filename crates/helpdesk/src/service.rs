@@ -2075,15 +2075,18 @@ impl Helpdesk {
     /// The organisation's support teams.
     pub async fn list_teams(&self, ctx: &TenantContext) -> Result<Vec<Team>, HelpdeskError> {
         ctx.authorize("tickets:read")?;
-        let teams: Vec<(Uuid, String, bool, DateTime<Utc>, String, bool)> = on_pool!(self.db, |p| {
-            sqlx::query_as(
+        let teams: Vec<(Uuid, String, bool, DateTime<Utc>, String, bool)> = on_pool!(
+            self.db,
+            |p| {
+                sqlx::query_as(
             "SELECT id, name, restricted, created_at, assignment_method, assign_by_skill FROM helpdesk_teams \
              WHERE org_id = $1 ORDER BY name, id"
         )
         .bind(ctx.org_id())
         .fetch_all(p)
         .await
-        })?;
+            }
+        )?;
         let members: Vec<(Uuid, Uuid)> = on_pool!(self.db, |p| {
             sqlx::query_as(
             "SELECT team_id, user_id FROM helpdesk_team_members WHERE org_id = $1 ORDER BY team_id, user_id"
@@ -2098,18 +2101,22 @@ impl Helpdesk {
         }
         teams
             .into_iter()
-            .map(|(id, name, restricted, created_at, method, assign_by_skill)| {
-                Ok(Team {
-                    id,
-                    name,
-                    member_ids: by_team.remove(&id).unwrap_or_default(),
-                    restricted,
-                    created_at,
-                    assignment_method: crate::assignment::AssignmentMethod::parse(&method)
-                        .ok_or_else(|| HelpdeskError::Corrupt(format!("assignment method `{method}`")))?,
-                    assign_by_skill,
-                })
-            })
+            .map(
+                |(id, name, restricted, created_at, method, assign_by_skill)| {
+                    Ok(Team {
+                        id,
+                        name,
+                        member_ids: by_team.remove(&id).unwrap_or_default(),
+                        restricted,
+                        created_at,
+                        assignment_method: crate::assignment::AssignmentMethod::parse(&method)
+                            .ok_or_else(|| {
+                                HelpdeskError::Corrupt(format!("assignment method `{method}`"))
+                            })?,
+                        assign_by_skill,
+                    })
+                },
+            )
             .collect()
     }
 

@@ -259,7 +259,6 @@ impl Calibration {
     }
 }
 
-
 /// A prediction: the best class and every class's probability.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Prediction {
@@ -400,10 +399,9 @@ impl NaiveBayes {
         let exp: Vec<f64> = scores.iter().map(|s| (s - max).exp()).collect();
         let sum: f64 = exp.iter().sum();
         let probabilities: Vec<f64> = exp.iter().map(|e| e / sum).collect();
-        let best = probabilities
-            .iter()
-            .enumerate()
-            .fold(0, |best, (i, p)| if *p > probabilities[best] { i } else { best });
+        let best = probabilities.iter().enumerate().fold(0, |best, (i, p)| {
+            if *p > probabilities[best] { i } else { best }
+        });
         Prediction {
             best,
             probabilities,
@@ -572,9 +570,7 @@ pub fn stratified_split(
     let mut rng = SplitMix(seed);
     let (mut train, mut test) = (Vec::new(), Vec::new());
     for class in classes {
-        let mut members: Vec<usize> = (0..labels.len())
-            .filter(|i| &labels[*i] == class)
-            .collect();
+        let mut members: Vec<usize> = (0..labels.len()).filter(|i| &labels[*i] == class).collect();
         rng.shuffle(&mut members);
         let mut n_test = (members.len() as f64 * test_fraction).round() as usize;
         if n_test == 0 && members.len() >= 2 {
@@ -634,9 +630,7 @@ pub fn out_of_fold(
     let mut rng = SplitMix(seed);
     let mut next = 0usize;
     for class in classes {
-        let mut members: Vec<usize> = (0..labels.len())
-            .filter(|i| &labels[*i] == class)
-            .collect();
+        let mut members: Vec<usize> = (0..labels.len()).filter(|i| &labels[*i] == class).collect();
         rng.shuffle(&mut members);
         for m in members {
             fold_of[m] = next % folds;
@@ -689,7 +683,17 @@ mod tests {
     fn tokenizer_lowercases_and_keeps_inner_apostrophes() {
         assert_eq!(
             tokenize("Production is DOWN, we can't log in! (HTTP 500) a"),
-            s(&["production", "is", "down", "we", "can't", "log", "in", "http", "500"])
+            s(&[
+                "production",
+                "is",
+                "down",
+                "we",
+                "can't",
+                "log",
+                "in",
+                "http",
+                "500"
+            ])
         );
         assert_eq!(tokenize("Über-Fehler’s"), s(&["über", "fehler's"]));
         assert!(tokenize("  ... ").is_empty());
@@ -750,7 +754,10 @@ mod tests {
         assert!((r.probabilities[0] - 0.5).abs() < 1e-9);
         let json = serde_json::to_string(&model).expect("json");
         let back: NaiveBayes = serde_json::from_str(&json).expect("parse");
-        assert_eq!(back.predict_text("data loss"), model.predict_text("data loss"));
+        assert_eq!(
+            back.predict_text("data loss"),
+            model.predict_text("data loss")
+        );
     }
 
     #[test]
@@ -761,7 +768,10 @@ mod tests {
         for i in 0..20 {
             let mut f = text_features("same words every time", &o);
             let escalated = i % 2 == 0;
-            f.push(token_feature(if escalated { "sla=breached" } else { "sla=ok" }, o.buckets));
+            f.push(token_feature(
+                if escalated { "sla=breached" } else { "sla=ok" },
+                o.buckets,
+            ));
             x.push(f);
             y.push(if escalated { "yes" } else { "no" }.to_owned());
         }

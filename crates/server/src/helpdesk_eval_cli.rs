@@ -246,3 +246,48 @@ pub fn run(args: &HelpdeskEvalArgs) -> Result<(), HelpdeskEvalError> {
     println!("time: {:.2} s", started.elapsed().as_secs_f64());
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(input: PathBuf, label: &str) -> HelpdeskEvalArgs {
+        HelpdeskEvalArgs {
+            input,
+            text_columns: vec!["title".to_owned(), "body".to_owned()],
+            label_column: label.to_owned(),
+            test_fraction: 0.25,
+            seed: 1,
+            alpha: 0.5,
+            no_bigrams: false,
+        }
+    }
+
+    #[test]
+    fn evaluates_a_small_file_and_names_missing_columns() {
+        let dir = tempfile::tempdir().expect("dir");
+        let path = dir.path().join("tickets.csv");
+        let mut text = String::from("title,body,label\n");
+        for i in 0..20 {
+            text.push_str(&format!("Outage {i},\"server down,\nurgent\",High\n"));
+            text.push_str(&format!("Avatar {i},how do I change it,Low\n"));
+        }
+        text.push_str("No label,skipped,\n");
+        std::fs::write(&path, text).expect("write");
+        let (texts, labels) =
+            read(&path, &args(path.clone(), "label").text_columns, "label").expect("read");
+        assert_eq!(texts.len(), 40);
+        assert_eq!(labels.iter().filter(|l| *l == "High").count(), 20);
+        assert!(texts[0].contains("server down,\nurgent"));
+        run(&args(path.clone(), "label")).expect("evaluation runs");
+
+        let missing = run(&args(path.clone(), "priority")).expect_err("no such column");
+        assert_eq!(missing.exit_code(), 2);
+        assert!(missing.to_string().contains("no column `priority`"));
+        let mut bad = args(path, "label");
+        bad.alpha = 0.0;
+        assert_eq!(run(&bad).expect_err("bad alpha").exit_code(), 2);
+        let absent = run(&args(dir.path().join("absent.csv"), "label")).expect_err("absent");
+        assert_eq!(absent.exit_code(), 1);
+    }
+}
