@@ -181,12 +181,15 @@ pub(crate) async fn pick(
         AssignmentMethod::LeastOpen => {
             let counts: Vec<(Uuid, i64)> = on_tx!(tx, |c| {
                 sqlx::query_as(
-                "SELECT assignee_id, count(*) FROM tickets WHERE org_id = $1 AND assignee_id IS NOT NULL \
-                 AND status NOT IN ('Resolved', 'Closed') GROUP BY assignee_id"
-            )
-            .bind(org)
-            .fetch_all(c)
-            .await
+                    // One index probe per member (tickets_assignee), not a scan of the org.
+                    "SELECT m.user_id, (SELECT count(*) FROM tickets t WHERE t.org_id = m.org_id \
+                 AND t.assignee_id = m.user_id AND t.status NOT IN ('Resolved', 'Closed')) \
+                 FROM helpdesk_team_members m WHERE m.org_id = $1 AND m.team_id = $2",
+                )
+                .bind(org)
+                .bind(team)
+                .fetch_all(c)
+                .await
             })?;
             let load = |u: &Uuid| counts.iter().find(|(a, _)| a == u).map_or(0, |(_, n)| *n);
             // `eligible` is ordered by user id, and min_by_key keeps the first minimum.

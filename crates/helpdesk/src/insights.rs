@@ -896,11 +896,14 @@ impl Helpdesk {
             .await)?;
         let bodies: Vec<(Uuid, String)> = on_pool!(self.db, |p| {
             sqlx::query_as(
-            "SELECT m.ticket_id, m.body FROM ticket_messages m JOIN tickets t ON t.org_id = m.org_id AND t.id = m.ticket_id \
-             WHERE m.org_id = $1 AND m.kind = $2 AND t.status IN ('Resolved', 'Closed') ORDER BY m.created_at, m.id"
+            // The customer messages of the same tickets as above.
+            "SELECT m.ticket_id, m.body FROM ticket_messages m WHERE m.org_id = $1 AND m.kind = $2 \
+             AND m.ticket_id IN (SELECT t.id FROM tickets t WHERE t.org_id = $1 AND t.status IN ('Resolved', 'Closed') \
+             ORDER BY t.resolved_at DESC, t.id DESC LIMIT $3) ORDER BY m.created_at, m.id"
         )
         .bind(org)
         .bind(MessageKind::Customer.as_str())
+        .bind(MAX_TRAINING_TICKETS)
         .fetch_all(p)
         .await
         })?;

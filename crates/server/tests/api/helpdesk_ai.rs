@@ -156,6 +156,18 @@ http_test!(
         );
         assert!(after["insights"]["escalation_risk"].as_f64().expect("risk") > risk);
         assert!(strings(&after["insights"]["urgency_keywords"]).contains(&"broken".to_owned()));
+        // A priority change recomputes it: nothing left to raise.
+        let raised = patch(
+            &server,
+            t,
+            &hot_path,
+            json!({"priority": "Critical", "version": after["version"]}),
+        )
+        .await;
+        let actions = raised["insights"]["recommended_actions"].to_string();
+        assert!(!actions.contains("raise_priority"), "{actions}");
+        assert!(actions.contains("assign_senior_agent"), "{actions}");
+        assert_ne!(raised["insights"]["computed_at"], Value::Null);
 
         // No model yet; training with too few closed tickets keeps the rules.
         let status = get(&server, t, "/api/v1/helpdesk/model").await;
