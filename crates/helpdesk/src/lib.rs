@@ -5,9 +5,13 @@
 //!
 //! Reads top-down: [`sla`] (pure business-time arithmetic and SLA rules), [`model`]
 //! (wire types, `HelpdeskError`), [`service`] (the rules, testable without HTTP),
-//! [`attachments`] (upload checks and the file store), [`routes`] (thin handlers).
+//! [`attachments`] (upload checks and the file store), [`insights`] (AI insights per
+//! ticket, the per-organisation classifiers), [`assignment`] (team assignment rules),
+//! [`routes`] (thin handlers).
 
+pub mod assignment;
 pub mod attachments;
+pub mod insights;
 pub mod model;
 pub mod routes;
 pub mod service;

@@ -45,6 +45,8 @@ where
         .routes(routes!(list_calendars, create_calendar))
         .routes(routes!(update_calendar))
         .routes(routes!(list_teams, create_team))
+        .merge(crate::insights::router())
+        .merge(crate::assignment::router())
 }
 
 /// Tickets, most urgent SLA first: `?view=mine|unassigned|at_risk|breached`, filters

@@ -229,6 +229,7 @@ pub(crate) struct TicketRow {
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
     version: i64,
+    insights: Option<String>,
 }
 
 const TICKET_COLUMNS: &str = "t.id, t.number, t.subject, t.description, t.ticket_type, t.priority, t.status, \
@@ -236,10 +237,10 @@ const TICKET_COLUMNS: &str = "t.id, t.number, t.subject, t.description, t.ticket
     t.calendar_id, t.response_target_secs, t.resolution_target_secs, t.at_risk_percent, t.at_risk_min_minutes, \
     t.sla_pauses, t.sla_paused, t.first_response_at, t.resolved_at, t.closed_at, t.response_due_at, \
     t.resolution_due_at, t.response_risk_at, t.resolution_risk_at, t.sla_due_at, t.sentiment_compound, \
-    t.sentiment_label, t.sentiment_trend, t.created_by, t.created_at, t.updated_at, t.version";
+    t.sentiment_label, t.sentiment_trend, t.created_by, t.created_at, t.updated_at, t.version, ti.insight AS insights";
 
-const TICKET_FROM: &str =
-    "tickets t JOIN sla_policies p ON p.org_id = t.org_id AND p.id = t.policy_id";
+const TICKET_FROM: &str = "tickets t JOIN sla_policies p ON p.org_id = t.org_id AND p.id = t.policy_id \
+    LEFT JOIN ticket_insights ti ON ti.org_id = t.org_id AND ti.ticket_id = t.id";
 
 /// The stored SLA instants of a ticket.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -409,6 +410,10 @@ impl TicketRow {
             created_at: self.created_at,
             updated_at: self.updated_at,
             version: self.version,
+            insights: match self.insights {
+                Some(text) => Some(parse_json(&text, "insights")?),
+                None => None,
+            },
         })
     }
 }
@@ -896,6 +901,11 @@ impl Helpdesk {
         {
             return Err(HelpdeskError::field("team_id", "no such team"));
         }
+        let auto = match (new.assignee_id, new.team_id) {
+            (None, Some(team)) => crate::assignment::pick(&mut tx, org, team, &tags).await?,
+            _ => None,
+        };
+        let assignee_id = new.assignee_id.or(auto.map(|a| a.user_id));
         let policy = self.default_policy(&mut tx, org).await?;
         let rules = policy.rules()?;
         let calendar = self
@@ -939,7 +949,7 @@ impl Helpdesk {
         .bind(TicketStatus::Open.as_str())
         .bind(new.company_id)
         .bind(new.contact_id)
-        .bind(new.assignee_id)
+        .bind(assignee_id)
         .bind(new.team_id)
         .bind(to_json(&tags))
         .bind(&equipment_ref)
@@ -963,7 +973,7 @@ impl Helpdesk {
         .await
         .map(|_| ())
         })?;
-        let ticket = self
+        let mut ticket = self
             .ticket_row_tx(&mut tx, org, id)
             .await?
             .into_ticket(now)?;
@@ -979,16 +989,20 @@ impl Helpdesk {
         )
         .await?;
         if let Some(assignee) = ticket.assignee_id {
-            self.event(
+            let method = auto.map_or(crate::assignment::AssignmentMethod::Manual, |a| a.method);
+            crate::assignment::record_assignment(
                 &mut tx,
+                &self.clock,
                 ctx,
-                "ticket.assigned",
-                "ticket",
                 id,
-                serde_json::json!({"number": ticket.number, "from": null, "to": assignee}),
+                &ticket.number,
+                None,
+                Some(assignee),
+                method,
             )
             .await?;
         }
+        ticket.insights = Some(crate::insights::refresh(&mut tx, now, org, id).await?);
         tx.commit().await?;
         Ok(ticket)
     }
@@ -1273,19 +1287,20 @@ impl Helpdesk {
                 current: serde_json::to_value(&before).unwrap_or_default(),
             });
         }
-        let after = self
+        let mut after = self
             .ticket_row_tx(&mut tx, org, id)
             .await?
             .into_ticket(now)?;
         if after.assignee_id != before.assignee_id {
-            self.audit(
+            crate::assignment::record_assignment(
                 &mut tx,
+                &self.clock,
                 ctx,
-                "ticket.assigned",
-                "ticket",
                 id,
-                &serde_json::json!({"assignee_id": before.assignee_id}),
-                &serde_json::json!({"assignee_id": after.assignee_id}),
+                &after.number,
+                before.assignee_id,
+                after.assignee_id,
+                crate::assignment::AssignmentMethod::Manual,
             )
             .await?;
         }
@@ -1313,6 +1328,7 @@ impl Helpdesk {
             &after_json,
         )
         .await?;
+        after.insights = Some(crate::insights::refresh(&mut tx, now, org, id).await?);
         tx.commit().await?;
         Ok(after)
     }
@@ -1510,6 +1526,7 @@ impl Helpdesk {
             serde_json::json!({"message_id": message.id, "kind": message.kind, "number": row.number}),
         )
         .await?;
+        crate::insights::refresh(&mut tx, now, org, ticket_id).await?;
         tx.commit().await?;
         Ok(message)
     }
@@ -2058,14 +2075,18 @@ impl Helpdesk {
     /// The organisation's support teams.
     pub async fn list_teams(&self, ctx: &TenantContext) -> Result<Vec<Team>, HelpdeskError> {
         ctx.authorize("tickets:read")?;
-        let teams: Vec<(Uuid, String, bool, DateTime<Utc>)> = on_pool!(self.db, |p| {
-            sqlx::query_as(
-            "SELECT id, name, restricted, created_at FROM helpdesk_teams WHERE org_id = $1 ORDER BY name, id"
+        let teams: Vec<(Uuid, String, bool, DateTime<Utc>, String, bool)> = on_pool!(
+            self.db,
+            |p| {
+                sqlx::query_as(
+            "SELECT id, name, restricted, created_at, assignment_method, assign_by_skill FROM helpdesk_teams \
+             WHERE org_id = $1 ORDER BY name, id"
         )
         .bind(ctx.org_id())
         .fetch_all(p)
         .await
-        })?;
+            }
+        )?;
         let members: Vec<(Uuid, Uuid)> = on_pool!(self.db, |p| {
             sqlx::query_as(
             "SELECT team_id, user_id FROM helpdesk_team_members WHERE org_id = $1 ORDER BY team_id, user_id"
@@ -2078,16 +2099,25 @@ impl Helpdesk {
         for (team, user) in members {
             by_team.entry(team).or_default().push(user);
         }
-        Ok(teams
+        teams
             .into_iter()
-            .map(|(id, name, restricted, created_at)| Team {
-                id,
-                name,
-                member_ids: by_team.remove(&id).unwrap_or_default(),
-                restricted,
-                created_at,
-            })
-            .collect())
+            .map(
+                |(id, name, restricted, created_at, method, assign_by_skill)| {
+                    Ok(Team {
+                        id,
+                        name,
+                        member_ids: by_team.remove(&id).unwrap_or_default(),
+                        restricted,
+                        created_at,
+                        assignment_method: crate::assignment::AssignmentMethod::parse(&method)
+                            .ok_or_else(|| {
+                                HelpdeskError::Corrupt(format!("assignment method `{method}`"))
+                            })?,
+                        assign_by_skill,
+                    })
+                },
+            )
+            .collect()
     }
 
     /// Adds a support team (members are user ids of the organisation).
@@ -2112,17 +2142,22 @@ impl Helpdesk {
             member_ids: members,
             restricted: new.restricted,
             created_at: now,
+            assignment_method: new.assignment_method,
+            assign_by_skill: new.assign_by_skill,
         };
         let mut tx = self.db.begin().await?;
         on_tx!(tx, |c| {
             sqlx::query(
-            "INSERT INTO helpdesk_teams (org_id, id, name, restricted, created_at) VALUES ($1, $2, $3, $4, $5)"
+            "INSERT INTO helpdesk_teams (org_id, id, name, restricted, created_at, assignment_method, assign_by_skill) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)"
         )
         .bind(org)
         .bind(team.id)
         .bind(&team.name)
         .bind(team.restricted)
         .bind(now)
+        .bind(team.assignment_method.as_str())
+        .bind(team.assign_by_skill)
         .execute(c)
         .await
         .map(|_| ())
