@@ -287,15 +287,14 @@ impl Crm {
                 private,
             }));
         }
-        let leads: Vec<PersonRow> =
-            on_pool!(self.db, |p| {
-                sqlx::query_as(
+        let leads: Vec<PersonRow> = on_pool!(self.db, |p| {
+            sqlx::query_as(
             "SELECT id, first_name, last_name, company_name, email_enc FROM leads WHERE org_id = $1"
         )
         .bind(org)
         .fetch_all(p)
         .await
-            })?;
+        })?;
         for (id, first, last, company, email) in leads {
             let mut private = Vec::new();
             if let Some(e) = email {

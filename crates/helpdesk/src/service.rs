@@ -571,6 +571,10 @@ pub fn score_message(text: &str) -> Option<MessageSentiment> {
     })
 }
 
+/// A restricted team the caller is not a member of ($1 org, $2 team, $3 true, $4 user).
+const HIDDEN_TEAM: &str = "SELECT t.id FROM helpdesk_teams t WHERE t.org_id = $1 AND t.id = $2 AND t.restricted = $3 \
+     AND NOT EXISTS (SELECT 1 FROM helpdesk_team_members m WHERE m.org_id = t.org_id AND m.team_id = t.id AND m.user_id = $4)";
+
 impl Helpdesk {
     /// The service over `db`, with injected time and its settings.
     pub fn new(db: Db, clock: SharedClock, settings: HelpdeskSettings) -> Self {
@@ -812,16 +816,43 @@ impl Helpdesk {
         }
         let me = ctx.actor().user_id().unwrap_or(Uuid::nil());
         let hidden: Option<Uuid> = on_pool!(self.db, |p| {
-            sqlx::query_scalar(
-            "SELECT t.id FROM helpdesk_teams t WHERE t.org_id = $1 AND t.id = $2 AND t.restricted = $3 \
-             AND NOT EXISTS (SELECT 1 FROM helpdesk_team_members m WHERE m.org_id = t.org_id AND m.team_id = t.id AND m.user_id = $4)"
-        )
-        .bind(ctx.org_id())
-        .bind(team)
-        .bind(true)
-        .bind(me)
-        .fetch_optional(p)
-        .await
+            sqlx::query_scalar(HIDDEN_TEAM)
+                .bind(ctx.org_id())
+                .bind(team)
+                .bind(true)
+                .bind(me)
+                .fetch_optional(p)
+                .await
+        })?;
+        match hidden {
+            Some(_) => Err(HelpdeskError::NotFound("ticket")),
+            None => Ok(()),
+        }
+    }
+
+    /// [`Self::check_visible`] inside a write transaction (which must not wait for a
+    /// second pool connection: see ARCHITECTURE.md).
+    async fn check_visible_tx(
+        &self,
+        tx: &mut Tx,
+        ctx: &TenantContext,
+        team_id: Option<Uuid>,
+    ) -> Result<(), HelpdeskError> {
+        let Some(team) = team_id else {
+            return Ok(());
+        };
+        if ctx.can("tickets:manage") {
+            return Ok(());
+        }
+        let me = ctx.actor().user_id().unwrap_or(Uuid::nil());
+        let hidden: Option<Uuid> = on_tx!(tx, |c| {
+            sqlx::query_scalar(HIDDEN_TEAM)
+                .bind(ctx.org_id())
+                .bind(team)
+                .bind(true)
+                .bind(me)
+                .fetch_optional(c)
+                .await
         })?;
         match hidden {
             Some(_) => Err(HelpdeskError::NotFound("ticket")),
@@ -1129,7 +1160,7 @@ impl Helpdesk {
         let now = self.now();
         let mut tx = self.db.begin().await?;
         let row = self.ticket_row_tx(&mut tx, org, id).await?;
-        self.check_visible(ctx, row.team_id).await?;
+        self.check_visible_tx(&mut tx, ctx, row.team_id).await?;
         let before = row.clone().into_ticket(now)?;
         if row.version != expected {
             return Err(HelpdeskError::VersionMismatch {
@@ -1386,7 +1417,7 @@ impl Helpdesk {
         let now = self.now();
         let mut tx = self.db.begin().await?;
         let row = self.ticket_row_tx(&mut tx, org, ticket_id).await?;
-        self.check_visible(ctx, row.team_id).await?;
+        self.check_visible_tx(&mut tx, ctx, row.team_id).await?;
         let status = row.status()?;
         if status == TicketStatus::Closed {
             return Err(HelpdeskError::field(
