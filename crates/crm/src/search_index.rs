@@ -81,6 +81,8 @@ type Gram = [char; 3];
 const COMMON_GRAM: usize = 2_048;
 /// A vocabulary word is a candidate meaning of a query word from this similarity up.
 const WORD_SIMILARITY: f64 = 0.25;
+/// Records a query word may reach through words weaker than exact or prefix matches.
+const POSTINGS_BUDGET: usize = 20_000;
 /// At most this many query words are matched (longer queries are truncated).
 const MAX_QUERY_WORDS: usize = 8;
 
@@ -153,6 +155,13 @@ impl Vocabulary {
         let mut out = Vec::new();
         for (word, count) in shared {
             let text = &self.texts[word as usize];
+            let starts = prefix_ok && text.starts_with(query_word);
+            let total = qlen + f64::from(self.gram_counts[word as usize]);
+            // Even sharing every common gram, could it reach the threshold?
+            let ceiling = 2.0 * f64::from(count + common.len() as u16) / total;
+            if !starts && ceiling < WORD_SIMILARITY {
+                continue;
+            }
             let mut count = count;
             if !common.is_empty() {
                 let own = gram_keys(text);
@@ -161,10 +170,9 @@ impl Vocabulary {
                     .filter(|g| own.binary_search(g).is_ok())
                     .count() as u16;
             }
-            let similarity = if prefix_ok && text.starts_with(query_word) {
+            let similarity = if starts {
                 1.0
             } else {
-                let total = qlen + f64::from(self.gram_counts[word as usize]);
                 (2.0 * f64::from(count) / total).min(1.0)
             };
             if similarity >= WORD_SIMILARITY {
@@ -172,6 +180,24 @@ impl Vocabulary {
             }
         }
         out
+    }
+}
+
+impl Vocabulary {
+    /// [`Self::similar`], most similar first, cut once the words' records exceed a budget:
+    /// exact and prefix matches always count, but a weak match shared by most records
+    /// (`com`, for "company", in every email) would cost more than it could add.
+    fn within_budget(&self, query_word: &str) -> Vec<(WordId, f64, u16)> {
+        let mut words = self.similar(query_word);
+        words.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        let mut spent = 0usize;
+        words
+            .into_iter()
+            .take_while(|(word, similarity, _)| {
+                spent += self.postings[*word as usize].len();
+                *similarity >= 1.0 || spent <= POSTINGS_BUDGET
+            })
+            .collect()
     }
 }
 
@@ -323,49 +349,65 @@ impl OrgIndex {
         let n = query_words.len();
         let query_grams: usize = query_words.iter().map(|w| gram_keys(w).len()).sum();
         // Per record and query word: the best similarity among the record's clear words
-        // and among its private words, and how many trigrams that best word shares.
-        let mut best: HashMap<Slot, Matches> = HashMap::new();
-        for (qi, query_word) in query_words.iter().enumerate() {
-            for (word, similarity, shared) in self.clear.similar(query_word) {
-                for slot in &self.clear.postings[word as usize] {
-                    best.entry(*slot)
-                        .or_default()
-                        .clear
-                        .offer(qi, similarity, shared);
-                }
+        // and among its private words, and how many trigrams that best word shares. A
+        // sparse set over the slots (a position per slot, entries for touched ones only)
+        // instead of a hash map: a common name touches tens of thousands of records.
+        let mut position: Vec<u32> = vec![u32::MAX; self.docs.len()];
+        let mut entries: Vec<(Slot, Matches)> = Vec::new();
+        let mut offer = |slot: Slot, private: bool, qi: usize, similarity: f64, shared: u16| {
+            let at = &mut position[slot as usize];
+            if *at == u32::MAX {
+                *at = entries.len() as u32;
+                entries.push((slot, Matches::default()));
             }
-            for (word, similarity, shared) in self.private.similar(query_word) {
-                for slot in &self.private.postings[word as usize] {
-                    best.entry(*slot)
-                        .or_default()
-                        .private
-                        .offer(qi, similarity, shared);
+            let matches = &mut entries[*at as usize].1;
+            let side = if private {
+                &mut matches.private
+            } else {
+                &mut matches.clear
+            };
+            side.offer(qi, similarity, shared);
+        };
+        // A query that is mostly digits (a phone, or part of one) matches by containment
+        // below; its digit words need no similarity search among the private words.
+        let query_digits: String = query.chars().filter(char::is_ascii_digit).collect();
+        let significant = query.chars().filter(|c| !c.is_whitespace()).count();
+        let by_digits = query_digits.len() >= 4 && query_digits.len() * 2 >= significant;
+        for (qi, query_word) in query_words.iter().enumerate() {
+            for (vocabulary, private) in [(&self.clear, false), (&self.private, true)] {
+                if private && by_digits && query_word.chars().all(|c| c.is_ascii_digit()) {
+                    continue;
+                }
+                for (word, similarity, shared) in vocabulary.within_budget(query_word) {
+                    for slot in &vocabulary.postings[word as usize] {
+                        offer(*slot, private, qi, similarity, shared);
+                    }
                 }
             }
         }
         // The estimate mirrors the final ranking (`Crm::search`): 0.8 × the better of the
         // name and private matches + 0.2 × the share of the query's trigrams found.
-        let mut scored: HashMap<Slot, f64> = HashMap::new();
-        for (slot, matches) in best {
+        let mut scored: Vec<(Slot, f64)> = Vec::new();
+        for (slot, matches) in entries {
             let (clear_sim, clear_shared) = matches.clear.totals(n);
             let (private_sim, private_shared) = matches.private.totals(n);
             let best_match = clear_sim.max(private_sim);
             if best_match >= THRESHOLD {
                 let overlap =
                     (clear_shared.max(private_shared) / query_grams.max(1) as f64).min(1.0);
-                scored.insert(slot, 0.8 * best_match + 0.2 * overlap);
+                scored.push((slot, 0.8 * best_match + 0.2 * overlap));
             }
         }
-        // A query that is mostly digits (a phone, or part of one) matches by containment.
-        let query_digits: String = query.chars().filter(char::is_ascii_digit).collect();
-        let significant = query.chars().filter(|c| !c.is_whitespace()).count();
-        if query_digits.len() >= 4 && query_digits.len() * 2 >= significant {
+        if by_digits {
             for (slot, digits) in &self.digits {
                 if digits.contains(query_digits.as_str()) {
-                    scored.insert(*slot, 1.0);
+                    scored.push((*slot, 1.0));
                 }
             }
         }
+        // A record found both ways keeps its best estimate.
+        scored.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(b.1.total_cmp(&a.1)));
+        scored.dedup_by_key(|(slot, _)| *slot);
         let mut out: Vec<Candidate> = scored
             .into_iter()
             .filter_map(|(slot, estimate)| {
@@ -464,5 +506,69 @@ mod tests {
             Some(Uuid::from_u128(2))
         );
         assert_eq!(index.len(), 3_003);
+    }
+}
+
+#[cfg(test)]
+mod speed {
+    use super::*;
+
+    /// `cargo test --release -p crm search_index_speed -- --ignored --nocapture`
+    #[test]
+    #[ignore]
+    fn search_index_speed() {
+        const FIRST: &[&str] = &[
+            "John", "Maria", "Ahmed", "Li", "Fatima", "Carlos", "Anna", "Omar", "Sara", "Ivan",
+            "Noura", "Peter", "Aisha", "Jon", "Elena", "Yusuf", "Grace", "Khalid", "Mona", "Tom",
+        ];
+        const LAST: &[&str] = &[
+            "Smith", "Garcia", "Khan", "Chen", "Haddad", "Silva", "Novak", "Rahman", "Okafor",
+            "Ivanova", "Saleh", "Brown", "Nasser", "Lopez", "Kim", "Farouk", "Meyer", "Costa",
+        ];
+        let mut index = OrgIndex::default();
+        let start = std::time::Instant::now();
+        for i in 0..100_000u128 {
+            let (f, l) = (FIRST[(i * 7 % 20) as usize], LAST[(i * 13 % 18) as usize]);
+            index.apply(DocChange::Upsert(DocInput {
+                kind: Kind::Contact,
+                id: Uuid::from_u128(i),
+                clear: vec![format!("{f} {l}{}", i % 97)],
+                private: vec![
+                    format!("{}.{}.c{i}@example.com", f.to_lowercase(), l.to_lowercase()),
+                    format!("+1555{:03}{:04}", i / 10_000, i % 10_000),
+                ],
+            }));
+        }
+        for i in 0..20_000u128 {
+            index.apply(DocChange::Upsert(DocInput {
+                kind: Kind::Company,
+                id: Uuid::from_u128(1_000_000 + i),
+                clear: vec![format!("Company {i}")],
+                private: vec![],
+            }));
+        }
+        println!("build: {:?}", start.elapsed());
+        let all = [Kind::Company, Kind::Contact, Kind::Lead, Kind::Deal];
+        for q in [
+            "jon smth",
+            "maria garc",
+            "ahmd khan",
+            "fatma haddad",
+            "company 1234",
+            "elena",
+            "garcia",
+            "omar rahmn",
+            "grace okafr",
+            "khalid",
+            "5550001234",
+        ] {
+            let start = std::time::Instant::now();
+            let found = index.candidates(q, &all, 80);
+            println!(
+                "{q:>14}: {:?} ({} candidates)",
+                start.elapsed(),
+                found.len()
+            );
+        }
     }
 }
