@@ -45,6 +45,9 @@ where
         .routes(routes!(list_calendars, create_calendar))
         .routes(routes!(update_calendar))
         .routes(routes!(list_teams, create_team))
+        .merge(crate::kb::router())
+        .merge(crate::csat::router())
+        .merge(crate::analytics::router())
 }
 
 /// Tickets, most urgent SLA first: `?view=mine|unassigned|at_risk|breached`, filters

@@ -6,5 +6,6 @@ mod harness;
 mod cli;
 mod crm;
 mod helpdesk;
+mod helpdesk_kb;
 mod identity;
 mod platform;
