@@ -123,7 +123,7 @@ impl Helpdesk {
     ) -> Result<TicketCsat, HelpdeskError> {
         ctx.authorize("tickets:update")?;
         // Tenancy and team visibility, read before the write transaction begins.
-        let ticket = self.get_ticket(ctx, ticket_id).await?;
+        self.get_ticket(ctx, ticket_id).await?;
         let mut errors = Vec::new();
         if !(1..=5).contains(&new.rating) {
             errors.push(kernel::FieldError::new(
@@ -221,6 +221,8 @@ impl Helpdesk {
             comment,
             rated_at: now,
         };
+        // Audit row and `ticket.csat_rated` event; the comment is the customer's own
+        // words and stays out of both.
         audit::record_change(
             &mut tx,
             &self.clock,
@@ -229,18 +231,7 @@ impl Helpdesk {
             "ticket",
             ticket_id,
             &serde_json::Value::Null,
-            &serde_json::json!({"resolution": resolution, "rating": rating}),
-        )
-        .await?;
-        // The comment is the customer's own words: it stays out of the event payload.
-        record_event(
-            &mut tx,
-            &self.clock,
-            ctx,
-            "ticket.csat_rated",
-            "ticket",
-            ticket_id,
-            serde_json::json!({"number": ticket.number, "resolution": resolution, "rating": rating}),
+            &serde_json::json!({"resolution": resolution, "rating": rating, "rated_at": now}),
         )
         .await?;
         tx.commit().await?;
