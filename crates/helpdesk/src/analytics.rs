@@ -557,9 +557,8 @@ impl Helpdesk {
             *distribution.entry(r.to_string()).or_default() += 1;
         }
         Ok(CsatSummary {
-            average: (!ratings.is_empty()).then(|| {
-                round4(f64::from(ratings.iter().sum::<i32>()) / ratings.len() as f64)
-            }),
+            average: (!ratings.is_empty())
+                .then(|| round4(f64::from(ratings.iter().sum::<i32>()) / ratings.len() as f64)),
             count: ratings.len() as u64,
             distribution,
         })

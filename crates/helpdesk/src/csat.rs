@@ -80,7 +80,8 @@ pub(crate) async fn request(
     .fetch_one(c)
     .await)?;
     let resolution = last.unwrap_or(0).saturating_add(1);
-    on_tx!(tx, |c| sqlx::query(
+    on_tx!(tx, |c| {
+        sqlx::query(
         "INSERT INTO ticket_csat (org_id, ticket_id, resolution, requested_at) VALUES ($1, $2, $3, $4)"
     )
     .bind(org)
@@ -89,7 +90,8 @@ pub(crate) async fn request(
     .bind(now)
     .execute(c)
     .await
-    .map(|_| ()))?;
+    .map(|_| ())
+    })?;
     on_tx!(tx, |c| sqlx::query(
         "UPDATE tickets SET csat_rating = NULL, csat_comment = NULL, csat_rated_at = NULL \
          WHERE org_id = $1 AND id = $2"

@@ -23,8 +23,8 @@ use chrono::{DateTime, Utc};
 use kernel::events::{self, NewEvent};
 use kernel::list::{FieldKind, FieldSpec, ListSpec, Page, PageMeta, Single, SqlValue};
 use kernel::{
-    ApiJson, FieldError, IdPath, IfMatch, Problem, SharedClock, TenantContext, Tx,
-    audit, bind_values, on_pool, on_tx,
+    ApiJson, FieldError, IdPath, IfMatch, Problem, SharedClock, TenantContext, Tx, audit,
+    bind_values, on_pool, on_tx,
 };
 use serde::{Deserialize, Serialize};
 use sqlx::FromRow;
@@ -200,13 +200,13 @@ pub struct SuggestedArticle {
 /// Words that carry no meaning for matching.
 const STOP_WORDS: &[&str] = &[
     "a", "about", "after", "again", "all", "am", "an", "and", "any", "are", "as", "at", "be",
-    "been", "before", "being", "but", "by", "can", "could", "did", "do", "does", "doing",
-    "for", "from", "had", "has", "have", "having", "he", "her", "here", "hers", "him", "his",
-    "how", "i", "if", "in", "into", "is", "it", "its", "just", "me", "my", "no", "not", "of",
-    "on", "or", "our", "ours", "she", "so", "some", "such", "than", "that", "the", "their",
-    "them", "then", "there", "these", "they", "this", "those", "to", "too", "us", "very",
-    "was", "we", "were", "what", "when", "where", "which", "while", "who", "why", "will",
-    "with", "would", "you", "your", "yours", "please", "hi", "hello", "thanks", "thank",
+    "been", "before", "being", "but", "by", "can", "could", "did", "do", "does", "doing", "for",
+    "from", "had", "has", "have", "having", "he", "her", "here", "hers", "him", "his", "how", "i",
+    "if", "in", "into", "is", "it", "its", "just", "me", "my", "no", "not", "of", "on", "or",
+    "our", "ours", "she", "so", "some", "such", "than", "that", "the", "their", "them", "then",
+    "there", "these", "they", "this", "those", "to", "too", "us", "very", "was", "we", "were",
+    "what", "when", "where", "which", "while", "who", "why", "will", "with", "would", "you",
+    "your", "yours", "please", "hi", "hello", "thanks", "thank",
 ];
 
 /// Most distinct terms a query uses (a long ticket text is cut here).
@@ -228,9 +228,6 @@ pub fn stem(word: &str) -> String {
         w.push('y');
     } else if w.ends_with("sses") {
         w.truncate(w.len() - 2);
-    } else if w.ends_with("es") && len(&w) > 4 && !w.ends_with("aes") && !w.ends_with("oes")
-    {
-        w.truncate(w.len() - 1);
     } else if w.ends_with('s') && !w.ends_with("ss") && !w.ends_with("us") && len(&w) > 3 {
         w.truncate(w.len() - 1);
     }
@@ -245,7 +242,10 @@ pub fn stem(word: &str) -> String {
     if w.len() < before
         && bytes.len() >= 2
         && bytes[bytes.len() - 1] == bytes[bytes.len() - 2]
-        && !matches!(bytes[bytes.len() - 1], b'l' | b's' | b'z' | b'a' | b'e' | b'i' | b'o' | b'u')
+        && !matches!(
+            bytes[bytes.len() - 1],
+            b'l' | b's' | b'z' | b'a' | b'e' | b'i' | b'o' | b'u'
+        )
         && bytes[bytes.len() - 1].is_ascii_alphabetic()
     {
         w.truncate(w.len() - 1);
@@ -417,8 +417,9 @@ impl ArticleRow {
             category_id: self.category_id,
             tags: serde_json::from_str(&self.tags)
                 .map_err(|e| HelpdeskError::Corrupt(format!("article tags: {e}")))?,
-            status: ArticleStatus::parse(&self.status)
-                .ok_or_else(|| HelpdeskError::Corrupt(format!("article status `{}`", self.status)))?,
+            status: ArticleStatus::parse(&self.status).ok_or_else(|| {
+                HelpdeskError::Corrupt(format!("article status `{}`", self.status))
+            })?,
             author_id: self.author_id,
             author: self.author,
             published_at: self.published_at,
@@ -571,14 +572,16 @@ impl Helpdesk {
         ctx: &TenantContext,
     ) -> Result<Vec<KbCategory>, HelpdeskError> {
         ctx.authorize("kb:read")?;
-        let rows: Vec<CategoryRow> = on_pool!(self.db, |p| sqlx::query_as(
+        let rows: Vec<CategoryRow> = on_pool!(self.db, |p| {
+            sqlx::query_as(
             sqlx::AssertSqlSafe(format!(
                 "SELECT {CATEGORY_COLUMNS} FROM kb_categories WHERE org_id = $1 ORDER BY position, name, id"
             ))
         )
         .bind(ctx.org_id())
         .fetch_all(p)
-        .await)?;
+        .await
+        })?;
         Ok(rows.into_iter().map(KbCategory::from).collect())
     }
 
@@ -588,9 +591,9 @@ impl Helpdesk {
         org: Uuid,
         id: Uuid,
     ) -> Result<Option<CategoryRow>, HelpdeskError> {
-        Ok(on_tx!(tx, |c| sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "SELECT {CATEGORY_COLUMNS} FROM kb_categories WHERE org_id = $1 AND id = $2"
-        )))
+        Ok(on_tx!(tx, |c| sqlx::query_as(sqlx::AssertSqlSafe(
+            format!("SELECT {CATEGORY_COLUMNS} FROM kb_categories WHERE org_id = $1 AND id = $2")
+        ))
         .bind(org)
         .bind(id)
         .fetch_optional(c)
@@ -635,7 +638,8 @@ impl Helpdesk {
             updated_at: now,
             version: 1,
         };
-        on_tx!(tx, |c| sqlx::query(
+        on_tx!(tx, |c| {
+            sqlx::query(
             "INSERT INTO kb_categories (org_id, id, name, description, position, created_at, updated_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7)"
         )
@@ -648,7 +652,8 @@ impl Helpdesk {
         .bind(now)
         .execute(c)
         .await
-        .map(|_| ()))?;
+        .map(|_| ())
+        })?;
         audit::record_change(
             &mut tx,
             &self.clock,
@@ -702,7 +707,8 @@ impl Helpdesk {
         }
         next.updated_at = self.now();
         next.version += 1;
-        let changed = on_tx!(tx, |c| sqlx::query(
+        let changed = on_tx!(tx, |c| {
+            sqlx::query(
             "UPDATE kb_categories SET name = $3, description = $4, position = $5, updated_at = $6, \
              version = version + 1 WHERE org_id = $1 AND id = $2 AND version = $7"
         )
@@ -715,7 +721,8 @@ impl Helpdesk {
         .bind(expected)
         .execute(c)
         .await
-        .map(|r| r.rows_affected()))?;
+        .map(|r| r.rows_affected())
+        })?;
         if changed == 0 {
             return Err(HelpdeskError::VersionMismatch {
                 current: to_value(&current),
@@ -744,9 +751,11 @@ impl Helpdesk {
         org: Uuid,
         id: Uuid,
     ) -> Result<Option<ArticleRow>, HelpdeskError> {
-        Ok(on_tx!(tx, |c| sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "SELECT {ARTICLE_COLUMNS} FROM kb_articles a WHERE a.org_id = $1 AND a.id = $2"
-        )))
+        Ok(on_tx!(tx, |c| sqlx::query_as(sqlx::AssertSqlSafe(
+            format!(
+                "SELECT {ARTICLE_COLUMNS} FROM kb_articles a WHERE a.org_id = $1 AND a.id = $2"
+            )
+        ))
         .bind(org)
         .bind(id)
         .fetch_optional(c)
@@ -807,7 +816,8 @@ impl Helpdesk {
         let tags = serde_json::to_string(&article.tags).unwrap_or_else(|_| "[]".to_owned());
         match expected {
             None => {
-                on_tx!(tx, |c| sqlx::query(
+                on_tx!(tx, |c| {
+                    sqlx::query(
                     "INSERT INTO kb_articles (org_id, id, category_id, title, body_markdown, tags, status, term_count, \
                      author_id, author, published_at, created_at, updated_at) \
                      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
@@ -827,10 +837,12 @@ impl Helpdesk {
                 .bind(article.updated_at)
                 .execute(c)
                 .await
-                .map(|_| ()))?;
+                .map(|_| ())
+                })?;
             }
             Some(expected) => {
-                let changed = on_tx!(tx, |c| sqlx::query(
+                let changed = on_tx!(tx, |c| {
+                    sqlx::query(
                     "UPDATE kb_articles SET category_id = $3, title = $4, body_markdown = $5, tags = $6, status = $7, \
                      term_count = $8, published_at = $9, updated_at = $10, version = version + 1 \
                      WHERE org_id = $1 AND id = $2 AND version = $11"
@@ -848,7 +860,8 @@ impl Helpdesk {
                 .bind(expected)
                 .execute(c)
                 .await
-                .map(|r| r.rows_affected()))?;
+                .map(|r| r.rows_affected())
+                })?;
                 if changed == 0 {
                     return Err(HelpdeskError::VersionMismatch {
                         current: to_value(&before),
@@ -923,7 +936,8 @@ impl Helpdesk {
             score: None,
         };
         let mut tx = self.db.begin().await?;
-        self.save_article(&mut tx, ctx, None, &article, None).await?;
+        self.save_article(&mut tx, ctx, None, &article, None)
+            .await?;
         tx.commit().await?;
         Ok(article)
     }
@@ -991,15 +1005,14 @@ impl Helpdesk {
         id: Uuid,
     ) -> Result<KbArticle, HelpdeskError> {
         ctx.authorize("kb:read")?;
-        let row: Option<ArticleRow> = on_pool!(self.db, |p| sqlx::query_as(
-            sqlx::AssertSqlSafe(format!(
+        let row: Option<ArticleRow> =
+            on_pool!(self.db, |p| sqlx::query_as(sqlx::AssertSqlSafe(format!(
                 "SELECT {ARTICLE_COLUMNS} FROM kb_articles a WHERE a.org_id = $1 AND a.id = $2"
-            ))
-        )
-        .bind(ctx.org_id())
-        .bind(id)
-        .fetch_optional(p)
-        .await)?;
+            )))
+            .bind(ctx.org_id())
+            .bind(id)
+            .fetch_optional(p)
+            .await)?;
         let article = row
             .ok_or(HelpdeskError::NotFound("article"))?
             .into_article()?;
@@ -1163,7 +1176,10 @@ impl Helpdesk {
         let mut docs: HashMap<Uuid, (HashMap<String, i32>, i32)> = HashMap::new();
         for (term, article, tf, len) in rows {
             *df.entry(term.clone()).or_default() += 1;
-            docs.entry(article).or_insert_with(|| (HashMap::new(), len)).0.insert(term, tf);
+            docs.entry(article)
+                .or_insert_with(|| (HashMap::new(), len))
+                .0
+                .insert(term, tf);
         }
         let avgdl = total as f64 / n as f64;
         let mut ranked: Ranked = docs
@@ -1188,7 +1204,8 @@ impl Helpdesk {
         if !(1..=20).contains(&limit) {
             return Err(HelpdeskError::field("limit", "must be from 1 to 20"));
         }
-        let latest: Option<String> = on_pool!(self.db, |p| sqlx::query_scalar(
+        let latest: Option<String> = on_pool!(self.db, |p| {
+            sqlx::query_scalar(
             "SELECT body FROM ticket_messages WHERE org_id = $1 AND ticket_id = $2 AND kind = $3 \
              ORDER BY created_at DESC, id DESC LIMIT 1"
         )
@@ -1196,7 +1213,8 @@ impl Helpdesk {
         .bind(ticket_id)
         .bind(MessageKind::Customer.as_str())
         .fetch_optional(p)
-        .await)?;
+        .await
+        })?;
         let text = format!(
             "{} {} {}",
             ticket.subject,
@@ -1304,7 +1322,9 @@ async fn update_category(
 ) -> ApiResult<Json<Single<KbCategory>>> {
     let expected = expected_version(body.version, if_match)?;
     Ok(Json(Single::new(
-        helpdesk.update_kb_category(&ctx, id, body, expected).await?,
+        helpdesk
+            .update_kb_category(&ctx, id, body, expected)
+            .await?,
     )))
 }
 
@@ -1382,9 +1402,9 @@ async fn suggested_articles(
 ) -> ApiResult<Json<Single<Vec<SuggestedArticle>>>> {
     let limit = match q.get("limit") {
         None => 5,
-        Some(text) => text.parse::<usize>().map_err(|_| {
-            Problem::from(HelpdeskError::field("limit", "must be from 1 to 20"))
-        })?,
+        Some(text) => text
+            .parse::<usize>()
+            .map_err(|_| Problem::from(HelpdeskError::field("limit", "must be from 1 to 20")))?,
     };
     Ok(Json(Single::new(
         helpdesk.suggested_articles(&ctx, id, limit).await?,

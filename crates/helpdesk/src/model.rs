@@ -75,7 +75,9 @@ impl From<HelpdeskError> for Problem {
             } => Problem::new(code)
                 .with_detail(format!("{field}: {message}"))
                 .with_errors(vec![FieldError::new(field, message)]),
-            HelpdeskError::Conflict(detail) => Problem::new(ErrorCode::Conflict).with_detail(detail),
+            HelpdeskError::Conflict(detail) => {
+                Problem::new(ErrorCode::Conflict).with_detail(detail)
+            }
             HelpdeskError::Storage(reason) | HelpdeskError::Corrupt(reason) => {
                 Problem::internal(&reason)
             }

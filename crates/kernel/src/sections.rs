@@ -29,6 +29,9 @@ pub trait CustomerSectionProvider: Send + Sync {
     fn module(&self) -> &'static str;
 
     /// The section for one company (a CRM company id), as the caller may see it.
-    fn customer_section<'a>(&'a self, ctx: &'a TenantContext, company_id: Uuid)
-    -> SectionFuture<'a>;
+    fn customer_section<'a>(
+        &'a self,
+        ctx: &'a TenantContext,
+        company_id: Uuid,
+    ) -> SectionFuture<'a>;
 }
