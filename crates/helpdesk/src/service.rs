@@ -802,11 +802,13 @@ impl Helpdesk {
     }
 
     /// A ticket of a restricted team is visible only to the team's members and to holders
-    /// of `tickets:manage`; to anyone else it does not exist.
+    /// of `tickets:manage`; to anyone else it does not exist. Inside a write transaction,
+    /// pass it: the check must not wait for a second pool connection (ARCHITECTURE.md).
     async fn check_visible(
         &self,
         ctx: &TenantContext,
         team_id: Option<Uuid>,
+        tx: Option<&mut Tx>,
     ) -> Result<(), HelpdeskError> {
         let Some(team) = team_id else {
             return Ok(());
@@ -815,18 +817,24 @@ impl Helpdesk {
             return Ok(());
         }
         let me = ctx.actor().user_id().unwrap_or(Uuid::nil());
-        let hidden: Option<Uuid> = on_pool!(self.db, |p| {
-            sqlx::query_scalar(
-            "SELECT t.id FROM helpdesk_teams t WHERE t.org_id = $1 AND t.id = $2 AND t.restricted = $3 \
-             AND NOT EXISTS (SELECT 1 FROM helpdesk_team_members m WHERE m.org_id = t.org_id AND m.team_id = t.id AND m.user_id = $4)"
-        )
-        .bind(ctx.org_id())
-        .bind(team)
-        .bind(true)
-        .bind(me)
-        .fetch_optional(p)
-        .await
-        })?;
+        const HIDDEN: &str = "SELECT t.id FROM helpdesk_teams t WHERE t.org_id = $1 AND t.id = $2 AND t.restricted = $3 \
+             AND NOT EXISTS (SELECT 1 FROM helpdesk_team_members m WHERE m.org_id = t.org_id AND m.team_id = t.id AND m.user_id = $4)";
+        let hidden: Option<Uuid> = match tx {
+            Some(tx) => on_tx!(tx, |c| sqlx::query_scalar(HIDDEN)
+                .bind(ctx.org_id())
+                .bind(team)
+                .bind(true)
+                .bind(me)
+                .fetch_optional(c)
+                .await)?,
+            None => on_pool!(self.db, |p| sqlx::query_scalar(HIDDEN)
+                .bind(ctx.org_id())
+                .bind(team)
+                .bind(true)
+                .bind(me)
+                .fetch_optional(p)
+                .await)?,
+        };
         match hidden {
             Some(_) => Err(HelpdeskError::NotFound("ticket")),
             None => Ok(()),
@@ -842,7 +850,7 @@ impl Helpdesk {
         .fetch_optional(p)
         .await)?;
         let row = row.ok_or(HelpdeskError::NotFound("ticket"))?;
-        self.check_visible(ctx, row.team_id).await?;
+        self.check_visible(ctx, row.team_id, None).await?;
         Ok(row)
     }
 
@@ -1124,7 +1132,7 @@ impl Helpdesk {
         let now = self.now();
         let mut tx = self.db.begin().await?;
         let row = self.ticket_row_tx(&mut tx, org, id).await?;
-        self.check_visible(ctx, row.team_id).await?;
+        self.check_visible(ctx, row.team_id, Some(&mut tx)).await?;
         let before = row.clone().into_ticket(now)?;
         if row.version != expected {
             return Err(HelpdeskError::VersionMismatch {
@@ -1382,7 +1390,7 @@ impl Helpdesk {
         let now = self.now();
         let mut tx = self.db.begin().await?;
         let row = self.ticket_row_tx(&mut tx, org, ticket_id).await?;
-        self.check_visible(ctx, row.team_id).await?;
+        self.check_visible(ctx, row.team_id, Some(&mut tx)).await?;
         let status = row.status()?;
         if status == TicketStatus::Closed {
             return Err(HelpdeskError::field(

@@ -1072,3 +1072,62 @@ kb_test!(
         assert!(view["tickets"]["data"].is_null());
     }
 );
+
+// Regression: writes by a member of a restricted team checked the team on a second pool
+// connection while holding the write transaction; under concurrency on SQLite every
+// connection ended up waiting (500s after the busy timeout). CSAT requests are recorded
+// inside that same ticket update, so the path is exercised here.
+kb_test!(
+    restricted_team_writes_under_concurrency_never_fail,
+    "2026-12-07T09:00:00Z",
+    |server, clock| {
+        let acme = org(&server, "Acme", "admin@acme.test").await;
+        let t = &acme.admin_token;
+        post(&server, t, "/api/v1/roles", json!({"name": "Level 1", "permissions": ["tickets:read", "tickets:create", "tickets:update"]})).await;
+        let member = create_user(&server, t, "member@acme.test", "Level 1").await;
+        let team = post(
+            &server,
+            t,
+            "/api/v1/teams",
+            json!({"name": "Security", "restricted": true, "member_ids": [member["id"]]}),
+        )
+        .await;
+        let mut ids = Vec::new();
+        for i in 0..16 {
+            let ticket = post(&server, t, "/api/v1/tickets", json!({"subject": format!("Case {i}"), "type": "Incident", "priority": "Low", "team_id": team["id"]})).await;
+            ids.push(id(&ticket).to_owned());
+        }
+        let token = token_of(&server, "member@acme.test").await;
+        let mut tasks = tokio::task::JoinSet::new();
+        for ticket in ids {
+            for write in 0..2 {
+                let client = server.client.clone();
+                let base = server.base.clone();
+                let token = token.clone();
+                let ticket = ticket.clone();
+                tasks.spawn(async move {
+                    let request = if write == 0 {
+                        client
+                            .post(format!("{base}/api/v1/tickets/{ticket}/messages"))
+                            .json(&json!({"kind": "note", "body": "looking"}))
+                    } else {
+                        client
+                            .patch(format!("{base}/api/v1/tickets/{ticket}"))
+                            .json(&json!({"status": "Resolved", "version": 1}))
+                    };
+                    let response = request.bearer_auth(&token).send().await.expect("send");
+                    response.status().as_u16()
+                });
+            }
+        }
+        let mut statuses = Vec::new();
+        while let Some(status) = tasks.join_next().await {
+            statuses.push(status.expect("task"));
+        }
+        assert_eq!(statuses.len(), 32);
+        assert!(
+            statuses.iter().all(|s| *s == 200 || *s == 201),
+            "{statuses:?}"
+        );
+    }
+);
