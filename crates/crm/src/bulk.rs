@@ -1,10 +1,9 @@
-//! Bulk writes for imports: the same rows, events and search postings the one-record
+//! Bulk writes for imports: the same rows, events and search entries the one-record
 //! paths write, with multi-row `INSERT`s so that a 100,000-row file commits in seconds.
 //!
 //! One import is one audit row (`contact.imported`, with the counts) rather than one per
 //! contact; each contact still gets its `contact.created` event.
 
-use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -16,7 +15,7 @@ use uuid::Uuid;
 
 use crate::custom_fields::{CustomValues, values_text};
 use crate::model::CrmError;
-use crate::search::trigrams;
+use crate::search_index::{DocChange, DocInput, Kind};
 use crate::service::{Crm, name_key, normalise_phone, pii_aad};
 
 /// Rows per multi-row statement: 16 parameters a contact stay well under SQLite's 32,766
@@ -74,7 +73,7 @@ struct PreparedContact {
     phone_index: Option<String>,
     title: Option<String>,
     custom: String,
-    grams: BTreeSet<String>,
+    search: DocInput,
 }
 
 impl Crm {
@@ -110,13 +109,19 @@ impl Crm {
                 q.execute(c).await.map(|_| ())
             })?;
         }
-        let mut postings = Vec::new();
-        for (id, name) in &rows {
-            for gram in trigrams(name) {
-                postings.push((gram, "company", *id));
-            }
-        }
-        self.bulk_postings(tx, org, postings).await?;
+        self.index_changes(
+            org,
+            rows.iter()
+                .map(|(id, name)| {
+                    DocChange::Upsert(DocInput {
+                        kind: Kind::Company,
+                        id: *id,
+                        clear: vec![(*name).clone()],
+                        private: vec![],
+                    })
+                })
+                .collect(),
+        );
         let events = rows
             .iter()
             .map(|(id, name)| NewEvent {
@@ -158,12 +163,18 @@ impl Crm {
             };
             let phone_digits = input.phone.as_deref().map(normalise_phone);
             let full_name = format!("{} {}", input.first_name, input.last_name);
-            // The same postings `index_record` writes: clear trigrams of the name, keyed
-            // hashes of the email's and phone's.
-            let mut grams: BTreeSet<String> = trigrams(&full_name);
-            for private in input.email.iter().chain(phone_digits.iter()) {
-                grams.extend(trigrams(private).iter().map(|g| self.blind_gram(g)));
-            }
+            // What `index_record` indexes: the name, and the email and phone digits.
+            let search = DocInput {
+                kind: Kind::Contact,
+                id,
+                clear: vec![full_name.clone()],
+                private: input
+                    .email
+                    .iter()
+                    .chain(phone_digits.iter())
+                    .cloned()
+                    .collect(),
+            };
             created.push(NewEvent {
                 event_type: "contact.created".to_owned(),
                 org_id: org,
@@ -197,7 +208,7 @@ impl Crm {
                 phone_enc,
                 title: input.title,
                 custom: values_text(&input.custom),
-                grams,
+                search,
             });
         }
         for chunk in prepared.chunks(CHUNK) {
@@ -228,42 +239,20 @@ impl Crm {
                 }
                 q.execute(c).await.map(|_| ())
             })?;
-            let postings: Vec<(String, &'static str, Uuid)> = chunk
-                .iter()
-                .flat_map(|r| r.grams.iter().map(move |g| (g.clone(), "contact", r.id)))
-                .collect();
-            self.bulk_postings(tx, org, postings).await?;
             if let Some(progress) = progress {
                 progress.advance(chunk.len());
             }
         }
         events::record_many(tx, &self.clock, created).await?;
-        Ok(prepared.into_iter().map(|p| p.id).collect())
-    }
-
-    /// Writes search postings in gram order (B-tree friendly), many rows a statement.
-    async fn bulk_postings(
-        &self,
-        tx: &mut Tx,
-        org: Uuid,
-        mut postings: Vec<(String, &'static str, Uuid)>,
-    ) -> Result<(), CrmError> {
-        postings.sort_unstable();
-        const ROWS: usize = 2_000; // 4 parameters a row
-        for chunk in postings.chunks(ROWS) {
-            let text = format!(
-                "INSERT INTO search_grams (org_id, gram, record_type, record_id) VALUES {} ON CONFLICT DO NOTHING",
-                values_placeholders(self.db.backend(), chunk.len(), 4)
-            );
-            on_tx!(tx, |c| {
-                let mut q = sqlx::query(sqlx::AssertSqlSafe(text.clone()));
-                for (gram, record_type, id) in chunk {
-                    q = q.bind(org).bind(gram.as_str()).bind(*record_type).bind(*id);
-                }
-                q.execute(c).await.map(|_| ())
-            })?;
-        }
-        Ok(())
+        let ids = prepared.iter().map(|p| p.id).collect();
+        self.index_changes(
+            org,
+            prepared
+                .into_iter()
+                .map(|p| DocChange::Upsert(p.search))
+                .collect(),
+        );
+        Ok(ids)
     }
 
     /// The import's one audit row.

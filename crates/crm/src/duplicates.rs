@@ -262,14 +262,13 @@ impl Crm {
             .await
             .map(|_| ())
         })?;
-        on_tx!(tx, |c| {
-            sqlx::query("DELETE FROM search_grams WHERE org_id = $1 AND record_type = 'contact' AND record_id = $2")
-            .bind(org)
-            .bind(duplicate.id)
-            .execute(c)
-            .await
-            .map(|_| ())
-        })?;
+        self.index_changes(
+            org,
+            vec![crate::search_index::DocChange::Remove(
+                crate::search_index::Kind::Contact,
+                duplicate.id,
+            )],
+        );
         let details = serde_json::json!({"merged_into": id, "activities_moved": moved});
         self.record(
             &mut tx,

@@ -284,7 +284,6 @@ impl Crm {
         })?;
         let full_name = format!("{} {}", new.first_name.trim(), new.last_name.trim());
         self.index_record(
-            &mut tx,
             org,
             "lead",
             id,
@@ -292,8 +291,7 @@ impl Crm {
                 clear: vec![&full_name, new.company_name.as_deref().unwrap_or("")],
                 private: email.as_deref().into_iter().collect(),
             },
-        )
-        .await?;
+        );
         let after = serde_json::json!({"first_name": new.first_name.trim(), "last_name": new.last_name.trim(), "company_name": new.company_name,
             "source": new.source, "status": "New", "owner_id": owner, "custom_fields": custom});
         self.record(

@@ -642,36 +642,42 @@ impl Crm {
         }
         // One transaction: every valid row, or none.
         let mut tx = self.db.begin().await?;
-        // Companies by name: existing ones are looked up once per distinct name, missing
-        // ones are created together.
-        let mut companies: HashMap<String, Uuid> = HashMap::new();
-        let mut missing: Vec<String> = Vec::new();
-        let mut missing_keys: Vec<String> = Vec::new();
+        // Companies by name: existing ones are looked up many names a query, missing ones
+        // are created together.
+        let mut wanted: Vec<(String, String)> = Vec::new();
+        let mut wanted_keys: std::collections::HashSet<String> = std::collections::HashSet::new();
         for r in &valid {
             let Some(name) = &r.company else { continue };
             let key = crate::service::name_key(name);
-            if companies.contains_key(&key) || missing_keys.contains(&key) {
-                continue;
-            }
-            let found: Option<Uuid> = kernel::on_tx!(tx, |c| {
-                sqlx::query_scalar(
-                    "SELECT id FROM companies WHERE org_id = $1 AND name_key = $2 AND archived_at IS NULL LIMIT 1",
-                )
-                .bind(ctx.org_id())
-                .bind(&key)
-                .fetch_optional(c)
-                .await
-            })?;
-            match found {
-                Some(id) => {
-                    companies.insert(key, id);
-                }
-                None => {
-                    missing.push(name.clone());
-                    missing_keys.push(key);
-                }
+            if wanted_keys.insert(key.clone()) {
+                wanted.push((key, name.clone()));
             }
         }
+        let mut companies: HashMap<String, Uuid> = HashMap::new();
+        for chunk in wanted.chunks(500) {
+            let text = format!(
+                "SELECT name_key, id FROM companies WHERE org_id = $1 AND archived_at IS NULL AND name_key IN ({}) ORDER BY id",
+                (0..chunk.len())
+                    .map(|i| format!("${}", i + 2))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+            let found: Vec<(String, Uuid)> = kernel::on_tx!(tx, |c| {
+                let mut q = sqlx::query_as(sqlx::AssertSqlSafe(text.clone())).bind(ctx.org_id());
+                for (key, _) in chunk {
+                    q = q.bind(key.as_str());
+                }
+                q.fetch_all(c).await
+            })?;
+            // The oldest company with the name stands for all of them.
+            for (key, id) in found {
+                companies.entry(key).or_insert(id);
+            }
+        }
+        let (missing_keys, missing): (Vec<String>, Vec<String>) = wanted
+            .into_iter()
+            .filter(|(key, _)| !companies.contains_key(key))
+            .unzip();
         let created = self.bulk_insert_companies(&mut tx, ctx, &missing).await?;
         companies.extend(missing_keys.into_iter().zip(created));
         let inputs: Vec<ContactInput> = valid

@@ -13,6 +13,7 @@ pub mod keys;
 pub mod model;
 pub mod routes;
 pub mod search;
+pub(crate) mod search_index;
 pub mod segments;
 pub mod service;
 

@@ -1,25 +1,24 @@
 //! Global search across companies, contacts, leads and deals: prefix- and typo-tolerant.
 //!
-//! Each searchable field is split into trigrams (pg_trgm style: every word padded with two
-//! spaces in front and one behind), stored as postings in `search_grams` in the same
-//! transaction as the record. A query's trigrams find candidates by shared postings (plain
-//! SQL, identical on SQLite and PostgreSQL); candidates are then ranked in Rust by trigram
-//! similarity of each query word to the record's words, so "jon smth" finds "John Smith".
-//!
-//! PII (contact and lead emails and phones) is indexed blind: each trigram is replaced by
-//! a keyed hash (the key ring's index key), so the table never holds an address, while a
-//! query's trigrams hashed the same way still meet them. What this reveals to someone with
-//! the database but not the key: how many trigrams a value has and which records share a
-//! trigram — not the trigram itself.
+//! Candidates come from the organisation's in-memory index ([`crate::search_index`]); the
+//! best of them are re-read from the database and ranked here by word similarity (a query
+//! word matches its best word of the record's title; a prefix counts as a full match), so
+//! "jon smth" finds "John Smith". Emails and phones match by containment (digits, for
+//! phones) once decrypted; they are never stored in a searchable form.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use kernel::{TenantContext, Tx, on_pool, on_tx};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant};
+
+use kernel::{TenantContext, on_pool};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::model::CrmError;
+use crate::search_index::{Candidate, DocChange, DocInput, Kind, OrgIndex};
 use crate::service::Crm;
 
 /// One search result.
@@ -47,7 +46,7 @@ pub fn trigrams(text: &str) -> BTreeSet<String> {
     out
 }
 
-fn words(text: &str) -> Vec<String> {
+pub(crate) fn words(text: &str) -> Vec<String> {
     text.to_lowercase()
         .split(|c: char| !c.is_alphanumeric())
         .filter(|w| !w.is_empty())
@@ -120,51 +119,255 @@ pub struct Searchable<'a> {
 }
 
 /// Minimum score a hit needs.
-const THRESHOLD: f64 = 0.45;
+pub(crate) const THRESHOLD: f64 = 0.45;
 
-impl Crm {
-    pub(crate) fn blind_gram(&self, gram: &str) -> String {
-        format!("#{}", self.ring.blind_index("search-gram", gram))
+/// How long an organisation's index serves before it is rebuilt from the database in the
+/// background (what bounds staleness for writes made by another server instance, or lost
+/// in a race with a rebuild).
+const REBUILD_AFTER: Duration = Duration::from_secs(60);
+/// Organisations whose index is kept; the least recently searched beyond this are dropped
+/// (and rebuilt when next searched).
+const MAX_INDEXED_ORGS: usize = 64;
+
+/// One organisation's index and its upkeep.
+#[derive(Default)]
+struct OrgEntry {
+    index: RwLock<Option<OrgIndex>>,
+    built_at: Mutex<Option<Instant>>,
+    last_used: Mutex<Option<Instant>>,
+    rebuilding: AtomicBool,
+    /// Changes made while a rebuild reads the database, replayed onto its result.
+    journal: Mutex<Vec<DocChange>>,
+    build: tokio::sync::Mutex<()>,
+}
+
+/// The in-memory search indexes of this process, by organisation.
+#[derive(Default)]
+pub struct SearchIndexes {
+    orgs: Mutex<HashMap<Uuid, Arc<OrgEntry>>>,
+}
+
+impl SearchIndexes {
+    fn entry(&self, org: Uuid) -> Arc<OrgEntry> {
+        let mut orgs = self.orgs.lock().unwrap_or_else(|e| e.into_inner());
+        if !orgs.contains_key(&org) && orgs.len() >= MAX_INDEXED_ORGS {
+            let oldest = orgs
+                .iter()
+                .min_by_key(|(_, e)| *e.last_used.lock().unwrap_or_else(|e| e.into_inner()))
+                .map(|(id, _)| *id);
+            if let Some(oldest) = oldest {
+                orgs.remove(&oldest);
+            }
+        }
+        orgs.entry(org).or_default().clone()
     }
 
-    /// Replaces a record's postings (call inside the record's write transaction).
-    pub(crate) async fn index_record(
+    fn existing(&self, org: Uuid) -> Option<Arc<OrgEntry>> {
+        self.orgs
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&org)
+            .cloned()
+    }
+}
+
+// A poisoned lock only means another thread panicked mid-update of a derived index; the
+// data is still usable (at worst a false candidate, re-checked against the database).
+fn read<T>(lock: &RwLock<T>) -> std::sync::RwLockReadGuard<'_, T> {
+    lock.read().unwrap_or_else(|e| e.into_inner())
+}
+
+fn write<T>(lock: &RwLock<T>) -> std::sync::RwLockWriteGuard<'_, T> {
+    lock.write().unwrap_or_else(|e| e.into_inner())
+}
+
+fn locked<T>(lock: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    lock.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl Crm {
+    /// Brings a record's entry in the organisation's search index up to date. Called by
+    /// the write paths inside their transaction: should it roll back, the index holds a
+    /// candidate that searches re-check against the database and drop.
+    pub(crate) fn index_record(
         &self,
-        tx: &mut Tx,
         org: Uuid,
         record_type: &str,
         id: Uuid,
         fields: Searchable<'_>,
-    ) -> Result<(), CrmError> {
-        on_tx!(tx, |c| sqlx::query(
-            "DELETE FROM search_grams WHERE org_id = $1 AND record_type = $2 AND record_id = $3"
+    ) {
+        let Some(kind) = Kind::parse(record_type) else {
+            return;
+        };
+        self.index_changes(
+            org,
+            vec![DocChange::Upsert(DocInput {
+                kind,
+                id,
+                clear: fields.clear.iter().map(|s| (*s).to_owned()).collect(),
+                private: fields.private.iter().map(|s| (*s).to_owned()).collect(),
+            })],
+        );
+    }
+
+    /// Applies changes to the organisation's index, if it has one in memory (else the
+    /// next search builds it from the database, changes included).
+    pub(crate) fn index_changes(&self, org: Uuid, changes: Vec<DocChange>) {
+        let Some(entry) = self.search_indexes.existing(org) else {
+            return;
+        };
+        if entry.rebuilding.load(Ordering::Acquire) {
+            locked(&entry.journal).extend(changes.iter().cloned());
+        }
+        let mut index = write(&entry.index);
+        if let Some(index) = index.as_mut() {
+            for change in changes {
+                index.apply(change);
+            }
+        }
+    }
+
+    /// Reads every searchable record of an organisation into a fresh index.
+    async fn load_index(&self, org: Uuid) -> Result<OrgIndex, CrmError> {
+        let mut index = OrgIndex::default();
+        let companies: Vec<(Uuid, String, Option<String>)> =
+            on_pool!(self.db, |p| sqlx::query_as(
+                "SELECT id, name, domain FROM companies WHERE org_id = $1 AND archived_at IS NULL"
+            )
+            .bind(org)
+            .fetch_all(p)
+            .await)?;
+        for (id, name, domain) in companies {
+            index.apply(DocChange::Upsert(DocInput {
+                kind: Kind::Company,
+                id,
+                clear: vec![name, domain.unwrap_or_default()],
+                private: vec![],
+            }));
+        }
+        let deals: Vec<(Uuid, String)> = on_pool!(self.db, |p| sqlx::query_as(
+            "SELECT id, title FROM deals WHERE org_id = $1"
         )
         .bind(org)
-        .bind(record_type)
-        .bind(id)
-        .execute(c)
+        .fetch_all(p)
+        .await)?;
+        for (id, title) in deals {
+            index.apply(DocChange::Upsert(DocInput {
+                kind: Kind::Deal,
+                id,
+                clear: vec![title],
+                private: vec![],
+            }));
+        }
+        type PersonRow = (Uuid, String, String, Option<String>, Option<String>);
+        let contacts: Vec<PersonRow> = on_pool!(self.db, |p| {
+            sqlx::query_as(
+            "SELECT id, first_name, last_name, email_enc, phone_enc FROM contacts WHERE org_id = $1 AND archived_at IS NULL"
+        )
+        .bind(org)
+        .fetch_all(p)
         .await
-        .map(|_| ()))?;
-        let mut grams: BTreeSet<String> = BTreeSet::new();
-        for text in fields.clear {
-            grams.extend(trigrams(text));
+        })?;
+        for (id, first, last, email, phone) in contacts {
+            let mut private = Vec::new();
+            if let Some(e) = email {
+                private.push(
+                    self.decrypt(&e, &crate::service::pii_aad(org, "contacts", id, "email"))?,
+                );
+            }
+            if let Some(p) = phone {
+                let phone =
+                    self.decrypt(&p, &crate::service::pii_aad(org, "contacts", id, "phone"))?;
+                private.push(crate::service::normalise_phone(&phone));
+            }
+            index.apply(DocChange::Upsert(DocInput {
+                kind: Kind::Contact,
+                id,
+                clear: vec![format!("{first} {last}")],
+                private,
+            }));
         }
-        for text in fields.private {
-            grams.extend(trigrams(text).iter().map(|g| self.blind_gram(g)));
+        let leads: Vec<PersonRow> = on_pool!(self.db, |p| {
+            sqlx::query_as(
+            "SELECT id, first_name, last_name, company_name, email_enc FROM leads WHERE org_id = $1"
+        )
+        .bind(org)
+        .fetch_all(p)
+        .await
+        })?;
+        for (id, first, last, company, email) in leads {
+            let mut private = Vec::new();
+            if let Some(e) = email {
+                private
+                    .push(self.decrypt(&e, &crate::service::pii_aad(org, "leads", id, "email"))?);
+            }
+            index.apply(DocChange::Upsert(DocInput {
+                kind: Kind::Lead,
+                id,
+                clear: vec![format!("{first} {last}"), company.unwrap_or_default()],
+                private,
+            }));
         }
-        for gram in grams {
-            on_tx!(tx, |c| {
-                sqlx::query("INSERT INTO search_grams (org_id, gram, record_type, record_id) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING")
-                .bind(org)
-                .bind(&gram)
-                .bind(record_type)
-                .bind(id)
-                .execute(c)
-                .await
-                .map(|_| ())
-            })?;
+        Ok(index)
+    }
+
+    /// Builds (first use) or rebuilds (stale) an organisation's index, replaying the
+    /// changes written meanwhile.
+    async fn rebuild_index(&self, org: Uuid, entry: &OrgEntry) -> Result<(), CrmError> {
+        entry.rebuilding.store(true, Ordering::Release);
+        locked(&entry.journal).clear();
+        let loaded = self.load_index(org).await;
+        let result = match loaded {
+            Ok(mut fresh) => {
+                let mut index = write(&entry.index);
+                for change in locked(&entry.journal).drain(..) {
+                    fresh.apply(change);
+                }
+                tracing::debug!(%org, records = fresh.len(), "search index built");
+                *index = Some(fresh);
+                *locked(&entry.built_at) = Some(Instant::now());
+                Ok(())
+            }
+            Err(err) => Err(err),
+        };
+        entry.rebuilding.store(false, Ordering::Release);
+        result
+    }
+
+    /// The records the organisation's index proposes for `query`.
+    async fn search_candidates(
+        &self,
+        org: Uuid,
+        query: &str,
+        readable: &[Kind],
+        limit: usize,
+    ) -> Result<Vec<Candidate>, CrmError> {
+        let entry = self.search_indexes.entry(org);
+        *locked(&entry.last_used) = Some(Instant::now());
+        if read(&entry.index).is_none() {
+            let _building = entry.build.lock().await;
+            if read(&entry.index).is_none() {
+                self.rebuild_index(org, &entry).await?;
+            }
         }
-        Ok(())
+        let stale = locked(&entry.built_at).is_none_or(|at| at.elapsed() >= REBUILD_AFTER);
+        if stale && !entry.rebuilding.load(Ordering::Acquire) {
+            let crm = self.clone();
+            let background = entry.clone();
+            tokio::spawn(async move {
+                let Ok(_building) = background.build.try_lock() else {
+                    return;
+                };
+                if let Err(err) = crm.rebuild_index(org, &background).await {
+                    tracing::warn!(%org, error = %err, "search index rebuild failed; serving the previous one");
+                }
+            });
+        }
+        let index = read(&entry.index);
+        Ok(index
+            .as_ref()
+            .map(|i| i.candidates(query, readable, limit))
+            .unwrap_or_default())
     }
 
     /// Searches every record type the caller may read.
@@ -193,55 +396,43 @@ impl Crm {
                 permission: "contacts:read".to_owned(),
             }));
         }
-        let plain = trigrams(query);
-        let mut grams: Vec<String> = plain.iter().cloned().collect();
-        grams.extend(plain.iter().map(|g| self.blind_gram(g)));
-        // Candidates: records sharing the most trigrams with the query.
-        let placeholders: Vec<String> = (0..grams.len()).map(|i| format!("${}", i + 2)).collect();
-        let sql = format!(
-            "SELECT record_type, record_id, COUNT(*) AS hits FROM search_grams WHERE org_id = $1 AND gram IN ({}) \
-             GROUP BY record_type, record_id ORDER BY hits DESC LIMIT 200",
-            placeholders.join(", ")
-        );
-        let candidates: Vec<(String, Uuid, i64)> = on_pool!(self.db, |p| {
-            let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql.clone())).bind(ctx.org_id());
-            for gram in &grams {
-                q = q.bind(gram);
-            }
-            q.fetch_all(p).await
-        })?;
-        let mut by_type: BTreeMap<String, Vec<(Uuid, i64)>> = BTreeMap::new();
-        for (record_type, id, hits) in candidates {
-            if readable.contains(&record_type.as_str()) {
-                by_type.entry(record_type).or_default().push((id, hits));
-            }
+        let kinds: Vec<Kind> = readable.iter().filter_map(|t| Kind::parse(t)).collect();
+        // More candidates than asked for: some may be gone or out of scope in the database.
+        let candidates = self
+            .search_candidates(ctx.org_id(), query, &kinds, limit * 3 + 20)
+            .await?;
+        let mut by_type: BTreeMap<Kind, Vec<Uuid>> = BTreeMap::new();
+        for candidate in candidates {
+            by_type
+                .entry(candidate.kind)
+                .or_default()
+                .push(candidate.id);
         }
+        let plain = trigrams(query);
         let query_grams = plain.len().max(1) as f64;
         let mut results = Vec::new();
-        for (record_type, ids) in by_type {
-            let titles = self
-                .titles(
-                    ctx,
-                    &record_type,
-                    &ids.iter().map(|(id, _)| *id).collect::<Vec<_>>(),
-                )
-                .await?;
-            for (id, hits) in ids {
+        for (kind, ids) in by_type {
+            let titles = self.titles(ctx, kind.as_str(), &ids).await?;
+            for id in ids {
                 let Some((title, private)) = titles.get(&id) else {
                     continue;
                 };
-                // Names score by word similarity; a blind (email/phone) match by the share of
-                // the query's trigrams it holds, checked against the decrypted value.
+                // Names score by word similarity; emails and phones by containment, else
+                // word similarity; a share of the query's trigrams found breaks ties.
                 let by_name = score(query, title);
                 let by_private = private
                     .iter()
                     .map(|p| private_score(query, p))
                     .fold(0.0, f64::max);
-                let overlap = (hits as f64 / query_grams).min(1.0);
+                let mut grams = trigrams(title);
+                for p in private {
+                    grams.extend(trigrams(p));
+                }
+                let overlap = (plain.intersection(&grams).count() as f64 / query_grams).min(1.0);
                 let best = by_name.max(by_private);
                 if best >= THRESHOLD {
                     results.push(SearchHit {
-                        record_type: record_type.clone(),
+                        record_type: kind.as_str().to_owned(),
                         id,
                         title: title.clone(),
                         score: (0.8 * best + 0.2 * overlap).min(1.0),

@@ -43,6 +43,8 @@ pub struct Crm {
     pub(crate) imports: crate::import::RunningImports,
     /// Sections of the customer 360 view served by other modules (registered by `server`).
     pub(crate) sections: Arc<Vec<Arc<dyn kernel::sections::CustomerSectionProvider>>>,
+    /// Per-organisation in-memory search indexes (derived data; see `search_index`).
+    pub(crate) search_indexes: Arc<crate::search::SearchIndexes>,
 }
 
 const COMPANY_FIELDS: &[FieldSpec] = &[
@@ -389,6 +391,7 @@ impl Crm {
             ring,
             imports: Default::default(),
             sections: Arc::new(Vec::new()),
+            search_indexes: Default::default(),
         }
     }
 
@@ -540,7 +543,6 @@ impl Crm {
         .map(|_| ())
         })?;
         self.index_record(
-            tx,
             ctx.org_id(),
             "company",
             company.id,
@@ -548,8 +550,7 @@ impl Crm {
                 clear: vec![&company.name, company.domain.as_deref().unwrap_or("")],
                 private: vec![],
             },
-        )
-        .await?;
+        );
         let after = serde_json::to_value(&company).unwrap_or_default();
         self.record(
             tx,
@@ -715,7 +716,6 @@ impl Crm {
             });
         }
         self.index_record(
-            &mut tx,
             ctx.org_id(),
             "company",
             id,
@@ -723,8 +723,7 @@ impl Crm {
                 clear: vec![&next.name, next.domain.as_deref().unwrap_or("")],
                 private: vec![],
             },
-        )
-        .await?;
+        );
         let before = serde_json::to_value(&current).unwrap_or_default();
         let after = serde_json::to_value(&next).unwrap_or_default();
         self.record(
@@ -943,7 +942,6 @@ impl Crm {
         let full_name = format!("{first} {last}");
         let phone_digits = phone.map(normalise_phone);
         self.index_record(
-            tx,
             org,
             "contact",
             id,
@@ -951,8 +949,7 @@ impl Crm {
                 clear: vec![&full_name],
                 private: email.into_iter().chain(phone_digits.as_deref()).collect(),
             },
-        )
-        .await?;
+        );
         // PII stays out of audit rows and events.
         let after = serde_json::json!({"first_name": first, "last_name": last, "company_id": company_id, "owner_id": owner,
             "email": email.map(|_| "(set)"), "phone": phone.map(|_| "(set)"), "custom_fields": custom});
@@ -1118,7 +1115,6 @@ impl Crm {
         }
         let phone_digits = phone.as_deref().map(normalise_phone);
         self.index_record(
-            &mut tx,
             org,
             "contact",
             id,
@@ -1130,8 +1126,7 @@ impl Crm {
                     .chain(phone_digits.as_deref())
                     .collect(),
             },
-        )
-        .await?;
+        );
         // PII stays out of the audit trail: only that it changed.
         let view = |c: &Contact, email_changed: bool, phone_changed: bool| {
             serde_json::json!({"first_name": c.first_name, "last_name": c.last_name, "title": c.title, "company_id": c.company_id,
@@ -1512,7 +1507,6 @@ impl Crm {
         .map(|_| ())
         })?;
         self.index_record(
-            tx,
             org,
             "deal",
             deal.id,
@@ -1520,8 +1514,7 @@ impl Crm {
                 clear: vec![&deal.title],
                 private: vec![],
             },
-        )
-        .await?;
+        );
         self.link_deal_contacts(tx, org, deal.id, &deal.contact_ids)
             .await?;
         let after = serde_json::to_value(&deal).unwrap_or_default();
@@ -1856,7 +1849,6 @@ impl Crm {
         }
         if next.title != current.title {
             self.index_record(
-                &mut tx,
                 org,
                 "deal",
                 id,
@@ -1864,8 +1856,7 @@ impl Crm {
                     clear: vec![&next.title],
                     private: vec![],
                 },
-            )
-            .await?;
+            );
         }
         let before = serde_json::to_value(&current).unwrap_or_default();
         let after = serde_json::to_value(&next).unwrap_or_default();

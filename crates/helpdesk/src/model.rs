@@ -257,6 +257,8 @@ pub struct Ticket {
     pub sentiment: Option<TicketSentiment>,
     /// The customer's rating of the latest resolution (`null` until rated).
     pub csat: Option<crate::csat::TicketCsat>,
+    /// AI insight as of the last change or message (see [`crate::insights`]).
+    pub insights: Option<crate::insights::TicketInsights>,
     /// Who opened it (`user:<id>`, `api_key:<id>`).
     pub created_by: String,
     /// Created.
@@ -595,6 +597,10 @@ pub struct Team {
     pub restricted: bool,
     /// Created.
     pub created_at: DateTime<Utc>,
+    /// How new tickets of the team are assigned (see [`crate::assignment`]).
+    pub assignment_method: crate::assignment::AssignmentMethod,
+    /// Only members sharing a skill with the ticket's tags are eligible.
+    pub assign_by_skill: bool,
 }
 
 /// `POST /api/v1/teams`.
@@ -608,6 +614,12 @@ pub struct NewTeam {
     /// Only members (and holders of `tickets:manage`) see its tickets.
     #[serde(default)]
     pub restricted: bool,
+    /// `manual` (default), `round_robin` or `least_open`.
+    #[serde(default)]
+    pub assignment_method: crate::assignment::AssignmentMethod,
+    /// Only members sharing a skill with the ticket's tags are eligible.
+    #[serde(default)]
+    pub assign_by_skill: bool,
 }
 
 /// A company's support at a glance, for the CRM's customer 360 view.

@@ -48,6 +48,8 @@ where
         .merge(crate::kb::router())
         .merge(crate::csat::router())
         .merge(crate::analytics::router())
+        .merge(crate::insights::router())
+        .merge(crate::assignment::router())
 }
 
 /// Tickets, most urgent SLA first: `?view=mine|unassigned|at_risk|breached`, filters

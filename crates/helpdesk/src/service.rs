@@ -232,6 +232,7 @@ pub(crate) struct TicketRow {
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
     version: i64,
+    insights: Option<String>,
 }
 
 const TICKET_COLUMNS: &str = "t.id, t.number, t.subject, t.description, t.ticket_type, t.priority, t.status, \
@@ -239,11 +240,11 @@ const TICKET_COLUMNS: &str = "t.id, t.number, t.subject, t.description, t.ticket
     t.calendar_id, t.response_target_secs, t.resolution_target_secs, t.at_risk_percent, t.at_risk_min_minutes, \
     t.sla_pauses, t.sla_paused, t.first_response_at, t.resolved_at, t.closed_at, t.response_due_at, \
     t.resolution_due_at, t.response_risk_at, t.resolution_risk_at, t.sla_due_at, t.sentiment_compound, \
-    t.sentiment_label, t.sentiment_trend, t.created_by, t.created_at, t.updated_at, t.version, \
+    t.sentiment_label, t.sentiment_trend, t.created_by, t.created_at, t.updated_at, t.version, ti.insight AS insights, \
     t.csat_rating, t.csat_comment, t.csat_rated_at";
 
-const TICKET_FROM: &str =
-    "tickets t JOIN sla_policies p ON p.org_id = t.org_id AND p.id = t.policy_id";
+const TICKET_FROM: &str = "tickets t JOIN sla_policies p ON p.org_id = t.org_id AND p.id = t.policy_id \
+    LEFT JOIN ticket_insights ti ON ti.org_id = t.org_id AND ti.ticket_id = t.id";
 
 /// The stored SLA instants of a ticket.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -418,6 +419,10 @@ impl TicketRow {
             created_at: self.created_at,
             updated_at: self.updated_at,
             version: self.version,
+            insights: match self.insights {
+                Some(text) => Some(parse_json(&text, "insights")?),
+                None => None,
+            },
         })
     }
 }
@@ -574,6 +579,10 @@ pub fn score_message(text: &str) -> Option<MessageSentiment> {
         label: scores.label().as_str(),
     })
 }
+
+/// A restricted team the caller is not a member of ($1 org, $2 team, $3 true, $4 user).
+const HIDDEN_TEAM: &str = "SELECT t.id FROM helpdesk_teams t WHERE t.org_id = $1 AND t.id = $2 AND t.restricted = $3 \
+     AND NOT EXISTS (SELECT 1 FROM helpdesk_team_members m WHERE m.org_id = t.org_id AND m.team_id = t.id AND m.user_id = $4)";
 
 impl Helpdesk {
     /// The service over `db`, with injected time and its settings.
@@ -802,13 +811,11 @@ impl Helpdesk {
     }
 
     /// A ticket of a restricted team is visible only to the team's members and to holders
-    /// of `tickets:manage`; to anyone else it does not exist. Inside a write transaction,
-    /// pass it: the check must not wait for a second pool connection (ARCHITECTURE.md).
+    /// of `tickets:manage`; to anyone else it does not exist.
     async fn check_visible(
         &self,
         ctx: &TenantContext,
         team_id: Option<Uuid>,
-        tx: Option<&mut Tx>,
     ) -> Result<(), HelpdeskError> {
         let Some(team) = team_id else {
             return Ok(());
@@ -817,24 +824,45 @@ impl Helpdesk {
             return Ok(());
         }
         let me = ctx.actor().user_id().unwrap_or(Uuid::nil());
-        const HIDDEN: &str = "SELECT t.id FROM helpdesk_teams t WHERE t.org_id = $1 AND t.id = $2 AND t.restricted = $3 \
-             AND NOT EXISTS (SELECT 1 FROM helpdesk_team_members m WHERE m.org_id = t.org_id AND m.team_id = t.id AND m.user_id = $4)";
-        let hidden: Option<Uuid> = match tx {
-            Some(tx) => on_tx!(tx, |c| sqlx::query_scalar(HIDDEN)
-                .bind(ctx.org_id())
-                .bind(team)
-                .bind(true)
-                .bind(me)
-                .fetch_optional(c)
-                .await)?,
-            None => on_pool!(self.db, |p| sqlx::query_scalar(HIDDEN)
+        let hidden: Option<Uuid> = on_pool!(self.db, |p| {
+            sqlx::query_scalar(HIDDEN_TEAM)
                 .bind(ctx.org_id())
                 .bind(team)
                 .bind(true)
                 .bind(me)
                 .fetch_optional(p)
-                .await)?,
+                .await
+        })?;
+        match hidden {
+            Some(_) => Err(HelpdeskError::NotFound("ticket")),
+            None => Ok(()),
+        }
+    }
+
+    /// [`Self::check_visible`] inside a write transaction (which must not wait for a
+    /// second pool connection: see ARCHITECTURE.md).
+    async fn check_visible_tx(
+        &self,
+        tx: &mut Tx,
+        ctx: &TenantContext,
+        team_id: Option<Uuid>,
+    ) -> Result<(), HelpdeskError> {
+        let Some(team) = team_id else {
+            return Ok(());
         };
+        if ctx.can("tickets:manage") {
+            return Ok(());
+        }
+        let me = ctx.actor().user_id().unwrap_or(Uuid::nil());
+        let hidden: Option<Uuid> = on_tx!(tx, |c| {
+            sqlx::query_scalar(HIDDEN_TEAM)
+                .bind(ctx.org_id())
+                .bind(team)
+                .bind(true)
+                .bind(me)
+                .fetch_optional(c)
+                .await
+        })?;
         match hidden {
             Some(_) => Err(HelpdeskError::NotFound("ticket")),
             None => Ok(()),
@@ -850,7 +878,7 @@ impl Helpdesk {
         .fetch_optional(p)
         .await)?;
         let row = row.ok_or(HelpdeskError::NotFound("ticket"))?;
-        self.check_visible(ctx, row.team_id, None).await?;
+        self.check_visible(ctx, row.team_id).await?;
         Ok(row)
     }
 
@@ -913,6 +941,11 @@ impl Helpdesk {
         {
             return Err(HelpdeskError::field("team_id", "no such team"));
         }
+        let auto = match (new.assignee_id, new.team_id) {
+            (None, Some(team)) => crate::assignment::pick(&mut tx, org, team, &tags).await?,
+            _ => None,
+        };
+        let assignee_id = new.assignee_id.or(auto.map(|a| a.user_id));
         let policy = self.default_policy(&mut tx, org).await?;
         let rules = policy.rules()?;
         let calendar = self
@@ -956,7 +989,7 @@ impl Helpdesk {
         .bind(TicketStatus::Open.as_str())
         .bind(new.company_id)
         .bind(new.contact_id)
-        .bind(new.assignee_id)
+        .bind(assignee_id)
         .bind(new.team_id)
         .bind(to_json(&tags))
         .bind(&equipment_ref)
@@ -980,7 +1013,7 @@ impl Helpdesk {
         .await
         .map(|_| ())
         })?;
-        let ticket = self
+        let mut ticket = self
             .ticket_row_tx(&mut tx, org, id)
             .await?
             .into_ticket(now)?;
@@ -996,16 +1029,20 @@ impl Helpdesk {
         )
         .await?;
         if let Some(assignee) = ticket.assignee_id {
-            self.event(
+            let method = auto.map_or(crate::assignment::AssignmentMethod::Manual, |a| a.method);
+            crate::assignment::record_assignment(
                 &mut tx,
+                &self.clock,
                 ctx,
-                "ticket.assigned",
-                "ticket",
                 id,
-                serde_json::json!({"number": ticket.number, "from": null, "to": assignee}),
+                &ticket.number,
+                None,
+                Some(assignee),
+                method,
             )
             .await?;
         }
+        ticket.insights = Some(crate::insights::refresh(&mut tx, now, org, id).await?);
         tx.commit().await?;
         Ok(ticket)
     }
@@ -1132,7 +1169,7 @@ impl Helpdesk {
         let now = self.now();
         let mut tx = self.db.begin().await?;
         let row = self.ticket_row_tx(&mut tx, org, id).await?;
-        self.check_visible(ctx, row.team_id, Some(&mut tx)).await?;
+        self.check_visible_tx(&mut tx, ctx, row.team_id).await?;
         let before = row.clone().into_ticket(now)?;
         if row.version != expected {
             return Err(HelpdeskError::VersionMismatch {
@@ -1293,19 +1330,20 @@ impl Helpdesk {
         if status == TicketStatus::Resolved && before.status != TicketStatus::Resolved {
             crate::csat::request(&mut tx, &self.clock, ctx, id, &before.number).await?;
         }
-        let after = self
+        let mut after = self
             .ticket_row_tx(&mut tx, org, id)
             .await?
             .into_ticket(now)?;
         if after.assignee_id != before.assignee_id {
-            self.audit(
+            crate::assignment::record_assignment(
                 &mut tx,
+                &self.clock,
                 ctx,
-                "ticket.assigned",
-                "ticket",
                 id,
-                &serde_json::json!({"assignee_id": before.assignee_id}),
-                &serde_json::json!({"assignee_id": after.assignee_id}),
+                &after.number,
+                before.assignee_id,
+                after.assignee_id,
+                crate::assignment::AssignmentMethod::Manual,
             )
             .await?;
         }
@@ -1333,6 +1371,7 @@ impl Helpdesk {
             &after_json,
         )
         .await?;
+        after.insights = Some(crate::insights::refresh(&mut tx, now, org, id).await?);
         tx.commit().await?;
         Ok(after)
     }
@@ -1390,7 +1429,7 @@ impl Helpdesk {
         let now = self.now();
         let mut tx = self.db.begin().await?;
         let row = self.ticket_row_tx(&mut tx, org, ticket_id).await?;
-        self.check_visible(ctx, row.team_id, Some(&mut tx)).await?;
+        self.check_visible_tx(&mut tx, ctx, row.team_id).await?;
         let status = row.status()?;
         if status == TicketStatus::Closed {
             return Err(HelpdeskError::field(
@@ -1530,6 +1569,7 @@ impl Helpdesk {
             serde_json::json!({"message_id": message.id, "kind": message.kind, "number": row.number}),
         )
         .await?;
+        crate::insights::refresh(&mut tx, now, org, ticket_id).await?;
         tx.commit().await?;
         Ok(message)
     }
@@ -2078,14 +2118,18 @@ impl Helpdesk {
     /// The organisation's support teams.
     pub async fn list_teams(&self, ctx: &TenantContext) -> Result<Vec<Team>, HelpdeskError> {
         ctx.authorize("tickets:read")?;
-        let teams: Vec<(Uuid, String, bool, DateTime<Utc>)> = on_pool!(self.db, |p| {
-            sqlx::query_as(
-            "SELECT id, name, restricted, created_at FROM helpdesk_teams WHERE org_id = $1 ORDER BY name, id"
+        let teams: Vec<(Uuid, String, bool, DateTime<Utc>, String, bool)> = on_pool!(
+            self.db,
+            |p| {
+                sqlx::query_as(
+            "SELECT id, name, restricted, created_at, assignment_method, assign_by_skill FROM helpdesk_teams \
+             WHERE org_id = $1 ORDER BY name, id"
         )
         .bind(ctx.org_id())
         .fetch_all(p)
         .await
-        })?;
+            }
+        )?;
         let members: Vec<(Uuid, Uuid)> = on_pool!(self.db, |p| {
             sqlx::query_as(
             "SELECT team_id, user_id FROM helpdesk_team_members WHERE org_id = $1 ORDER BY team_id, user_id"
@@ -2098,16 +2142,25 @@ impl Helpdesk {
         for (team, user) in members {
             by_team.entry(team).or_default().push(user);
         }
-        Ok(teams
+        teams
             .into_iter()
-            .map(|(id, name, restricted, created_at)| Team {
-                id,
-                name,
-                member_ids: by_team.remove(&id).unwrap_or_default(),
-                restricted,
-                created_at,
-            })
-            .collect())
+            .map(
+                |(id, name, restricted, created_at, method, assign_by_skill)| {
+                    Ok(Team {
+                        id,
+                        name,
+                        member_ids: by_team.remove(&id).unwrap_or_default(),
+                        restricted,
+                        created_at,
+                        assignment_method: crate::assignment::AssignmentMethod::parse(&method)
+                            .ok_or_else(|| {
+                                HelpdeskError::Corrupt(format!("assignment method `{method}`"))
+                            })?,
+                        assign_by_skill,
+                    })
+                },
+            )
+            .collect()
     }
 
     /// Adds a support team (members are user ids of the organisation).
@@ -2132,17 +2185,22 @@ impl Helpdesk {
             member_ids: members,
             restricted: new.restricted,
             created_at: now,
+            assignment_method: new.assignment_method,
+            assign_by_skill: new.assign_by_skill,
         };
         let mut tx = self.db.begin().await?;
         on_tx!(tx, |c| {
             sqlx::query(
-            "INSERT INTO helpdesk_teams (org_id, id, name, restricted, created_at) VALUES ($1, $2, $3, $4, $5)"
+            "INSERT INTO helpdesk_teams (org_id, id, name, restricted, created_at, assignment_method, assign_by_skill) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)"
         )
         .bind(org)
         .bind(team.id)
         .bind(&team.name)
         .bind(team.restricted)
         .bind(now)
+        .bind(team.assignment_method.as_str())
+        .bind(team.assign_by_skill)
         .execute(c)
         .await
         .map(|_| ())

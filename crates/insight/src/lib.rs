@@ -1,4 +1,5 @@
-//! Meridian's in-house analytics: forecasting, anomaly detection and sentiment.
+//! Meridian's in-house analytics: forecasting, anomaly detection, sentiment and text
+//! classification.
 //!
 //! Everything here is a pure function over plain slices: no I/O, no database, no
 //! async, so that the server modules, the CLI and the MCP tools all call the same code
@@ -15,6 +16,7 @@ pub mod forecast;
 mod nm;
 pub mod season;
 pub mod sentiment;
+pub mod text_classifier;
 mod util;
 
 pub use forecast::{Forecast, ForecastSpec, Interval, ModelChoice, forecast};

@@ -431,3 +431,49 @@ db_test!(
         assert_eq!(row.prev_hash, audit::GENESIS_HASH);
     }
 );
+
+db_test!(
+    bulk_events_are_delivered_in_batches_once_and_in_order,
+    [KERNEL],
+    |test| {
+        let db = &test.db;
+        let clock = clock();
+        let record = Uuid::now_v7();
+        let mut tx = db.begin().await.expect("begin");
+        events::record_many(
+            &mut tx,
+            &clock,
+            (0..2_500)
+                .map(|n| event(record, "deal.updated", n))
+                .collect(),
+        )
+        .await
+        .expect("record");
+        tx.commit().await.expect("commit");
+        let seen: Seen = Arc::default();
+        let dispatcher = recording_dispatcher(db, &seen);
+        assert_eq!(dispatcher.deliver_pending().await.expect("deliver"), 2_500);
+        // Events recorded after the floor moved past the first ones still arrive.
+        let mut tx = db.begin().await.expect("begin");
+        events::record(&mut tx, &clock, event(record, "deal.updated", 2_500))
+            .await
+            .expect("record");
+        tx.commit().await.expect("commit");
+        assert_eq!(dispatcher.deliver_pending().await.expect("again"), 1);
+        assert_eq!(dispatcher.deliver_pending().await.expect("idle"), 0);
+        let order: Vec<i64> = seen
+            .lock()
+            .expect("lock")
+            .iter()
+            .map(|e| e.data["n"].as_i64().expect("n"))
+            .collect();
+        assert_eq!(order, (0..=2_500).collect::<Vec<i64>>());
+        let deliveries: i64 = on_pool!(db, |p| sqlx::query_scalar(
+            "SELECT COUNT(*) FROM outbox_deliveries"
+        )
+        .fetch_one(p)
+        .await)
+        .expect("count");
+        assert_eq!(deliveries, 2_501);
+    }
+);

@@ -54,6 +54,9 @@ enum Command {
     /// Score the sentiment of every text in a CSV column (VADER: neg, neu, pos, compound,
     /// label).
     Sentiment(crate::sentiment_cli::SentimentArgs),
+    /// Train and evaluate the helpdesk's ticket classifier (priority, type) on a labelled
+    /// CSV with a fixed stratified split: accuracy, macro-F1, majority baseline.
+    HelpdeskEval(crate::helpdesk_eval_cli::HelpdeskEvalArgs),
     /// Create an organisation (with the built-in roles) and its first admin; prints the
     /// organisation id. Run again with another name for another organisation.
     Init(InitArgs),
@@ -269,6 +272,8 @@ enum CliError {
     Insight(#[from] crate::insight_cli::InsightCliError),
     #[error(transparent)]
     Sentiment(#[from] crate::sentiment_cli::SentimentCliError),
+    #[error(transparent)]
+    HelpdeskEval(#[from] crate::helpdesk_eval_cli::HelpdeskEvalError),
 }
 
 impl CliError {
@@ -276,6 +281,7 @@ impl CliError {
         match self {
             CliError::Config(_) => 2,
             CliError::Sentiment(e) => e.exit_code(),
+            CliError::HelpdeskEval(e) => e.exit_code(),
             _ => 1,
         }
     }
@@ -360,6 +366,9 @@ async fn run(cli: Cli) -> Result<(), CliError> {
         })?),
         Command::Sentiment(args) => Ok(tokio::task::block_in_place(|| {
             crate::sentiment_cli::run(&args)
+        })?),
+        Command::HelpdeskEval(args) => Ok(tokio::task::block_in_place(|| {
+            crate::helpdesk_eval_cli::run(&args)
         })?),
         Command::Keys(KeysCommand::Generate) => {
             let keys = crate::keys::KeyFile::generate()?;

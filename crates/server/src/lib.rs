@@ -7,6 +7,7 @@ pub mod cli;
 pub mod config;
 pub mod demo;
 pub mod events;
+pub mod helpdesk_eval_cli;
 pub mod http;
 pub mod insight_cli;
 pub mod keys;

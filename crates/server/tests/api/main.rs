@@ -6,6 +6,7 @@ mod harness;
 mod cli;
 mod crm;
 mod helpdesk;
+mod helpdesk_ai;
 mod helpdesk_kb;
 mod identity;
 mod platform;
