@@ -839,8 +839,9 @@ impl Crm {
 }
 
 impl Crm {
-    /// The customer 360 view of a company, composed from the CRM's own records; the
-    /// sections other modules will fill say so.
+    /// The customer 360 view of a company, composed from the CRM's own records and the
+    /// sections other modules serve through their public services (registered with
+    /// [`Crm::with_customer_section`]); a section no module serves yet says so.
     pub async fn customer_360(
         &self,
         ctx: &TenantContext,
@@ -884,9 +885,27 @@ impl Crm {
             recent_activities.sort_by_key(|a| std::cmp::Reverse(a.created_at));
             recent_activities.truncate(20);
         }
-        let pending = |module: &str| PendingSection {
-            available: false,
-            provided_by: module.to_owned(),
+        let mut sections = BTreeMap::new();
+        for provider in self.sections.iter() {
+            let data = provider
+                .customer_section(ctx, company_id)
+                .await
+                .map_err(|p| CrmError::Section(Box::new(p)))?;
+            sections.insert(
+                provider.section(),
+                CustomerSection {
+                    available: true,
+                    provided_by: provider.module().to_owned(),
+                    data,
+                },
+            );
+        }
+        let mut section = |name: &'static str, module: &str| {
+            sections.remove(name).unwrap_or_else(|| CustomerSection {
+                available: false,
+                provided_by: module.to_owned(),
+                data: None,
+            })
         };
         Ok(Customer360 {
             company,
@@ -901,9 +920,9 @@ impl Crm {
                 })
                 .collect(),
             recent_activities,
-            tickets: pending("helpdesk"),
-            orders: pending("sales"),
-            health: pending("insight"),
+            tickets: section("tickets", "helpdesk"),
+            orders: section("orders", "sales"),
+            health: section("health", "insight"),
         })
     }
 }

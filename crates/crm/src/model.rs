@@ -35,6 +35,10 @@ pub enum CrmError {
     /// Database failure.
     #[error(transparent)]
     Db(#[from] sqlx::Error),
+    /// A section another module serves for the customer 360 view failed (its problem
+    /// is passed on as it is).
+    #[error("a customer section failed")]
+    Section(Box<Problem>),
 }
 
 impl CrmError {
@@ -60,6 +64,7 @@ impl From<CrmError> for Problem {
             }
             CrmError::Crypto(reason) => Problem::internal(&reason),
             CrmError::Db(err) => Problem::from_db(&err),
+            CrmError::Section(problem) => *problem,
         }
     }
 }
@@ -550,13 +555,19 @@ pub struct TimelineEntry {
     pub detail: serde_json::Value,
 }
 
-/// A section of the customer 360 view that a module not yet installed will fill.
+/// A section of the customer 360 view that another module serves (see
+/// `kernel::sections`): `available` says whether that module is there, `data` holds the
+/// section when it is and the caller may see it (the helpdesk's `tickets` section is a
+/// `CustomerTickets`), `null` otherwise.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct PendingSection {
-    /// Whether any module provides it yet.
+pub struct CustomerSection {
+    /// Whether a module provides it.
     pub available: bool,
-    /// Which module will.
+    /// Which module does (or will).
     pub provided_by: String,
+    /// The section; `null` while unavailable or when the caller lacks the permission.
+    #[schema(value_type = Option<Object>)]
+    pub data: Option<serde_json::Value>,
 }
 
 /// `GET /api/v1/customers/{company_id}/360`: everything about one customer on one page.
@@ -572,12 +583,12 @@ pub struct Customer360 {
     pub closed_deals: Vec<CurrencyTotal>,
     /// Latest activities on the company, its contacts and its deals.
     pub recent_activities: Vec<Activity>,
-    /// Support tickets (helpdesk).
-    pub tickets: PendingSection,
+    /// Support tickets (helpdesk): open tickets, open SLA risks and the customer's mood.
+    pub tickets: CustomerSection,
     /// Orders and invoices (sales).
-    pub orders: PendingSection,
+    pub orders: CustomerSection,
     /// Health score, churn risk, upsell suggestions (insight).
-    pub health: PendingSection,
+    pub health: CustomerSection,
 }
 
 /// A contact that may be the same person as another.

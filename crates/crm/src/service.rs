@@ -41,6 +41,8 @@ pub struct Crm {
     /// Imports running in this process, by job id (progress is in memory: on SQLite the
     /// import's transaction holds the write lock, so progress cannot be written meanwhile).
     pub(crate) imports: crate::import::RunningImports,
+    /// Sections of the customer 360 view served by other modules (registered by `server`).
+    pub(crate) sections: Arc<Vec<Arc<dyn kernel::sections::CustomerSectionProvider>>>,
     /// Per-organisation in-memory search indexes (derived data; see `search_index`).
     pub(crate) search_indexes: Arc<crate::search::SearchIndexes>,
 }
@@ -388,8 +390,26 @@ impl Crm {
             clock,
             ring,
             imports: Default::default(),
+            sections: Arc::new(Vec::new()),
             search_indexes: Default::default(),
         }
+    }
+
+    /// Adds (or replaces, by section name) a section of the customer 360 view that
+    /// another module serves through its public service.
+    pub fn with_customer_section(
+        mut self,
+        provider: Arc<dyn kernel::sections::CustomerSectionProvider>,
+    ) -> Self {
+        let mut sections: Vec<_> = self
+            .sections
+            .iter()
+            .filter(|s| s.section() != provider.section())
+            .cloned()
+            .collect();
+        sections.push(provider);
+        self.sections = Arc::new(sections);
+        self
     }
 
     pub(crate) fn now(&self) -> DateTime<Utc> {

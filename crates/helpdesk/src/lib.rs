@@ -7,11 +7,16 @@
 //! (wire types, `HelpdeskError`), [`service`] (the rules, testable without HTTP),
 //! [`attachments`] (upload checks and the file store), [`insights`] (AI insights per
 //! ticket, the per-organisation classifiers), [`assignment`] (team assignment rules),
-//! [`routes`] (thin handlers).
+//! [`routes`] (thin handlers). Beside them: [`kb`] (knowledge base, search,
+//! suggestions), [`csat`] (ratings on resolution), [`analytics`] (the helpdesk
+//! dashboard's figures and the CRM's customer 360 section), each with its own routes.
 
+pub mod analytics;
 pub mod assignment;
 pub mod attachments;
+pub mod csat;
 pub mod insights;
+pub mod kb;
 pub mod model;
 pub mod routes;
 pub mod service;

@@ -43,6 +43,9 @@ pub enum HelpdeskError {
     /// The attachment store failed (disk full, permissions).
     #[error("attachment store: {0}")]
     Storage(String),
+    /// The request conflicts with the record's state (409), e.g. a second CSAT rating.
+    #[error("conflict: {0}")]
+    Conflict(String),
     /// Stored data that does not parse (a bug or a manual edit).
     #[error("stored data: {0}")]
     Corrupt(String),
@@ -72,6 +75,9 @@ impl From<HelpdeskError> for Problem {
             } => Problem::new(code)
                 .with_detail(format!("{field}: {message}"))
                 .with_errors(vec![FieldError::new(field, message)]),
+            HelpdeskError::Conflict(detail) => {
+                Problem::new(ErrorCode::Conflict).with_detail(detail)
+            }
             HelpdeskError::Storage(reason) | HelpdeskError::Corrupt(reason) => {
                 Problem::internal(&reason)
             }
@@ -249,6 +255,8 @@ pub struct Ticket {
     pub sla: TicketSla,
     /// Customer mood, once a customer message was scored.
     pub sentiment: Option<TicketSentiment>,
+    /// The customer's rating of the latest resolution (`null` until rated).
+    pub csat: Option<crate::csat::TicketCsat>,
     /// AI insight as of the last change or message (see [`crate::insights`]).
     pub insights: Option<crate::insights::TicketInsights>,
     /// Who opened it (`user:<id>`, `api_key:<id>`).

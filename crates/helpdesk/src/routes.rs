@@ -45,6 +45,9 @@ where
         .routes(routes!(list_calendars, create_calendar))
         .routes(routes!(update_calendar))
         .routes(routes!(list_teams, create_team))
+        .merge(crate::kb::router())
+        .merge(crate::csat::router())
+        .merge(crate::analytics::router())
         .merge(crate::insights::router())
         .merge(crate::assignment::router())
 }

@@ -225,6 +225,9 @@ pub(crate) struct TicketRow {
     sentiment_compound: Option<f64>,
     sentiment_label: Option<String>,
     sentiment_trend: Option<f64>,
+    csat_rating: Option<i32>,
+    csat_comment: Option<String>,
+    csat_rated_at: Option<DateTime<Utc>>,
     created_by: String,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
@@ -237,7 +240,8 @@ const TICKET_COLUMNS: &str = "t.id, t.number, t.subject, t.description, t.ticket
     t.calendar_id, t.response_target_secs, t.resolution_target_secs, t.at_risk_percent, t.at_risk_min_minutes, \
     t.sla_pauses, t.sla_paused, t.first_response_at, t.resolved_at, t.closed_at, t.response_due_at, \
     t.resolution_due_at, t.response_risk_at, t.resolution_risk_at, t.sla_due_at, t.sentiment_compound, \
-    t.sentiment_label, t.sentiment_trend, t.created_by, t.created_at, t.updated_at, t.version, ti.insight AS insights";
+    t.sentiment_label, t.sentiment_trend, t.created_by, t.created_at, t.updated_at, t.version, ti.insight AS insights, \
+    t.csat_rating, t.csat_comment, t.csat_rated_at";
 
 const TICKET_FROM: &str = "tickets t JOIN sla_policies p ON p.org_id = t.org_id AND p.id = t.policy_id \
     LEFT JOIN ticket_insights ti ON ti.org_id = t.org_id AND ti.ticket_id = t.id";
@@ -406,6 +410,11 @@ impl TicketRow {
                 }),
                 _ => None,
             },
+            csat: crate::csat::TicketCsat::from_columns(
+                self.csat_rating,
+                self.csat_comment,
+                self.csat_rated_at,
+            ),
             created_by: self.created_by,
             created_at: self.created_at,
             updated_at: self.updated_at,
@@ -1317,6 +1326,9 @@ impl Helpdesk {
             return Err(HelpdeskError::VersionMismatch {
                 current: serde_json::to_value(&before).unwrap_or_default(),
             });
+        }
+        if status == TicketStatus::Resolved && before.status != TicketStatus::Resolved {
+            crate::csat::request(&mut tx, &self.clock, ctx, id, &before.number).await?;
         }
         let mut after = self
             .ticket_row_tx(&mut tx, org, id)

@@ -139,6 +139,7 @@ pub const BUILTIN_ROLES: &[BuiltinRole] = &[
             "kb:read",
             "kb:create",
             "kb:update",
+            "kb:manage",
             "sla:read",
             "companies:read",
             "contacts:read",

@@ -8,6 +8,7 @@
 //! - [`clock`]: injected time.
 //! - [`tenancy`]: the caller's organisation, permissions and scope, required by handlers.
 //! - [`audit`]: the append-only, hash-chained audit trail.
+//! - [`sections`]: customer-view sections one module serves to another.
 //! - [`testing`] (feature `testing`): fresh databases on both backends for tests.
 
 pub mod audit;
@@ -20,6 +21,7 @@ pub mod migrate;
 pub mod pii;
 pub mod problem;
 pub mod ratelimit;
+pub mod sections;
 pub mod tenancy;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;

@@ -118,9 +118,12 @@ impl AppState {
         )
         .expect("a burst and a rate of at least 1 are valid");
         let rate_limiter = Arc::new(rate_limiter);
+        let helpdesk = Helpdesk::new(db.clone(), clock.clone(), HelpdeskSettings::default());
         Self {
-            crm: Crm::new(db.clone(), clock.clone(), keys.ring().clone()),
-            helpdesk: Helpdesk::new(db.clone(), clock.clone(), HelpdeskSettings::default()),
+            // The customer 360 view's `tickets` section comes from the helpdesk's service.
+            crm: Crm::new(db.clone(), clock.clone(), keys.ring().clone())
+                .with_customer_section(Arc::new(helpdesk.clone())),
+            helpdesk,
             identity: Identity::new(db.clone(), clock.clone(), Arc::new(keys), identity_settings),
             db,
             clock,
@@ -132,6 +135,9 @@ impl AppState {
     /// Replaces the helpdesk settings (attachment store, upload limit).
     pub fn with_helpdesk_settings(mut self, settings: HelpdeskSettings) -> Self {
         self.helpdesk = Helpdesk::new(self.db.clone(), self.clock.clone(), settings);
+        self.crm = self
+            .crm
+            .with_customer_section(Arc::new(self.helpdesk.clone()));
         self
     }
 

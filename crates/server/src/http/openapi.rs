@@ -17,7 +17,9 @@ use super::system;
 every error is `application/problem+json` with a stable `code`.",
         license(name = "Apache-2.0", identifier = "Apache-2.0")
     ),
-    components(schemas(Problem, FieldError)),
+    // CustomerTickets: the shape of the customer 360 view's `tickets.data` (served by the
+    // helpdesk through kernel::sections, so no route names it).
+    components(schemas(Problem, FieldError, helpdesk::model::CustomerTickets)),
     modifiers(&BearerAuth),
     security(("bearer" = [])),
     tags(

@@ -7,5 +7,6 @@ mod cli;
 mod crm;
 mod helpdesk;
 mod helpdesk_ai;
+mod helpdesk_kb;
 mod identity;
 mod platform;
