@@ -475,7 +475,7 @@ function SlaPanel({ ticket }: { ticket: Ticket }) {
             {sla.policy.name}
           </Text>
         </Row>
-        <Row label="Now">
+        <Row label="Next deadline">
           <SlaCountdown sla={sla} />
         </Row>
         <Row label="Response target">

@@ -72,7 +72,8 @@ export function SlaCountdown({ sla }: { sla: TicketSla }) {
   const now = useNow(1000);
   const clock = slaClock(sla, now);
   const color = clock.paused ? 'dimmed' : clock.overdue ? 'red' : undefined;
-  const what = clock.target === 'response' ? 'Response' : clock.target === 'resolution' ? 'Resolution' : '';
+  const what = clock.target === 'response' ? 'Reply' : clock.target === 'resolution' ? 'Resolve' : '';
+  const running = what !== '' && !clock.paused && clock.remainingMs !== null;
   return (
     <Text
       span
@@ -84,10 +85,9 @@ export function SlaCountdown({ sla }: { sla: TicketSla }) {
       data-overdue={clock.overdue}
       data-paused={clock.paused}
       style={{ display: 'inline-flex', alignItems: 'center', gap: 4, whiteSpace: 'nowrap' }}
-      title={what ? `${what} due` : undefined}
     >
       {clock.paused ? <IconClockPause size={14} aria-hidden /> : null}
-      {what && !clock.paused && clock.remainingMs !== null ? `${what[0] ?? ''} ` : ''}
+      {running ? (clock.overdue ? `${what} ` : `${what} in `) : ''}
       {clock.text}
     </Text>
   );
