@@ -8,6 +8,7 @@
 //
 //   npm run build && MERIDIAN_BIN=/path/to/meridian npm run e2e
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import {
   ADMIN_EMAIL,
@@ -189,6 +190,38 @@ describe('helpdesk screens served by meridian', { timeout: 240_000 }, () => {
       await screenshot(page, 'helpdesk-ticket', true);
     }));
 
+  it('attaches a file and downloads it; a file whose content is not its type is refused with the reason', () =>
+    step('helpdesk-attachments', async () => {
+      const box = page.getByTestId('attachments');
+      const input = box.locator('input[type="file"]');
+      await input.setInputFiles({
+        name: 'cooler-log.txt',
+        mimeType: 'text/plain',
+        buffer: Buffer.from('08:00 4C\n09:00 9C\n'),
+      });
+      await box.getByText('cooler-log.txt').waitFor();
+      const downloaded = page.waitForEvent('download');
+      await box.getByRole('button', { name: 'Download cooler-log.txt' }).click();
+      const download = await downloaded;
+      assert.equal(download.suggestedFilename(), 'cooler-log.txt');
+      const path = await download.path();
+      assert.equal(readFileSync(path, 'utf8'), '08:00 4C\n09:00 9C\n');
+
+      await input.setInputFiles({
+        name: 'photo.png',
+        mimeType: 'image/png',
+        buffer: Buffer.from('not a png'),
+      });
+      const problem = page.getByTestId('upload-problem');
+      await problem.waitFor();
+      assert.match((await problem.textContent()) ?? '', /^photo\.png was refused: file: /);
+      const list = await server.api('GET', `/api/v1/tickets/${ticketId}/attachments`, { token });
+      assert.deepEqual(
+        list.body.data.map((/** @type {{filename: string}} */ a) => a.filename),
+        ['cooler-log.txt'],
+      );
+    }));
+
   it('changes status through the allowed transitions; waiting on the customer pauses the clock', () =>
     step('helpdesk-status', async () => {
       const buttons = page.getByRole('group', { name: 'Status changes' }).getByRole('button');
@@ -248,12 +281,58 @@ describe('helpdesk screens served by meridian', { timeout: 240_000 }, () => {
       await row.waitFor();
     }));
 
+  it('edits the SLA policy in Settings and recomputes the open ticket', () =>
+    step('helpdesk-sla-settings', async () => {
+      await page.goto(`${server.base}/settings/sla`);
+      await page.getByRole('tab', { name: 'SLA & hours', selected: true }).waitFor();
+      const policy = page.getByTestId('sla-policy').first();
+      await policy.getByText('Default for new tickets').waitFor();
+      const resolution = policy.getByRole('textbox', { name: 'Critical resolution hours' });
+      assert.equal(await resolution.inputValue(), '4');
+      assert.equal(await policy.getByRole('textbox', { name: 'Critical response hours' }).inputValue(), '1');
+      // a new org's default calendar is 24×7
+      const calendar = page.getByTestId('calendar').first();
+      await calendar.getByText('168 business hours a week').waitFor();
+      assert.equal(await calendar.getByRole('textbox', { name: 'Monday hours' }).inputValue(), '00:00-24:00');
+
+      await resolution.fill('6');
+      await policy.getByRole('button', { name: 'Save policy' }).click();
+      await page.getByText(/saved\. Open tickets keep their deadlines/).waitFor();
+      assert.equal((await ticketNow()).sla.resolution_target_minutes, 240, 'kept until recomputed');
+      await policy.getByRole('button', { name: 'Recompute open tickets' }).click();
+      await page.getByText('Deadlines of 1 open ticket recomputed.').waitFor();
+      assert.equal((await ticketNow()).sla.resolution_target_minutes, 360);
+      await screenshot(page, 'helpdesk-sla-settings', true);
+
+      await page.goto(`${server.base}/helpdesk/tickets/${ticketId}`);
+      await eventually(
+        () => text('resolution-target'),
+        (t) => t === '6h',
+        'the new target on the ticket',
+      );
+    }));
+
+  it('shows the knowledge base and dashboard as not available while their endpoints are being built', () =>
+    step('helpdesk-pending', async () => {
+      await page.getByRole('tab', { name: 'Knowledge base' }).click();
+      await page.waitForURL(`${server.base}/helpdesk/kb`);
+      await page.getByTestId('kb-unavailable').waitFor();
+      await page.getByRole('tab', { name: 'Dashboard' }).click();
+      await page.waitForURL(`${server.base}/helpdesk/dashboard`);
+      await page.getByTestId('analytics-unavailable').waitFor();
+    }));
+
   it('loads nothing from other origins and logs no unexpected errors', () => {
     assert.deepEqual(browser?.foreignRequests, []);
-    // the empty create form (422) is an expected answer, and so are the 404s of the
-    // endpoints still being built (suggested articles), which the page hides
+    // the empty create form and the refused upload (422) are expected answers, and so are
+    // the 404s of the endpoints still being built (suggested articles, knowledge base,
+    // analytics), which the pages hide
     const unexpected = browser?.problems.filter(
-      (p) => !/status of 422 .*\/api\/v1\/tickets/.test(p) && !/status of 404 .*\/suggested-articles/.test(p),
+      (p) =>
+        !/status of 422 .*\/api\/v1\/tickets/.test(p) &&
+        !/status of 404 .*\/api\/v1\/(tickets\/[0-9a-f-]+\/suggested-articles|kb\/|helpdesk\/analytics)/.test(
+          p,
+        ),
     );
     assert.deepEqual(unexpected, []);
   });
