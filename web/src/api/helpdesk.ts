@@ -399,6 +399,22 @@ export function useKbArticles(q: string, categoryId: string | null) {
   });
 }
 
+/** One article (`GET /kb/articles/{id}`), for a link to an article the list does not show. */
+export function useKbArticle(id: string | null) {
+  const api = useApi();
+  return useQuery<KbArticle | null, ApiError>({
+    queryKey: helpdeskKeys.kbArticle(id ?? ''),
+    queryFn: async ({ signal }) => {
+      const body = await orNotBuilt(
+        unwrap(loose(api).GET(`/api/v1/kb/articles/${encodeURIComponent(id ?? '')}`, { signal })),
+      );
+      return body === null ? null : (body as { data: KbArticle }).data;
+    },
+    enabled: Boolean(id),
+    retry: false,
+  });
+}
+
 export function useHelpdeskAnalytics(from: string, to: string, teamId: string | null) {
   const api = useApi();
   return useQuery<HelpdeskAnalytics | null, ApiError>({

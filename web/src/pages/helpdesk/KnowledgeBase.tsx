@@ -28,6 +28,7 @@ import {
   type KbArticle,
   type KbCategory,
   type KbStatus,
+  useKbArticle,
   useKbArticles,
   useKbCategories,
 } from '../../api/helpdesk';
@@ -48,6 +49,9 @@ export function KnowledgeBasePage() {
   const [term] = useDebouncedValue(q, 250);
   const categories = useKbCategories();
   const articles = useKbArticles(term, categoryId);
+  const listed = articles.data?.find((a) => a.id === articleId);
+  // a link from elsewhere (suggested articles) may name an article the list does not show
+  const single = useKbArticle(articleId && articles.data && !listed ? articleId : null);
   const setParam = (name: string, value: string | null) => {
     setSearch((prev) => {
       const next = new URLSearchParams(prev);
@@ -100,7 +104,7 @@ export function KnowledgeBasePage() {
   }
   if (categories.error) return <ErrorAlert error={categories.error} what="the knowledge base" />;
   const list = articles.data ?? [];
-  const selected = list.find((a) => a.id === articleId) ?? null;
+  const selected = listed ?? single.data ?? null;
   const categoryName_ = (id: string | null) =>
     categories.data?.find((c) => c.id === id)?.name ?? 'No category';
 
@@ -274,7 +278,7 @@ function ArticleEditor({
         color: 'teal',
         message: saved.status === 'published' ? `“${saved.title}” is published.` : `“${saved.title}” saved.`,
       });
-      await queryClient.invalidateQueries({ queryKey: ['helpdesk', 'kb', 'articles'] });
+      await queryClient.invalidateQueries({ queryKey: ['helpdesk', 'kb'] });
     },
     onError: async (error) => {
       if (error.status === 412)
