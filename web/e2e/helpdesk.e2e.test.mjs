@@ -3,8 +3,9 @@
 // customer message gets its mood marker; an internal note is shown as a note and does not
 // count as the first response (nor reach the customer's view); the first agent reply does,
 // within target; status changes offer only the allowed transitions, and Waiting on Customer
-// pauses the clock. Only endpoints on main are used (KB, analytics and insights are being
-// built; their panels stay hidden). Helpers and server set-up: ./support.mjs.
+// pauses the clock; the AI insight panel shows the server's insight. Only endpoints on main
+// are used (KB, analytics, suggested articles and CSAT are being built; their panels stay
+// hidden). Helpers and server set-up: ./support.mjs.
 //
 //   npm run build && MERIDIAN_BIN=/path/to/meridian npm run e2e
 import assert from 'node:assert/strict';
@@ -116,7 +117,7 @@ describe('helpdesk screens served by meridian', { timeout: 240_000 }, () => {
       await screenshot(page, 'helpdesk-new-ticket');
     }));
 
-  it("shows the customer's message with its mood", () =>
+  it("shows the customer's message with its mood, and the server's AI insight", () =>
     step('helpdesk-customer', async () => {
       const res = await server.api('POST', `/api/v1/tickets/${ticketId}/messages`, {
         token,
@@ -130,6 +131,18 @@ describe('helpdesk screens served by meridian', { timeout: 240_000 }, () => {
       await customer.waitFor();
       assert.equal(await customer.getByTestId('sentiment').getAttribute('data-label'), 'negative');
       await page.getByTestId('mood-panel').waitFor();
+      // the AI insight as the server computed it (rules on a new org: no model trained yet)
+      const { insights } = await ticketNow();
+      assert.ok(insights, 'the ticket has an insight');
+      const panel = page.getByTestId('insight-panel');
+      await panel.waitFor();
+      await panel.getByText(insights.source, { exact: true }).waitFor();
+      await panel.getByText(`${Math.round(insights.escalation_risk * 100)}%`, { exact: true }).waitFor();
+      assert.equal(
+        ((await panel.getByTestId('priority-badge').textContent()) ?? '').trim(),
+        insights.predicted_priority,
+      );
+      for (const reason of insights.ai_insights) await panel.getByText(reason, { exact: true }).waitFor();
     }));
 
   it('adds an internal note, shown as a note and not as the first response', () =>

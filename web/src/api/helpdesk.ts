@@ -1,7 +1,8 @@
 /**
- * Helpdesk: tickets, conversation, attachments, SLA policies, calendars and teams (typed from
- * the OpenAPI document), plus the parts being built now — AI insights, CSAT, suggested
- * articles, knowledge base, analytics — typed by hand below from their agreed contracts.
+ * Helpdesk: tickets (with their AI insights), conversation, attachments, SLA policies,
+ * calendars and teams (typed from the OpenAPI document), plus the parts being built now —
+ * CSAT, suggested articles, knowledge base, analytics — typed by hand below from their
+ * agreed contracts.
  * Those calls go through `loose()` and answer `null` on a 404, so the screens hide what the
  * server does not have yet.
  */
@@ -33,25 +34,10 @@ export type Team = components['schemas']['Team'];
 export type TicketPatch = components['schemas']['TicketPatch'];
 export type NewTicket = components['schemas']['NewTicket'];
 
+export type TicketInsights = components['schemas']['TicketInsights'];
+export type RecommendedAction = components['schemas']['RecommendedAction'];
+
 // ---------------------------------------------------------------- contracts not yet in openapi.json
-
-/** A recommended action of the AI insight (contract: issue #5, being built). */
-export interface RecommendedAction {
-  action: 'raise_priority' | 'assign_senior_agent' | 'suggest_kb_articles';
-  detail: string;
-}
-
-/** `ticket.insights` (contract: issue #5, being built). */
-export interface TicketInsights {
-  source: 'rules' | 'model';
-  predicted_priority: Priority;
-  /** Probability of escalation, 0..1. */
-  escalation_risk: number;
-  urgency_keywords: string[];
-  ai_insights: string[];
-  recommended_actions: RecommendedAction[];
-  computed_at: string;
-}
 
 /** `ticket.csat` (contract: issue #5, being built). */
 export interface TicketCsat {
@@ -60,9 +46,8 @@ export interface TicketCsat {
   rated_at: string;
 }
 
-/** A ticket as the screens read it: the documented fields, and the two being added. */
+/** A ticket as the screens read it: the documented fields, and `csat` being added. */
 export type Ticket = BaseTicket & {
-  insights?: TicketInsights | null;
   csat?: TicketCsat | null;
 };
 

@@ -138,7 +138,9 @@ describe('ticket page', () => {
     const insight = await screen.findByTestId('insight-panel');
     expect(insight).toHaveTextContent('72%');
     expect(insight).toHaveTextContent('Negative sentiment trend');
-    expect(insight).toHaveTextContent('Assign a senior agent: risk above 60%');
+    const action = within(insight).getByTestId('recommended-action');
+    expect(within(action).getByText('Assign a senior agent')).toBeInTheDocument();
+    expect(within(action).getByText('risk above 60%')).toBeInTheDocument();
     const suggested = await screen.findByTestId('suggested-articles');
     expect(within(suggested).getByRole('link', { name: 'Restart a cooler' })).toHaveAttribute(
       'href',

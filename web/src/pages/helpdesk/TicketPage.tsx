@@ -701,10 +701,16 @@ function InsightPanel({ ticket }: { ticket: Ticket }) {
               Recommended
             </Text>
             {insights.recommended_actions.map((a) => (
-              <Text key={`${a.action}-${a.detail}`} size="sm">
-                {ACTION_LABEL[a.action] ?? a.action}
-                {a.detail ? `: ${a.detail}` : ''}
-              </Text>
+              <div key={`${a.action}-${a.detail}`} data-testid="recommended-action">
+                <Text size="sm" fw={500}>
+                  {ACTION_LABEL[a.action] ?? a.action}
+                </Text>
+                {a.detail ? (
+                  <Text size="xs" c="dimmed">
+                    {a.detail}
+                  </Text>
+                ) : null}
+              </div>
             ))}
           </Stack>
         ) : null}
