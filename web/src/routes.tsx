@@ -12,7 +12,7 @@ import { ImportContactsPage } from './pages/crm/ImportWizard';
 import { CompaniesPage, ContactsPage, DealsPage, LeadsPage } from './pages/crm/Lists';
 import { CompanyPage, ContactPage, DealPage, LeadPage } from './pages/crm/Records';
 import { Dashboard } from './pages/Dashboard';
-import { HelpdeskLayout } from './pages/helpdesk/HelpdeskLayout';
+import { HelpdeskLayout, TicketRedirect } from './pages/helpdesk/HelpdeskLayout';
 import { InboxPage } from './pages/helpdesk/Inbox';
 import { KnowledgeBasePage } from './pages/helpdesk/KnowledgeBase';
 import { TicketPage } from './pages/helpdesk/TicketPage';
@@ -101,6 +101,7 @@ export const routes: RouteObject[] = [
           },
           // the issue's other name for the inbox
           { path: 'tickets', element: <Navigate to="/helpdesk" replace /> },
+          { path: 'tickets/:id', element: <TicketRedirect /> },
           ...MODULES.filter((m) => !BUILT.has(m.path)).map((m) => ({
             path: `${m.path.slice(1)}/*`,
             element: <ComingSoon module={m} />,

@@ -1,12 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  deadlineClock,
-  formatDuration,
-  formatTargetMinutes,
-  responseMet,
-  slaClock,
-  urgency,
-} from './countdown';
+import { deadlineClock, formatDuration, formatTargetMinutes, responseMet, slaClock } from './countdown';
 
 const NOW = Date.parse('2026-03-02T10:00:00Z');
 const at = (iso: string) => iso;
@@ -119,17 +112,5 @@ describe('responseMet', () => {
     expect(responseMet(sla())).toBeNull();
     expect(responseMet(sla({ first_response_at: at('2026-03-02T10:59:59Z') }))).toBe(true);
     expect(responseMet(sla({ first_response_at: at('2026-03-02T11:00:01Z') }))).toBe(false);
-  });
-});
-
-describe('urgency', () => {
-  it('orders overdue first, then the nearest deadline, paused and resolved last', () => {
-    const overdue = sla({ response_due_at: at('2026-03-02T09:00:00Z') });
-    const soon = sla();
-    const later = sla({ response_due_at: at('2026-03-02T18:00:00Z') });
-    const paused = sla({ paused: true });
-    const resolved = sla({ resolved_at: at('2026-03-02T09:00:00Z') });
-    const sorted = [resolved, paused, later, soon, overdue].sort((a, b) => urgency(a, NOW) - urgency(b, NOW));
-    expect(sorted).toEqual([overdue, soon, later, paused, resolved]);
   });
 });

@@ -105,10 +105,3 @@ export function responseMet(sla: SlaClockInput): boolean | null {
   const due = time(sla.response_due_at);
   return due === null ? true : first <= due;
 }
-
-/** Milliseconds to sort by: the nearest running deadline first, paused and finished ones last. */
-export function urgency(sla: SlaClockInput, now: number): number {
-  const clock = slaClock(sla, now);
-  if (clock.remainingMs === null) return Number.POSITIVE_INFINITY;
-  return clock.paused ? Number.MAX_SAFE_INTEGER / 2 + clock.remainingMs : clock.remainingMs;
-}

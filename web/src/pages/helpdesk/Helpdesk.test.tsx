@@ -209,3 +209,12 @@ describe('inbox', () => {
     });
   });
 });
+
+describe('routes', () => {
+  it('opens /tickets/<id> as the ticket page', async () => {
+    server(ticket());
+    const { router } = renderApp(`/tickets/${ID}`);
+    expect(await screen.findByText('Cooler stopped')).toBeInTheDocument();
+    expect(router.state.location.pathname).toBe(`/helpdesk/tickets/${ID}`);
+  });
+});

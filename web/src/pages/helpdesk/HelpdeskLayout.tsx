@@ -1,6 +1,6 @@
 import { Tabs, Text } from '@mantine/core';
 import { IconBook, IconChartBar, IconInbox } from '@tabler/icons-react';
-import { Outlet, useLocation, useNavigate } from 'react-router';
+import { Navigate, Outlet, useLocation, useNavigate, useParams } from 'react-router';
 import { Page } from '../../components/Page';
 import { MODULES } from '../../modules';
 
@@ -44,4 +44,10 @@ export function HelpdeskLayout() {
       <Outlet />
     </Page>
   );
+}
+
+/** `/tickets/<id>` (the API's name) opens the ticket page. */
+export function TicketRedirect() {
+  const { id = '' } = useParams();
+  return <Navigate to={`/helpdesk/tickets/${id}`} replace />;
 }

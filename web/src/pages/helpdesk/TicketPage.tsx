@@ -207,11 +207,15 @@ function TicketView({ ticket }: { ticket: Ticket }) {
 }
 
 const KIND_LOOK: Record<MessageKind, { label: string; bg: string; border: string }> = {
-  customer: { label: 'Customer', bg: 'var(--mantine-color-gray-0)', border: 'var(--mantine-color-gray-4)' },
-  reply: { label: 'Reply', bg: 'var(--mantine-color-blue-0)', border: 'var(--mantine-color-blue-5)' },
+  customer: {
+    label: 'Customer',
+    bg: 'var(--mantine-color-gray-light)',
+    border: 'var(--mantine-color-gray-4)',
+  },
+  reply: { label: 'Reply', bg: 'var(--mantine-color-blue-light)', border: 'var(--mantine-color-blue-5)' },
   note: {
     label: 'Internal note',
-    bg: 'var(--mantine-color-yellow-0)',
+    bg: 'var(--mantine-color-yellow-light)',
     border: 'var(--mantine-color-yellow-6)',
   },
 };
@@ -323,7 +327,7 @@ function Conversation({ ticket }: { ticket: Ticket }) {
               }}
               error={send.error?.fieldError('body')}
               styles={
-                kind === 'note' ? { input: { background: 'var(--mantine-color-yellow-0)' } } : undefined
+                kind === 'note' ? { input: { background: 'var(--mantine-color-yellow-light)' } } : undefined
               }
             />
             {send.error && !send.error.fieldError('body') ? (
