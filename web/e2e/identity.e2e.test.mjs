@@ -120,7 +120,8 @@ describe('identity: sign-in, users and permissions', { timeout: 180_000 }, () =>
       // A Viewer's own role is shown, not editable; no role pickers at all
       assert.equal(await page.getByRole('combobox', { name: /^Role of/ }).count(), 0);
       const tabs = await page.getByRole('tab').allTextContents();
-      assert.deepEqual(tabs, ['Users', 'Roles']);
+      // the built-in Viewer reads SLA policies too (read-only there)
+      assert.deepEqual(tabs, ['Users', 'Roles', 'SLA & hours']);
     }));
 
   it('refuses /settings/api-keys with "You don\'t have access"', () =>

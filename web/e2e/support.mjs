@@ -128,7 +128,13 @@ export class MeridianServer {
       this.exited = false;
       const args = ['serve', '--addr', `127.0.0.1:${port}`, '--database-url', this.databaseUrl];
       const child = spawn(bin, args, {
-        env: { ...process.env, ...this.env, MERIDIAN_WEB_DIR: DIST },
+        // attachments in the data directory too, so they go with it (the default is ./data)
+        env: {
+          ...process.env,
+          MERIDIAN_ATTACHMENTS_DIR: join(this.dataDir, 'attachments'),
+          ...this.env,
+          MERIDIAN_WEB_DIR: DIST,
+        },
         stdio: ['ignore', 'pipe', 'pipe'],
       });
       this.child = child;

@@ -1,5 +1,5 @@
 import { lazy, type ReactNode, Suspense } from 'react';
-import type { RouteObject } from 'react-router';
+import { Navigate, type RouteObject } from 'react-router';
 import { RequireAuth, RequirePermission } from './auth/RequireAuth';
 import { AppLayout } from './components/AppLayout';
 import { PageLoader } from './components/PageLoader';
@@ -12,6 +12,11 @@ import { ImportContactsPage } from './pages/crm/ImportWizard';
 import { CompaniesPage, ContactsPage, DealsPage, LeadsPage } from './pages/crm/Lists';
 import { CompanyPage, ContactPage, DealPage, LeadPage } from './pages/crm/Records';
 import { Dashboard } from './pages/Dashboard';
+import { HelpdeskLayout, TicketRedirect } from './pages/helpdesk/HelpdeskLayout';
+import { InboxPage } from './pages/helpdesk/Inbox';
+import { KnowledgeBasePage } from './pages/helpdesk/KnowledgeBase';
+import { TicketPage } from './pages/helpdesk/TicketPage';
+import { SlaSettingsPage } from './pages/settings/SlaSettings';
 import { LoginPage } from './pages/Login';
 import { NotFound } from './pages/NotFound';
 import { ApiKeysPage } from './pages/settings/ApiKeys';
@@ -24,9 +29,13 @@ import { UsersPage } from './pages/settings/Users';
 
 // ECharts is only needed on the status page: keep it out of the first load.
 const StatusPage = lazy(async () => ({ default: (await import('./pages/Status')).StatusPage }));
+// ...and on the helpdesk dashboard.
+const HelpdeskDashboardPage = lazy(async () => ({
+  default: (await import('./pages/helpdesk/HelpdeskDashboard')).HelpdeskDashboardPage,
+}));
 
 /** Modules with their own pages; the others show their coming-soon page. */
-export const BUILT = new Set(['/crm']);
+export const BUILT = new Set(['/crm', '/helpdesk']);
 
 const SETTINGS_PAGES: Record<string, { element: ReactNode; what: string }> = {
   users: { element: <UsersPage />, what: 'the users of your organisation' },
@@ -34,6 +43,7 @@ const SETTINGS_PAGES: Record<string, { element: ReactNode; what: string }> = {
   'api-keys': { element: <ApiKeysPage />, what: 'the API keys of your organisation' },
   audit: { element: <AuditPage />, what: 'the audit log' },
   'custom-fields': { element: <CustomFieldsPage />, what: 'the custom fields of your organisation' },
+  sla: { element: <SlaSettingsPage />, what: 'the SLA policies and calendars of your organisation' },
 };
 
 export const routes: RouteObject[] = [
@@ -71,6 +81,27 @@ export const routes: RouteObject[] = [
               { path: '*', element: <CrmNotFound /> },
             ],
           },
+          {
+            path: 'helpdesk',
+            element: <HelpdeskLayout />,
+            children: [
+              { index: true, element: <InboxPage /> },
+              { path: 'tickets/:id', element: <TicketPage /> },
+              {
+                path: 'dashboard',
+                element: (
+                  <Suspense fallback={<PageLoader />}>
+                    <HelpdeskDashboardPage />
+                  </Suspense>
+                ),
+              },
+              { path: 'kb', element: <KnowledgeBasePage /> },
+              { path: '*', element: <NotFound /> },
+            ],
+          },
+          // the issue's other name for the inbox
+          { path: 'tickets', element: <Navigate to="/helpdesk" replace /> },
+          { path: 'tickets/:id', element: <TicketRedirect /> },
           ...MODULES.filter((m) => !BUILT.has(m.path)).map((m) => ({
             path: `${m.path.slice(1)}/*`,
             element: <ComingSoon module={m} />,

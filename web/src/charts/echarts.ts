@@ -3,7 +3,7 @@
  * `echarts/core` subpaths only, so the bundle holds just what we use; a module that needs
  * another series type (heatmap, candlestick, ...) adds it here and to `ChartOption`.
  */
-import { LineChart, type LineSeriesOption } from 'echarts/charts';
+import { BarChart, type BarSeriesOption, LineChart, type LineSeriesOption } from 'echarts/charts';
 import {
   AriaComponent,
   type AriaComponentOption,
@@ -11,6 +11,8 @@ import {
   type DatasetComponentOption,
   GridComponent,
   type GridComponentOption,
+  LegendComponent,
+  type LegendComponentOption,
   MarkAreaComponent,
   type MarkAreaComponentOption,
   TooltipComponent,
@@ -21,6 +23,8 @@ import { CanvasRenderer, SVGRenderer } from 'echarts/renderers';
 
 echarts.use([
   LineChart,
+  BarChart,
+  LegendComponent,
   AriaComponent,
   DatasetComponent,
   GridComponent,
@@ -33,6 +37,8 @@ echarts.use([
 /** Options for the series and components registered above, fully typed. */
 export type ChartOption = echarts.ComposeOption<
   | LineSeriesOption
+  | BarSeriesOption
+  | LegendComponentOption
   | AriaComponentOption
   | DatasetComponentOption
   | GridComponentOption

@@ -46,3 +46,14 @@ afterEach(() => {
 afterEach(() => {
   localStorage.clear();
 });
+
+// Mantine's autosize Textarea listens for web fonts loading; jsdom has no `document.fonts`.
+if (!('fonts' in document)) {
+  Object.defineProperty(document, 'fonts', {
+    value: {
+      addEventListener: () => undefined,
+      removeEventListener: () => undefined,
+      ready: Promise.resolve(),
+    },
+  });
+}

@@ -1,4 +1,12 @@
-import { IconForms, IconHistory, IconKey, IconShieldCheck, IconUsers, type Icon } from '@tabler/icons-react';
+import {
+  IconClockHour4,
+  IconForms,
+  IconHistory,
+  IconKey,
+  IconShieldCheck,
+  IconUsers,
+  type Icon,
+} from '@tabler/icons-react';
 import { CUSTOM_FIELDS_PERMISSIONS } from '../../api/customFields';
 
 /** A page under Settings, and the permission that lets one see it. */
@@ -24,4 +32,5 @@ export const SETTINGS_TABS: readonly SettingsTab[] = [
   { path: 'api-keys', label: 'API keys', permission: 'api_keys:manage', icon: IconKey },
   { path: 'audit', label: 'Audit log', permission: 'audit:read', icon: IconHistory },
   { path: 'custom-fields', label: 'Custom fields', permission: CUSTOM_FIELDS_PERMISSIONS, icon: IconForms },
+  { path: 'sla', label: 'SLA & hours', permission: 'sla:read', icon: IconClockHour4 },
 ];
