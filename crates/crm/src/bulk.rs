@@ -211,6 +211,7 @@ impl Crm {
                 search,
             });
         }
+        tracing::debug!(target: "meridian::import", "prepared");
         for chunk in prepared.chunks(CHUNK) {
             let text = format!(
                 "INSERT INTO contacts (org_id, id, company_id, first_name, last_name, name_key, email_enc, email_index, \
@@ -243,7 +244,9 @@ impl Crm {
                 progress.advance(chunk.len());
             }
         }
+        tracing::debug!(target: "meridian::import", "contacts inserted");
         events::record_many(tx, &self.clock, created).await?;
+        tracing::debug!(target: "meridian::import", "events recorded");
         let ids = prepared.iter().map(|p| p.id).collect();
         self.index_changes(
             org,

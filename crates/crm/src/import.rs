@@ -402,7 +402,9 @@ impl Crm {
     ) -> Result<ImportReport, CrmError> {
         ctx.authorize("contacts:import")?;
         ctx.authorize("contacts:create")?;
+        let phase = std::time::Instant::now();
         let (header, rows) = read_table(format, bytes)?;
+        tracing::debug!(target: "meridian::import", elapsed = ?phase.elapsed(), "parsed");
         if let Some(progress) = progress {
             progress.set_total(rows.len());
         }
@@ -563,6 +565,7 @@ impl Crm {
             progress.set_processed(rows.len());
         }
 
+        tracing::debug!(target: "meridian::import", elapsed = ?phase.elapsed(), "validated");
         // Duplicates: the same email or phone earlier in the file, or already in the
         // organisation (looked up through the blind indexes, many at a time).
         let mut duplicates = Vec::new();
@@ -640,6 +643,7 @@ impl Crm {
         if options.dry_run || refuse || valid.is_empty() {
             return Ok(report);
         }
+        tracing::debug!(target: "meridian::import", elapsed = ?phase.elapsed(), "duplicates");
         // One transaction: every valid row, or none.
         let mut tx = self.db.begin().await?;
         // Companies by name: existing ones are looked up many names a query, missing ones
@@ -699,8 +703,10 @@ impl Crm {
             // Reading and checking was the first half of the work; writing is the second.
             progress.set_total(total_rows + inputs.len());
         }
+        tracing::debug!(target: "meridian::import", elapsed = ?phase.elapsed(), "companies");
         self.bulk_insert_contacts(&mut tx, ctx, inputs, progress)
             .await?;
+        tracing::debug!(target: "meridian::import", elapsed = ?phase.elapsed(), "contacts");
         self.audit_import(
             &mut tx,
             ctx,
@@ -709,6 +715,7 @@ impl Crm {
         )
         .await?;
         tx.commit().await?;
+        tracing::debug!(target: "meridian::import", elapsed = ?phase.elapsed(), "committed");
         report.imported = valid.len();
         Ok(report)
     }
