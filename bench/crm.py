@@ -154,8 +154,9 @@ def rotate_script(work, name, paths):
     return str(p)
 
 
-def update_script(work, ids):
-    """Each wrk thread PATCHes its own slice of contacts, sending each one's next version."""
+def update_script(work, ids, token):
+    """Each wrk thread PATCHes its own slice of contacts, sending each one's next version.
+    (wrk.format with a headers table drops the -H headers, so the token goes in here.)"""
     p = Path(work) / "update.lua"
     ids_path = Path(work) / "ids.txt"
     ids_path.write_text("\n".join(ids))
@@ -173,7 +174,7 @@ request = function()
   local v = (version[id] or 1)
   version[id] = v + 1
   local body = '{{"title": "Buyer ' .. i .. '", "version": ' .. v .. '}}'
-  return wrk.format('PATCH', '/api/v1/contacts/' .. id, {{['content-type'] = 'application/json'}}, body)
+  return wrk.format('PATCH', '/api/v1/contacts/' .. id, {{['content-type'] = 'application/json', ['authorization'] = 'Bearer {token}'}}, body)
 end
 """)
     return str(p)
@@ -293,7 +294,7 @@ def run_backend(db, args, binary, work):
             cursor = page["meta"].get("next_cursor")
             if not cursor:
                 break
-        rps, p50, p99, bad = wrk(base + "/", token, args.seconds, update_script(work, ids))
+        rps, p50, p99, bad = wrk(base + "/", token, args.seconds, update_script(work, ids, token))
         results["update"] = (rps, p50, p99, bad)
         print(f"{db}: contact update (PATCH with version): {rps:,.0f} req/s, p50 {p50}, p99 {p99}, non-2xx {bad}", flush=True)
         return results

@@ -13,7 +13,7 @@ use std::time::Duration;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{PgPool, Postgres, Sqlite, SqlitePool};
-use tokio::sync::Notify;
+use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore};
 
 /// Which database engine a [`Db`] talks to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -98,6 +98,14 @@ pub enum Pool {
 pub struct Db {
     pool: Pool,
     events_committed: Arc<Notify>,
+    /// SQLite only: write transactions of this process queue here, first come first
+    /// served, before `BEGIN IMMEDIATE`. SQLite's own busy handler retries with growing
+    /// sleeps in no particular order, so under a steady stream of writers an unlucky one
+    /// could starve past the busy timeout (a 500 "database is locked" seen at ~700
+    /// deal creations/s); a fair queue bounds each wait by the work ahead of it.
+    writers: Arc<Semaphore>,
+    /// How long a write transaction waits in that queue before giving up (503).
+    write_wait: Duration,
 }
 
 /// Connections in use and idle, for `/metrics`.
@@ -169,7 +177,9 @@ impl Db {
                 "expected a sqlite:// or postgres:// URL".to_owned(),
             ));
         };
-        Ok(Self::from_pool(pool))
+        let mut db = Self::from_pool(pool);
+        db.write_wait = settings.sqlite_busy_timeout;
+        Ok(db)
     }
 
     /// Wraps an existing pool.
@@ -177,6 +187,8 @@ impl Db {
         Self {
             pool,
             events_committed: Arc::new(Notify::new()),
+            writers: Arc::new(Semaphore::new(1)),
+            write_wait: Duration::from_secs(5),
         }
     }
 
@@ -195,15 +207,27 @@ impl Db {
 
     /// Starts a write transaction. On SQLite it is `BEGIN IMMEDIATE`, so it takes the
     /// write lock up front and waits on the busy timeout instead of failing on upgrade.
+    /// On SQLite, the transactions of this process take turns in a fair queue first.
     pub async fn begin(&self) -> Result<Tx, sqlx::Error> {
-        let inner = match &self.pool {
-            Pool::Sqlite(pool) => TxInner::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await?),
-            Pool::Postgres(pool) => TxInner::Postgres(pool.begin().await?),
+        let (inner, turn) = match &self.pool {
+            Pool::Sqlite(pool) => {
+                let turn =
+                    tokio::time::timeout(self.write_wait, self.writers.clone().acquire_owned())
+                        .await
+                        .map_err(|_| sqlx::Error::PoolTimedOut)?
+                        .map_err(|_| sqlx::Error::PoolClosed)?;
+                (
+                    TxInner::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await?),
+                    Some(turn),
+                )
+            }
+            Pool::Postgres(pool) => (TxInner::Postgres(pool.begin().await?), None),
         };
         Ok(Tx {
             inner,
             recorded_events: false,
             events_committed: self.events_committed.clone(),
+            _turn: turn,
         })
     }
 
@@ -255,6 +279,8 @@ pub struct Tx {
     pub inner: TxInner,
     recorded_events: bool,
     events_committed: Arc<Notify>,
+    /// SQLite: this transaction's turn in the writers' queue, released when it ends.
+    _turn: Option<OwnedSemaphorePermit>,
 }
 
 /// The driver transaction of one of the two backends.

@@ -299,20 +299,23 @@ impl EventDispatcher {
         if !delivered.is_empty() {
             let now = self.clock.now();
             let backend = self.db.backend();
-            // 3 parameters a row; batches are at most a few hundred rows.
+            // A transaction, so that on SQLite it takes its turn in the writers' queue.
+            let mut tx = self.db.begin().await?;
+            // 3 parameters a row; batches are at most a thousand rows.
             for chunk in delivered.chunks(1_000) {
                 let text = format!(
                     "INSERT INTO outbox_deliveries (subscriber, event_seq, delivered_at) VALUES {} ON CONFLICT DO NOTHING",
                     crate::db::values_placeholders(backend, chunk.len(), 3)
                 );
-                crate::on_pool!(self.db, |pool| {
+                crate::on_tx!(tx, |conn| {
                     let mut query = sqlx::query(sqlx::AssertSqlSafe(text.clone()));
                     for seq in chunk {
                         query = query.bind(&subscriber.name).bind(*seq).bind(now);
                     }
-                    query.execute(pool).await.map(|r| r.rows_affected())
+                    query.execute(conn).await.map(|r| r.rows_affected())
                 })?;
             }
+            tx.commit().await?;
         }
         if let Some((seq, occurred_at)) = settled {
             self.advance_floor(subscriber, seq, occurred_at);
