@@ -103,7 +103,10 @@ pub struct OrderAmounts {
 }
 
 fn round(value: Decimal, currency: &str) -> Decimal {
-    value.round_dp_with_strategy(minor_units(currency), RoundingStrategy::MidpointAwayFromZero)
+    value.round_dp_with_strategy(
+        minor_units(currency),
+        RoundingStrategy::MidpointAwayFromZero,
+    )
 }
 
 /// A line's amounts in `currency`; `None` on overflow.
@@ -335,7 +338,10 @@ mod tests {
     #[test]
     fn invoice_status_from_balance() {
         assert_eq!(InvoiceStatus::of(d("10"), d("0")), InvoiceStatus::Open);
-        assert_eq!(InvoiceStatus::of(d("10"), d("4")), InvoiceStatus::PartiallyPaid);
+        assert_eq!(
+            InvoiceStatus::of(d("10"), d("4")),
+            InvoiceStatus::PartiallyPaid
+        );
         assert_eq!(InvoiceStatus::of(d("10"), d("10")), InvoiceStatus::Paid);
     }
 }

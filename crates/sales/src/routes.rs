@@ -20,7 +20,11 @@ type Created<T> = ApiResult<(StatusCode, Json<Single<T>>)>;
 
 fn expected_version(body: Option<i64>, if_match: Option<i64>) -> Result<i64, Problem> {
     body.or(if_match).ok_or_else(|| {
-        SalesError::field("version", "send the version you read, as If-Match or in the body").into()
+        SalesError::field(
+            "version",
+            "send the version you read, as If-Match or in the body",
+        )
+        .into()
     })
 }
 
@@ -70,14 +74,22 @@ async fn list_stores(
 /// Make a CRM company a store (`stores:create`).
 #[utoipa::path(post, path = "/api/v1/stores", tag = "sales", request_body = NewStore,
     responses((status = 201, body = Single<Store>), (status = 409, body = Problem), (status = 422, body = Problem)))]
-async fn create_store(State(sales): State<Sales>, ctx: TenantContext, ApiJson(body): ApiJson<NewStore>) -> Created<Store> {
+async fn create_store(
+    State(sales): State<Sales>,
+    ctx: TenantContext,
+    ApiJson(body): ApiJson<NewStore>,
+) -> Created<Store> {
     Ok(created(sales.create_store(&ctx, body).await?))
 }
 
 /// One store.
 #[utoipa::path(get, path = "/api/v1/stores/{id}", tag = "sales", params(("id" = Uuid, Path)),
     responses((status = 200, body = Single<Store>), (status = 404, body = Problem)))]
-async fn get_store(State(sales): State<Sales>, ctx: TenantContext, IdPath(id): IdPath) -> ApiResult<Json<Single<Store>>> {
+async fn get_store(
+    State(sales): State<Sales>,
+    ctx: TenantContext,
+    IdPath(id): IdPath,
+) -> ApiResult<Json<Single<Store>>> {
     Ok(Json(Single::new(sales.get_store(&ctx, id).await?)))
 }
 
@@ -92,7 +104,9 @@ async fn update_store(
     ApiJson(body): ApiJson<StorePatch>,
 ) -> ApiResult<Json<Single<Store>>> {
     let expected = expected_version(body.version, if_match)?;
-    Ok(Json(Single::new(sales.update_store(&ctx, id, body, expected).await?)))
+    Ok(Json(Single::new(
+        sales.update_store(&ctx, id, body, expected).await?,
+    )))
 }
 
 /// What a store owes: unpaid invoices, confirmed-not-invoiced orders, credit available.
@@ -120,14 +134,22 @@ async fn list_products(
 /// Create a product (SKU unique per organisation).
 #[utoipa::path(post, path = "/api/v1/products", tag = "sales", request_body = NewProduct,
     responses((status = 201, body = Single<Product>), (status = 422, body = Problem)))]
-async fn create_product(State(sales): State<Sales>, ctx: TenantContext, ApiJson(body): ApiJson<NewProduct>) -> Created<Product> {
+async fn create_product(
+    State(sales): State<Sales>,
+    ctx: TenantContext,
+    ApiJson(body): ApiJson<NewProduct>,
+) -> Created<Product> {
     Ok(created(sales.create_product(&ctx, body).await?))
 }
 
 /// One product.
 #[utoipa::path(get, path = "/api/v1/products/{id}", tag = "sales", params(("id" = Uuid, Path)),
     responses((status = 200, body = Single<Product>), (status = 404, body = Problem)))]
-async fn get_product(State(sales): State<Sales>, ctx: TenantContext, IdPath(id): IdPath) -> ApiResult<Json<Single<Product>>> {
+async fn get_product(
+    State(sales): State<Sales>,
+    ctx: TenantContext,
+    IdPath(id): IdPath,
+) -> ApiResult<Json<Single<Product>>> {
     Ok(Json(Single::new(sales.get_product(&ctx, id).await?)))
 }
 
@@ -142,27 +164,40 @@ async fn update_product(
     ApiJson(body): ApiJson<ProductPatch>,
 ) -> ApiResult<Json<Single<Product>>> {
     let expected = expected_version(body.version, if_match)?;
-    Ok(Json(Single::new(sales.update_product(&ctx, id, body, expected).await?)))
+    Ok(Json(Single::new(
+        sales.update_product(&ctx, id, body, expected).await?,
+    )))
 }
 
 /// Price lists (without their items), by name.
 #[utoipa::path(get, path = "/api/v1/price-lists", tag = "sales",
     responses((status = 200, body = Single<Vec<PriceList>>)))]
-async fn list_price_lists(State(sales): State<Sales>, ctx: TenantContext) -> ApiResult<Json<Single<Vec<PriceList>>>> {
+async fn list_price_lists(
+    State(sales): State<Sales>,
+    ctx: TenantContext,
+) -> ApiResult<Json<Single<Vec<PriceList>>>> {
     Ok(Json(Single::new(sales.list_price_lists(&ctx).await?)))
 }
 
 /// Create a price list with prices (each with a currency and a validity range).
 #[utoipa::path(post, path = "/api/v1/price-lists", tag = "sales", request_body = NewPriceList,
     responses((status = 201, body = Single<PriceList>), (status = 422, body = Problem)))]
-async fn create_price_list(State(sales): State<Sales>, ctx: TenantContext, ApiJson(body): ApiJson<NewPriceList>) -> Created<PriceList> {
+async fn create_price_list(
+    State(sales): State<Sales>,
+    ctx: TenantContext,
+    ApiJson(body): ApiJson<NewPriceList>,
+) -> Created<PriceList> {
     Ok(created(sales.create_price_list(&ctx, body).await?))
 }
 
 /// One price list with its prices.
 #[utoipa::path(get, path = "/api/v1/price-lists/{id}", tag = "sales", params(("id" = Uuid, Path)),
     responses((status = 200, body = Single<PriceList>), (status = 404, body = Problem)))]
-async fn get_price_list(State(sales): State<Sales>, ctx: TenantContext, IdPath(id): IdPath) -> ApiResult<Json<Single<PriceList>>> {
+async fn get_price_list(
+    State(sales): State<Sales>,
+    ctx: TenantContext,
+    IdPath(id): IdPath,
+) -> ApiResult<Json<Single<PriceList>>> {
     Ok(Json(Single::new(sales.get_price_list(&ctx, id).await?)))
 }
 
@@ -195,11 +230,14 @@ async fn price_in_force(
         .ok_or_else(|| Problem::bad_field("product_id", "must be a product id"))?;
     let on = match q.get("on") {
         Some(d) => Some(
-            NaiveDate::parse_from_str(d, "%Y-%m-%d").map_err(|_| Problem::bad_field("on", "must be a date YYYY-MM-DD"))?,
+            NaiveDate::parse_from_str(d, "%Y-%m-%d")
+                .map_err(|_| Problem::bad_field("on", "must be a date YYYY-MM-DD"))?,
         ),
         None => None,
     };
-    Ok(Json(Single::new(sales.price_in_force(&ctx, id, product, on).await?)))
+    Ok(Json(Single::new(
+        sales.price_in_force(&ctx, id, product, on).await?,
+    )))
 }
 
 /// Sales orders with their lines (`?status=`, `?store_id=`, `?sort=`).
@@ -216,14 +254,22 @@ async fn list_orders(
 /// Enter a Draft order; unit prices default from the price list in force on the order date.
 #[utoipa::path(post, path = "/api/v1/sales-orders", tag = "sales", request_body = NewSalesOrder,
     responses((status = 201, body = Single<SalesOrder>), (status = 422, body = Problem)))]
-async fn create_order(State(sales): State<Sales>, ctx: TenantContext, ApiJson(body): ApiJson<NewSalesOrder>) -> Created<SalesOrder> {
+async fn create_order(
+    State(sales): State<Sales>,
+    ctx: TenantContext,
+    ApiJson(body): ApiJson<NewSalesOrder>,
+) -> Created<SalesOrder> {
     Ok(created(sales.create_order(&ctx, body).await?))
 }
 
 /// One order with its lines.
 #[utoipa::path(get, path = "/api/v1/sales-orders/{id}", tag = "sales", params(("id" = Uuid, Path)),
     responses((status = 200, body = Single<SalesOrder>), (status = 404, body = Problem)))]
-async fn get_order(State(sales): State<Sales>, ctx: TenantContext, IdPath(id): IdPath) -> ApiResult<Json<Single<SalesOrder>>> {
+async fn get_order(
+    State(sales): State<Sales>,
+    ctx: TenantContext,
+    IdPath(id): IdPath,
+) -> ApiResult<Json<Single<SalesOrder>>> {
     Ok(Json(Single::new(sales.get_order(&ctx, id).await?)))
 }
 
@@ -242,14 +288,20 @@ async fn update_order(
     ApiJson(body): ApiJson<SalesOrderPatch>,
 ) -> ApiResult<Json<Single<SalesOrder>>> {
     let expected = expected_version(body.version, if_match)?;
-    Ok(Json(Single::new(sales.update_order(&ctx, id, body, expected).await?)))
+    Ok(Json(Single::new(
+        sales.update_order(&ctx, id, body, expected).await?,
+    )))
 }
 
 /// Invoice a Delivered order: the invoice is numbered `INV-<year>-<n>` (gap-free per
 /// organisation and year) and the order becomes Invoiced.
 #[utoipa::path(post, path = "/api/v1/sales-orders/{id}/invoice", tag = "sales", params(("id" = Uuid, Path)),
     responses((status = 201, body = Single<Invoice>), (status = 404, body = Problem), (status = 409, body = Problem)))]
-async fn invoice_order(State(sales): State<Sales>, ctx: TenantContext, IdPath(id): IdPath) -> Created<Invoice> {
+async fn invoice_order(
+    State(sales): State<Sales>,
+    ctx: TenantContext,
+    IdPath(id): IdPath,
+) -> Created<Invoice> {
     Ok(created(sales.invoice_order(&ctx, id).await?))
 }
 
@@ -267,7 +319,11 @@ async fn list_invoices(
 /// One invoice with its balance.
 #[utoipa::path(get, path = "/api/v1/invoices/{id}", tag = "sales", params(("id" = Uuid, Path)),
     responses((status = 200, body = Single<Invoice>), (status = 404, body = Problem)))]
-async fn get_invoice(State(sales): State<Sales>, ctx: TenantContext, IdPath(id): IdPath) -> ApiResult<Json<Single<Invoice>>> {
+async fn get_invoice(
+    State(sales): State<Sales>,
+    ctx: TenantContext,
+    IdPath(id): IdPath,
+) -> ApiResult<Json<Single<Invoice>>> {
     Ok(Json(Single::new(sales.get_invoice(&ctx, id).await?)))
 }
 
@@ -286,14 +342,22 @@ async fn list_payments(
 /// naming the field).
 #[utoipa::path(post, path = "/api/v1/payments", tag = "sales", request_body = NewPayment,
     responses((status = 201, body = Single<Payment>), (status = 422, body = Problem)))]
-async fn record_payment(State(sales): State<Sales>, ctx: TenantContext, ApiJson(body): ApiJson<NewPayment>) -> Created<Payment> {
+async fn record_payment(
+    State(sales): State<Sales>,
+    ctx: TenantContext,
+    ApiJson(body): ApiJson<NewPayment>,
+) -> Created<Payment> {
     Ok(created(sales.record_payment(&ctx, body).await?))
 }
 
 /// One payment.
 #[utoipa::path(get, path = "/api/v1/payments/{id}", tag = "sales", params(("id" = Uuid, Path)),
     responses((status = 200, body = Single<Payment>), (status = 404, body = Problem)))]
-async fn get_payment(State(sales): State<Sales>, ctx: TenantContext, IdPath(id): IdPath) -> ApiResult<Json<Single<Payment>>> {
+async fn get_payment(
+    State(sales): State<Sales>,
+    ctx: TenantContext,
+    IdPath(id): IdPath,
+) -> ApiResult<Json<Single<Payment>>> {
     Ok(Json(Single::new(sales.get_payment(&ctx, id).await?)))
 }
 
@@ -311,13 +375,21 @@ async fn list_credit_notes(
 /// Issue a credit note (return or allowance) against an invoice, reducing its balance.
 #[utoipa::path(post, path = "/api/v1/credit-notes", tag = "sales", request_body = NewCreditNote,
     responses((status = 201, body = Single<CreditNote>), (status = 422, body = Problem)))]
-async fn create_credit_note(State(sales): State<Sales>, ctx: TenantContext, ApiJson(body): ApiJson<NewCreditNote>) -> Created<CreditNote> {
+async fn create_credit_note(
+    State(sales): State<Sales>,
+    ctx: TenantContext,
+    ApiJson(body): ApiJson<NewCreditNote>,
+) -> Created<CreditNote> {
     Ok(created(sales.create_credit_note(&ctx, body).await?))
 }
 
 /// One credit note.
 #[utoipa::path(get, path = "/api/v1/credit-notes/{id}", tag = "sales", params(("id" = Uuid, Path)),
     responses((status = 200, body = Single<CreditNote>), (status = 404, body = Problem)))]
-async fn get_credit_note(State(sales): State<Sales>, ctx: TenantContext, IdPath(id): IdPath) -> ApiResult<Json<Single<CreditNote>>> {
+async fn get_credit_note(
+    State(sales): State<Sales>,
+    ctx: TenantContext,
+    IdPath(id): IdPath,
+) -> ApiResult<Json<Single<CreditNote>>> {
     Ok(Json(Single::new(sales.get_credit_note(&ctx, id).await?)))
 }

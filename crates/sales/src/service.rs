@@ -27,7 +27,12 @@ pub struct Sales {
     crm: Crm,
 }
 
-const fn field(name: &'static str, column: &'static str, kind: FieldKind, sortable: bool) -> FieldSpec {
+const fn field(
+    name: &'static str,
+    column: &'static str,
+    kind: FieldKind,
+    sortable: bool,
+) -> FieldSpec {
     FieldSpec {
         name,
         column,
@@ -478,9 +483,7 @@ fn parse_date(s: &str) -> NaiveDate {
 }
 
 fn clean(value: Option<String>) -> Option<String> {
-    value
-        .map(|v| v.trim().to_owned())
-        .filter(|v| !v.is_empty())
+    value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
 }
 
 fn json<T: serde::Serialize>(value: &T) -> serde_json::Value {
@@ -518,7 +521,11 @@ fn checked_money(
     if value.is_sign_negative() || (positive && value.is_zero()) {
         errors.push(FieldError::new(
             field_name,
-            if positive { "must be greater than 0" } else { "must not be negative" },
+            if positive {
+                "must be greater than 0"
+            } else {
+                "must not be negative"
+            },
         ));
         return 0;
     }
@@ -601,19 +608,26 @@ impl Sales {
     /// balance checks and changes of one store are serialised.
     async fn lock_store(&self, tx: &mut Tx, org: Uuid, store: Uuid) -> Result<(), SalesError> {
         on_tx!(tx, |c| {
-            sqlx::query("UPDATE sales_stores SET version = version WHERE org_id = $1 AND company_id = $2")
-                .bind(org)
-                .bind(store)
-                .execute(c)
-                .await
-                .map(|_| ())
+            sqlx::query(
+                "UPDATE sales_stores SET version = version WHERE org_id = $1 AND company_id = $2",
+            )
+            .bind(org)
+            .bind(store)
+            .execute(c)
+            .await
+            .map(|_| ())
         })?;
         Ok(())
     }
 
     // ------------------------------------------------------------------ stores
 
-    async fn store_row_tx(&self, tx: &mut Tx, org: Uuid, id: Uuid) -> Result<Option<StoreRow>, SalesError> {
+    async fn store_row_tx(
+        &self,
+        tx: &mut Tx,
+        org: Uuid,
+        id: Uuid,
+    ) -> Result<Option<StoreRow>, SalesError> {
         Ok(on_tx!(tx, |c| {
             sqlx::query_as(sqlx::AssertSqlSafe(format!(
                 "SELECT {STORE_COLUMNS} FROM sales_stores WHERE org_id = $1 AND company_id = $2"
@@ -654,7 +668,10 @@ impl Sales {
             errors.push(FieldError::new("longitude", "must be between -180 and 180"));
         }
         if visit.is_some_and(|v| !(1..=365).contains(&v)) {
-            errors.push(FieldError::new("visit_frequency_days", "must be between 1 and 365"));
+            errors.push(FieldError::new(
+                "visit_frequency_days",
+                "must be between 1 and 365",
+            ));
         }
         let credit = credit?;
         let amount = checked_money("credit_limit.amount", credit.amount, false, errors);
@@ -667,7 +684,12 @@ impl Sales {
         }
     }
 
-    async fn price_list_exists(&self, tx: &mut Tx, org: Uuid, id: Uuid) -> Result<bool, SalesError> {
+    async fn price_list_exists(
+        &self,
+        tx: &mut Tx,
+        org: Uuid,
+        id: Uuid,
+    ) -> Result<bool, SalesError> {
         let found: Option<Uuid> = on_tx!(tx, |c| {
             sqlx::query_scalar("SELECT id FROM sales_price_lists WHERE org_id = $1 AND id = $2")
                 .bind(org)
@@ -679,7 +701,11 @@ impl Sales {
     }
 
     /// Makes a CRM company a store.
-    pub async fn create_store(&self, ctx: &TenantContext, new: NewStore) -> Result<Store, SalesError> {
+    pub async fn create_store(
+        &self,
+        ctx: &TenantContext,
+        new: NewStore,
+    ) -> Result<Store, SalesError> {
         ctx.authorize("stores:create")?;
         let mut errors = Vec::new();
         let credit = Self::check_store_fields(
@@ -693,16 +719,32 @@ impl Sales {
             return Err(SalesError::Validation(errors));
         }
         let mut tx = self.db.begin().await?;
-        if !self.crm.company_exists_in(&mut tx, ctx, new.company_id).await? {
-            return Err(SalesError::field("company_id", "is not a company of this organisation"));
+        if !self
+            .crm
+            .company_exists_in(&mut tx, ctx, new.company_id)
+            .await?
+        {
+            return Err(SalesError::field(
+                "company_id",
+                "is not a company of this organisation",
+            ));
         }
-        if self.store_row_tx(&mut tx, ctx.org_id(), new.company_id).await?.is_some() {
-            return Err(SalesError::Conflict("this company is already a store".to_owned()));
+        if self
+            .store_row_tx(&mut tx, ctx.org_id(), new.company_id)
+            .await?
+            .is_some()
+        {
+            return Err(SalesError::Conflict(
+                "this company is already a store".to_owned(),
+            ));
         }
         if let Some(list) = new.price_list_id
             && !self.price_list_exists(&mut tx, ctx.org_id(), list).await?
         {
-            return Err(SalesError::field("price_list_id", "is not a price list of this organisation"));
+            return Err(SalesError::field(
+                "price_list_id",
+                "is not a price list of this organisation",
+            ));
         }
         let now = self.clock.now();
         let store = Store {
@@ -752,8 +794,16 @@ impl Sales {
             .await
             .map(|_| ())
         })?;
-        self.record(&mut tx, ctx, "store.created", "store", store.id, &serde_json::Value::Null, &json(&store))
-            .await?;
+        self.record(
+            &mut tx,
+            ctx,
+            "store.created",
+            "store",
+            store.id,
+            &serde_json::Value::Null,
+            &json(&store),
+        )
+        .await?;
         tx.commit().await?;
         Ok(store)
     }
@@ -771,7 +821,9 @@ impl Sales {
         query: &BTreeMap<String, String>,
     ) -> Result<Page<Store>, SalesError> {
         let rep = store_visibility(ctx)?;
-        let plan = STORE_LIST.plan(query, &[]).map_err(|p| SalesError::Validation(p.errors))?;
+        let plan = STORE_LIST
+            .plan(query, &[])
+            .map_err(|p| SalesError::Validation(p.errors))?;
         let mut own = vec![SqlValue::Uuid(ctx.org_id())];
         let mut scope = String::new();
         if let Some(rep) = rep {
@@ -802,7 +854,9 @@ impl Sales {
         let current: Store = self.store_row(ctx, id).await?.into();
         ctx.authorize_owned("stores:update", current.assigned_rep)?;
         if current.version != expected {
-            return Err(SalesError::VersionMismatch { current: json(&current) });
+            return Err(SalesError::VersionMismatch {
+                current: json(&current),
+            });
         }
         let mut errors = Vec::new();
         let credit = Self::check_store_fields(
@@ -845,7 +899,10 @@ impl Sales {
         let mut tx = self.db.begin().await?;
         if let Some(list) = patch.price_list_id {
             if !self.price_list_exists(&mut tx, ctx.org_id(), list).await? {
-                return Err(SalesError::field("price_list_id", "is not a price list of this organisation"));
+                return Err(SalesError::field(
+                    "price_list_id",
+                    "is not a price list of this organisation",
+                ));
             }
             next.price_list_id = Some(list);
         }
@@ -880,10 +937,20 @@ impl Sales {
         if changed == 0 {
             drop(tx);
             let now: Store = self.store_row(ctx, id).await?.into();
-            return Err(SalesError::VersionMismatch { current: json(&now) });
+            return Err(SalesError::VersionMismatch {
+                current: json(&now),
+            });
         }
-        self.record(&mut tx, ctx, "store.updated", "store", id, &json(&current), &json(&next))
-            .await?;
+        self.record(
+            &mut tx,
+            ctx,
+            "store.updated",
+            "store",
+            id,
+            &json(&current),
+            &json(&next),
+        )
+        .await?;
         tx.commit().await?;
         Ok(next)
     }
@@ -913,7 +980,11 @@ impl Sales {
     }
 
     /// What a store owes, in its credit limit's currency (else its latest order's).
-    pub async fn store_balance(&self, ctx: &TenantContext, id: Uuid) -> Result<StoreBalance, SalesError> {
+    pub async fn store_balance(
+        &self,
+        ctx: &TenantContext,
+        id: Uuid,
+    ) -> Result<StoreBalance, SalesError> {
         ctx.authorize("invoices:read")?;
         let store: Store = self.store_row(ctx, id).await?.into();
         let currency = match &store.credit_limit {
@@ -979,7 +1050,11 @@ impl Sales {
     }
 
     /// Creates a product; the SKU is unique per organisation (case-insensitive).
-    pub async fn create_product(&self, ctx: &TenantContext, new: NewProduct) -> Result<Product, SalesError> {
+    pub async fn create_product(
+        &self,
+        ctx: &TenantContext,
+        new: NewProduct,
+    ) -> Result<Product, SalesError> {
         ctx.authorize("products:create")?;
         let mut errors = Vec::new();
         let sku = new.sku.trim().to_owned();
@@ -1015,7 +1090,10 @@ impl Sales {
                 .await
         })?;
         if taken.is_some() {
-            return Err(SalesError::field("sku", "is already used by another product"));
+            return Err(SalesError::field(
+                "sku",
+                "is already used by another product",
+            ));
         }
         on_tx!(tx, |c| {
             sqlx::query(
@@ -1037,8 +1115,16 @@ impl Sales {
             .await
             .map(|_| ())
         })?;
-        self.record(&mut tx, ctx, "product.created", "product", product.id, &serde_json::Value::Null, &json(&product))
-            .await?;
+        self.record(
+            &mut tx,
+            ctx,
+            "product.created",
+            "product",
+            product.id,
+            &serde_json::Value::Null,
+            &json(&product),
+        )
+        .await?;
         tx.commit().await?;
         Ok(product)
     }
@@ -1061,7 +1147,9 @@ impl Sales {
         if let Some(sku) = query.get_mut("sku") {
             *sku = sku.to_uppercase();
         }
-        let plan = PRODUCT_LIST.plan(&query, &[]).map_err(|p| SalesError::Validation(p.errors))?;
+        let plan = PRODUCT_LIST
+            .plan(&query, &[])
+            .map_err(|p| SalesError::Validation(p.errors))?;
         let sql = plan.sql(2);
         let text = format!(
             "SELECT {PRODUCT_COLUMNS} FROM sales_products WHERE org_id = $1{}{}{}",
@@ -1085,7 +1173,9 @@ impl Sales {
         ctx.authorize("products:update")?;
         let current: Product = self.product_row(ctx, id).await?.into();
         if current.version != expected {
-            return Err(SalesError::VersionMismatch { current: json(&current) });
+            return Err(SalesError::VersionMismatch {
+                current: json(&current),
+            });
         }
         let mut next = current.clone();
         if let Some(name) = patch.name {
@@ -1130,10 +1220,20 @@ impl Sales {
         if changed == 0 {
             drop(tx);
             let now: Product = self.product_row(ctx, id).await?.into();
-            return Err(SalesError::VersionMismatch { current: json(&now) });
+            return Err(SalesError::VersionMismatch {
+                current: json(&now),
+            });
         }
-        self.record(&mut tx, ctx, "product.updated", "product", id, &json(&current), &json(&next))
-            .await?;
+        self.record(
+            &mut tx,
+            ctx,
+            "product.updated",
+            "product",
+            id,
+            &json(&current),
+            &json(&next),
+        )
+        .await?;
         tx.commit().await?;
         Ok(next)
     }
@@ -1160,10 +1260,19 @@ impl Sales {
                 }
             };
             if item.valid_to.is_some_and(|to| to < item.valid_from) {
-                errors.push(FieldError::new(at("valid_to"), "must not be before valid_from"));
+                errors.push(FieldError::new(
+                    at("valid_to"),
+                    "must not be before valid_from",
+                ));
             }
-            if !self.product_exists(tx, ctx.org_id(), item.product_id).await? {
-                errors.push(FieldError::new(at("product_id"), "is not a product of this organisation"));
+            if !self
+                .product_exists(tx, ctx.org_id(), item.product_id)
+                .await?
+            {
+                errors.push(FieldError::new(
+                    at("product_id"),
+                    "is not a product of this organisation",
+                ));
             }
             out.push((
                 PriceListItem {
@@ -1203,7 +1312,11 @@ impl Sales {
     }
 
     /// Creates a price list with its prices.
-    pub async fn create_price_list(&self, ctx: &TenantContext, new: NewPriceList) -> Result<PriceList, SalesError> {
+    pub async fn create_price_list(
+        &self,
+        ctx: &TenantContext,
+        new: NewPriceList,
+    ) -> Result<PriceList, SalesError> {
         ctx.authorize("products:create")?;
         if new.name.trim().is_empty() {
             return Err(SalesError::field("name", "is required"));
@@ -1232,8 +1345,16 @@ impl Sales {
             created_at: now,
             version: 1,
         };
-        self.record(&mut tx, ctx, "price_list.created", "price_list", id, &serde_json::Value::Null, &json(&list))
-            .await?;
+        self.record(
+            &mut tx,
+            ctx,
+            "price_list.created",
+            "price_list",
+            id,
+            &serde_json::Value::Null,
+            &json(&list),
+        )
+        .await?;
         tx.commit().await?;
         Ok(list)
     }
@@ -1266,7 +1387,11 @@ impl Sales {
     }
 
     /// One price list with its prices.
-    pub async fn get_price_list(&self, ctx: &TenantContext, id: Uuid) -> Result<PriceList, SalesError> {
+    pub async fn get_price_list(
+        &self,
+        ctx: &TenantContext,
+        id: Uuid,
+    ) -> Result<PriceList, SalesError> {
         ctx.authorize("products:read")?;
         let row: Option<PriceListRow> = on_pool!(self.db, |p| {
             sqlx::query_as("SELECT id, name, created_at, version FROM sales_price_lists WHERE org_id = $1 AND id = $2")
@@ -1296,7 +1421,10 @@ impl Sales {
     }
 
     /// Every price list (without their items), by name.
-    pub async fn list_price_lists(&self, ctx: &TenantContext) -> Result<Vec<PriceList>, SalesError> {
+    pub async fn list_price_lists(
+        &self,
+        ctx: &TenantContext,
+    ) -> Result<Vec<PriceList>, SalesError> {
         ctx.authorize("products:read")?;
         let rows: Vec<PriceListRow> = on_pool!(self.db, |p| {
             sqlx::query_as("SELECT id, name, created_at, version FROM sales_price_lists WHERE org_id = $1 ORDER BY name, id")
@@ -1373,7 +1501,10 @@ impl Sales {
             checked_pct(&at("discount_pct"), discount_pct, &mut errors);
             checked_pct(&at("tax_pct"), tax_pct, &mut errors);
             if !self.product_exists(tx, org, line.product_id).await? {
-                errors.push(FieldError::new(at("product_id"), "is not a product of this organisation"));
+                errors.push(FieldError::new(
+                    at("product_id"),
+                    "is not a product of this organisation",
+                ));
                 continue;
             }
             let unit_price = match line.unit_price {
@@ -1406,7 +1537,10 @@ impl Sales {
                         Some(c) if *c != found.currency => {
                             errors.push(FieldError::new(
                                 at("unit_price"),
-                                format!("the price list's price is in {}, the order in {c}", found.currency),
+                                format!(
+                                    "the price list's price is in {}, the order in {c}",
+                                    found.currency
+                                ),
                             ));
                             continue;
                         }
@@ -1415,15 +1549,21 @@ impl Sales {
                     from_scaled(found.unit_price_scaled)
                 }
             };
-            out.push((line.product_id, LineInput {
-                quantity: line.quantity,
-                unit_price,
-                discount_pct,
-                tax_pct,
-            }));
+            out.push((
+                line.product_id,
+                LineInput {
+                    quantity: line.quantity,
+                    unit_price,
+                    discount_pct,
+                    tax_pct,
+                },
+            ));
         }
         let Some(currency) = currency.clone() else {
-            errors.push(FieldError::new("currency", "is required when no price comes from a price list"));
+            errors.push(FieldError::new(
+                "currency",
+                "is required when no price comes from a price list",
+            ));
             return Err(SalesError::Validation(errors));
         };
         if !errors.is_empty() {
@@ -1432,8 +1572,13 @@ impl Sales {
         let mut priced = Vec::new();
         for (i, (product_id, input)) in out.into_iter().enumerate() {
             let amounts = money::line_amounts(input, &currency)
-                .filter(|a| to_scaled(a.total).is_ok())
-                .ok_or_else(|| SalesError::field(&format!("lines[{i}].quantity"), "the line's amount is too large"))?;
+                .filter(|a| to_scaled(a.gross).is_ok() && to_scaled(a.total).is_ok())
+                .ok_or_else(|| {
+                    SalesError::field(
+                        &format!("lines[{i}].quantity"),
+                        "the line's amount is too large",
+                    )
+                })?;
             priced.push(PricedLine {
                 product_id,
                 input,
@@ -1525,30 +1670,50 @@ impl Sales {
 
     /// Enters a Draft order; unit prices default from the price list in force on the order
     /// date (the body's list, else the store's).
-    pub async fn create_order(&self, ctx: &TenantContext, new: NewSalesOrder) -> Result<SalesOrder, SalesError> {
+    pub async fn create_order(
+        &self,
+        ctx: &TenantContext,
+        new: NewSalesOrder,
+    ) -> Result<SalesOrder, SalesError> {
         ctx.authorize("orders:create")?;
-        let mut currency = match new.currency.as_deref().map(money::check_currency).transpose() {
+        let mut currency = match new
+            .currency
+            .as_deref()
+            .map(money::check_currency)
+            .transpose()
+        {
             Ok(c) => c,
             Err(message) => return Err(SalesError::field("currency", message)),
         };
         let order_date = new.order_date.unwrap_or_else(|| self.today());
         let mut tx = self.db.begin().await?;
         let Some(store) = self.visible_store_tx(&mut tx, ctx, new.store_id).await? else {
-            return Err(SalesError::field("store_id", "is not a store of this organisation"));
+            return Err(SalesError::field(
+                "store_id",
+                "is not a store of this organisation",
+            ));
         };
         let list = new.price_list_id.or(store.price_list_id);
         if let Some(l) = new.price_list_id
             && !self.price_list_exists(&mut tx, ctx.org_id(), l).await?
         {
-            return Err(SalesError::field("price_list_id", "is not a price list of this organisation"));
+            return Err(SalesError::field(
+                "price_list_id",
+                "is not a price list of this organisation",
+            ));
         }
-        if currency.is_none()
-            && new.lines.iter().all(|l| l.unit_price.is_some())
-        {
+        if currency.is_none() && new.lines.iter().all(|l| l.unit_price.is_some()) {
             currency = store.credit_currency.clone();
         }
         let lines = self
-            .priced_lines(&mut tx, ctx.org_id(), &new.lines, list, order_date, &mut currency)
+            .priced_lines(
+                &mut tx,
+                ctx.org_id(),
+                &new.lines,
+                list,
+                order_date,
+                &mut currency,
+            )
             .await?;
         let currency = currency.unwrap_or_default();
         if let Some(credit) = &store.credit_currency
@@ -1611,13 +1776,26 @@ impl Sales {
             updated_at: now,
             version: 1,
         };
-        self.record(&mut tx, ctx, "sales_order.created", "sales_order", id, &serde_json::Value::Null, &json(&order))
-            .await?;
+        self.record(
+            &mut tx,
+            ctx,
+            "sales_order.created",
+            "sales_order",
+            id,
+            &serde_json::Value::Null,
+            &json(&order),
+        )
+        .await?;
         tx.commit().await?;
         Ok(order)
     }
 
-    async fn order_row_tx(&self, tx: &mut Tx, ctx: &TenantContext, id: Uuid) -> Result<OrderRow, SalesError> {
+    async fn order_row_tx(
+        &self,
+        tx: &mut Tx,
+        ctx: &TenantContext,
+        id: Uuid,
+    ) -> Result<OrderRow, SalesError> {
         let row: Option<OrderRow> = on_tx!(tx, |c| {
             sqlx::query_as(sqlx::AssertSqlSafe(format!(
                 "SELECT {ORDER_COLUMNS} FROM sales_orders WHERE org_id = $1 AND id = $2"
@@ -1628,13 +1806,21 @@ impl Sales {
             .await
         })?;
         let row = row.ok_or(SalesError::NotFound("sales order"))?;
-        if self.visible_store_tx(tx, ctx, row.store_id).await?.is_none() {
+        if self
+            .visible_store_tx(tx, ctx, row.store_id)
+            .await?
+            .is_none()
+        {
             return Err(SalesError::NotFound("sales order"));
         }
         Ok(row)
     }
 
-    async fn lines_of(&self, org: Uuid, orders: &[Uuid]) -> Result<HashMap<Uuid, Vec<OrderLine>>, SalesError> {
+    async fn lines_of(
+        &self,
+        org: Uuid,
+        orders: &[Uuid],
+    ) -> Result<HashMap<Uuid, Vec<OrderLine>>, SalesError> {
         let mut out: HashMap<Uuid, Vec<OrderLine>> = HashMap::new();
         if orders.is_empty() {
             return Ok(out);
@@ -1657,7 +1843,12 @@ impl Sales {
         Ok(out)
     }
 
-    async fn lines_tx(&self, tx: &mut Tx, org: Uuid, order: Uuid) -> Result<Vec<OrderLine>, SalesError> {
+    async fn lines_tx(
+        &self,
+        tx: &mut Tx,
+        org: Uuid,
+        order: Uuid,
+    ) -> Result<Vec<OrderLine>, SalesError> {
         let rows: Vec<LineRow> = on_tx!(tx, |c| {
             sqlx::query_as(sqlx::AssertSqlSafe(format!(
                 "SELECT {LINE_COLUMNS} FROM sales_order_lines WHERE org_id = $1 AND order_id = $2 ORDER BY line_no"
@@ -1701,7 +1892,9 @@ impl Sales {
     ) -> Result<Page<SalesOrder>, SalesError> {
         ctx.authorize("orders:read")?;
         let rep = store_visibility(ctx)?;
-        let plan = ORDER_LIST.plan(query, &[]).map_err(|p| SalesError::Validation(p.errors))?;
+        let plan = ORDER_LIST
+            .plan(query, &[])
+            .map_err(|p| SalesError::Validation(p.errors))?;
         let mut own = vec![SqlValue::Uuid(ctx.org_id())];
         let mut scope = String::new();
         if let Some(rep) = rep {
@@ -1746,7 +1939,10 @@ impl Sales {
         if patch.override_credit_limit {
             ctx.authorize("orders:manage")?;
             if clean(patch.override_reason.clone()).is_none() {
-                return Err(SalesError::field("override_reason", "is required to override the credit limit"));
+                return Err(SalesError::field(
+                    "override_reason",
+                    "is required to override the credit limit",
+                ));
             }
         }
         let mut tx = self.db.begin().await?;
@@ -1755,17 +1951,29 @@ impl Sales {
         let current_lines = self.lines_tx(&mut tx, ctx.org_id(), id).await?;
         let current = row.clone().into_order(current_lines);
         if current.version != expected {
-            return Err(SalesError::VersionMismatch { current: json(&current) });
+            return Err(SalesError::VersionMismatch {
+                current: json(&current),
+            });
         }
         let mut next = current.clone();
         let mut lines_changed = false;
         if let Some(new_lines) = &patch.lines {
             if current.status != OrderStatus::Draft {
-                return Err(SalesError::field("lines", "only a draft order's lines can change"));
+                return Err(SalesError::field(
+                    "lines",
+                    "only a draft order's lines can change",
+                ));
             }
             let mut currency = Some(current.currency.clone());
             let priced = self
-                .priced_lines(&mut tx, ctx.org_id(), new_lines, current.price_list_id, current.order_date, &mut currency)
+                .priced_lines(
+                    &mut tx,
+                    ctx.org_id(),
+                    new_lines,
+                    current.price_list_id,
+                    current.order_date,
+                    &mut currency,
+                )
                 .await?;
             let totals = Self::totals(&priced)?;
             next.lines = self.write_lines(&mut tx, ctx.org_id(), id, &priced).await?;
@@ -1783,7 +1991,10 @@ impl Sales {
         let mut override_record = None;
         if let Some(target) = transition {
             if target == OrderStatus::Invoiced {
-                return Err(SalesError::field("status", "an order is invoiced through POST /api/v1/sales-orders/{id}/invoice"));
+                return Err(SalesError::field(
+                    "status",
+                    "an order is invoiced through POST /api/v1/sales-orders/{id}/invoice",
+                ));
             }
             if !current.status.can_become(target) {
                 return Err(SalesError::Conflict(format!(
@@ -1793,12 +2004,15 @@ impl Sales {
                 )));
             }
             if target == OrderStatus::Confirmed {
-                self.lock_store(&mut tx, ctx.org_id(), current.store_id).await?;
+                self.lock_store(&mut tx, ctx.org_id(), current.store_id)
+                    .await?;
                 let store = self
                     .store_row_tx(&mut tx, ctx.org_id(), current.store_id)
                     .await?
                     .ok_or(SalesError::NotFound("store"))?;
-                if let (Some(limit), Some(currency)) = (store.credit_limit_scaled, &store.credit_currency) {
+                if let (Some(limit), Some(currency)) =
+                    (store.credit_limit_scaled, &store.credit_currency)
+                {
                     let (invoices, orders) = self
                         .open_amounts_tx(&mut tx, ctx.org_id(), current.store_id, currency)
                         .await?;
@@ -1857,18 +2071,34 @@ impl Sales {
             // Only reachable on PostgreSQL, where another transaction committed in between.
             tx.rollback().await?;
             let now = self.get_order(ctx, id).await?;
-            return Err(SalesError::VersionMismatch { current: json(&now) });
+            return Err(SalesError::VersionMismatch {
+                current: json(&now),
+            });
         }
         let (before, after) = (json(&current), json(&next));
         if lines_changed {
-            self.record(&mut tx, ctx, "sales_order.updated", "sales_order", id, &before, &after).await?;
+            self.record(
+                &mut tx,
+                ctx,
+                "sales_order.updated",
+                "sales_order",
+                id,
+                &before,
+                &after,
+            )
+            .await?;
         }
         if let Some(details) = override_record {
             audit::append(
                 &mut tx,
                 &self.clock,
-                audit::AuditEntry::by(ctx, "sales_order.credit_override", "sales_order", Some(id.to_string()))
-                    .with_changes(details.clone()),
+                audit::AuditEntry::by(
+                    ctx,
+                    "sales_order.credit_override",
+                    "sales_order",
+                    Some(id.to_string()),
+                )
+                .with_changes(details.clone()),
             )
             .await?;
             kernel::events::record(
@@ -1887,7 +2117,8 @@ impl Sales {
         }
         if let Some(target) = transition {
             let action = format!("sales_order.{}", target.as_str());
-            self.record(&mut tx, ctx, &action, "sales_order", id, &before, &after).await?;
+            self.record(&mut tx, ctx, &action, "sales_order", id, &before, &after)
+                .await?;
         }
         tx.commit().await?;
         Ok(next)
@@ -1895,7 +2126,12 @@ impl Sales {
 
     // ------------------------------------------------------------------ invoices
 
-    async fn invoice_row_tx(&self, tx: &mut Tx, org: Uuid, id: Uuid) -> Result<Option<InvoiceRow>, SalesError> {
+    async fn invoice_row_tx(
+        &self,
+        tx: &mut Tx,
+        org: Uuid,
+        id: Uuid,
+    ) -> Result<Option<InvoiceRow>, SalesError> {
         Ok(on_tx!(tx, |c| {
             sqlx::query_as(sqlx::AssertSqlSafe(format!(
                 "SELECT {INVOICE_COLUMNS} FROM sales_invoices WHERE org_id = $1 AND id = $2"
@@ -1909,7 +2145,11 @@ impl Sales {
 
     /// Issues the invoice of a Delivered order (numbered `INV-<year>-<n>`, gap-free per
     /// organisation and year); the order becomes Invoiced.
-    pub async fn invoice_order(&self, ctx: &TenantContext, order_id: Uuid) -> Result<Invoice, SalesError> {
+    pub async fn invoice_order(
+        &self,
+        ctx: &TenantContext,
+        order_id: Uuid,
+    ) -> Result<Invoice, SalesError> {
         ctx.authorize("invoices:create")?;
         let mut tx = self.db.begin().await?;
         let row = self.order_row_tx(&mut tx, ctx, order_id).await?;
@@ -1935,7 +2175,9 @@ impl Sales {
             .map(|r| r.rows_affected())
         })?;
         if changed == 0 {
-            return Err(SalesError::Conflict("the order was invoiced or changed meanwhile".to_owned()));
+            return Err(SalesError::Conflict(
+                "the order was invoiced or changed meanwhile".to_owned(),
+            ));
         }
         let number = self.next_number(&mut tx, ctx.org_id(), "INV").await?;
         let invoice = Invoice {
@@ -1990,8 +2232,16 @@ impl Sales {
             &serde_json::json!({"status": "invoiced", "invoice_id": invoice.id}),
         )
         .await?;
-        self.record(&mut tx, ctx, "invoice.issued", "invoice", invoice.id, &serde_json::Value::Null, &json(&invoice))
-            .await?;
+        self.record(
+            &mut tx,
+            ctx,
+            "invoice.issued",
+            "invoice",
+            invoice.id,
+            &serde_json::Value::Null,
+            &json(&invoice),
+        )
+        .await?;
         tx.commit().await?;
         Ok(invoice)
     }
@@ -2026,7 +2276,9 @@ impl Sales {
     ) -> Result<Page<Invoice>, SalesError> {
         ctx.authorize("invoices:read")?;
         let rep = store_visibility(ctx)?;
-        let plan = INVOICE_LIST.plan(query, &[]).map_err(|p| SalesError::Validation(p.errors))?;
+        let plan = INVOICE_LIST
+            .plan(query, &[])
+            .map_err(|p| SalesError::Validation(p.errors))?;
         let mut own = vec![SqlValue::Uuid(ctx.org_id())];
         let mut scope = String::new();
         if let Some(rep) = rep {
@@ -2084,14 +2336,19 @@ impl Sales {
             "paid": from_scaled(paid), "credited": from_scaled(credited),
             "balance": from_scaled(row.total_scaled - paid - credited), "status": status.as_str(),
         });
-        self.record(tx, ctx, action, "invoice", row.id, &before, &after).await
+        self.record(tx, ctx, action, "invoice", row.id, &before, &after)
+            .await
     }
 
     // ------------------------------------------------------------------ payments
 
     /// Records a payment from a store and applies it to invoices. Refused (422 naming the
     /// field) when the allocations exceed the payment or an invoice's balance.
-    pub async fn record_payment(&self, ctx: &TenantContext, new: NewPayment) -> Result<Payment, SalesError> {
+    pub async fn record_payment(
+        &self,
+        ctx: &TenantContext,
+        new: NewPayment,
+    ) -> Result<Payment, SalesError> {
         ctx.authorize("payments:create")?;
         let mut errors = Vec::new();
         let amount = checked_money("amount", new.amount, true, &mut errors);
@@ -2103,9 +2360,17 @@ impl Sales {
         let mut seen = std::collections::HashSet::new();
         let mut allocations = Vec::new();
         for (i, a) in new.allocations.iter().enumerate() {
-            let scaled_amount = checked_money(&format!("allocations[{i}].amount"), a.amount, true, &mut errors);
+            let scaled_amount = checked_money(
+                &format!("allocations[{i}].amount"),
+                a.amount,
+                true,
+                &mut errors,
+            );
             if !seen.insert(a.invoice_id) {
-                errors.push(FieldError::new(format!("allocations[{i}].invoice_id"), "appears twice"));
+                errors.push(FieldError::new(
+                    format!("allocations[{i}].invoice_id"),
+                    "appears twice",
+                ));
             }
             allocated = allocated.saturating_add(scaled_amount);
             allocations.push((a.invoice_id, scaled_amount));
@@ -2113,7 +2378,11 @@ impl Sales {
         if errors.is_empty() && allocated > amount {
             errors.push(FieldError::new(
                 "allocations",
-                format!("allocate at most the payment's amount ({}); {} was allocated", from_scaled(amount), from_scaled(allocated)),
+                format!(
+                    "allocate at most the payment's amount ({}); {} was allocated",
+                    from_scaled(amount),
+                    from_scaled(allocated)
+                ),
             ));
         }
         if !errors.is_empty() {
@@ -2122,9 +2391,13 @@ impl Sales {
         let received_on = new.received_on.unwrap_or_else(|| self.today());
         let mut tx = self.db.begin().await?;
         let Some(store) = self.visible_store_tx(&mut tx, ctx, new.store_id).await? else {
-            return Err(SalesError::field("store_id", "is not a store of this organisation"));
+            return Err(SalesError::field(
+                "store_id",
+                "is not a store of this organisation",
+            ));
         };
-        self.lock_store(&mut tx, ctx.org_id(), store.company_id).await?;
+        self.lock_store(&mut tx, ctx.org_id(), store.company_id)
+            .await?;
         let mut invoices = Vec::new();
         for (i, (invoice_id, part)) in allocations.iter().enumerate() {
             let row = self
@@ -2132,18 +2405,27 @@ impl Sales {
                 .await?
                 .filter(|r| r.store_id == store.company_id);
             let Some(row) = row else {
-                errors.push(FieldError::new(format!("allocations[{i}].invoice_id"), "is not an invoice of this store"));
+                errors.push(FieldError::new(
+                    format!("allocations[{i}].invoice_id"),
+                    "is not an invoice of this store",
+                ));
                 continue;
             };
             if row.currency != currency {
                 errors.push(FieldError::new(
                     format!("allocations[{i}].invoice_id"),
-                    format!("the invoice is in {}, the payment in {currency}", row.currency),
+                    format!(
+                        "the invoice is in {}, the payment in {currency}",
+                        row.currency
+                    ),
                 ));
             } else if *part > row.balance_scaled() {
                 errors.push(FieldError::new(
                     format!("allocations[{i}].amount"),
-                    format!("exceeds the invoice's balance of {}", from_scaled(row.balance_scaled())),
+                    format!(
+                        "exceeds the invoice's balance of {}",
+                        from_scaled(row.balance_scaled())
+                    ),
                 ));
             }
             invoices.push((row, *part));
@@ -2197,26 +2479,46 @@ impl Sales {
                 .await
                 .map(|_| ())
             })?;
-            self.settle_invoice(&mut tx, ctx, row, row.paid_scaled + part, row.credited_scaled, "invoice.payment_applied")
-                .await?;
+            self.settle_invoice(
+                &mut tx,
+                ctx,
+                row,
+                row.paid_scaled + part,
+                row.credited_scaled,
+                "invoice.payment_applied",
+            )
+            .await?;
             out_allocations.push(Allocation {
                 invoice_id: row.id,
                 amount: from_scaled(*part),
             });
         }
         let payment = payment.into_payment(out_allocations);
-        self.record(&mut tx, ctx, "payment.recorded", "payment", payment.id, &serde_json::Value::Null, &json(&payment))
-            .await?;
+        self.record(
+            &mut tx,
+            ctx,
+            "payment.recorded",
+            "payment",
+            payment.id,
+            &serde_json::Value::Null,
+            &json(&payment),
+        )
+        .await?;
         tx.commit().await?;
         Ok(payment)
     }
 
-    async fn allocations_of(&self, org: Uuid, payments: &[Uuid]) -> Result<HashMap<Uuid, Vec<Allocation>>, SalesError> {
+    async fn allocations_of(
+        &self,
+        org: Uuid,
+        payments: &[Uuid],
+    ) -> Result<HashMap<Uuid, Vec<Allocation>>, SalesError> {
         let mut out: HashMap<Uuid, Vec<Allocation>> = HashMap::new();
         if payments.is_empty() {
             return Ok(out);
         }
-        let placeholders: Vec<String> = (0..payments.len()).map(|i| format!("${}", i + 2)).collect();
+        let placeholders: Vec<String> =
+            (0..payments.len()).map(|i| format!("${}", i + 2)).collect();
         let text = format!(
             "SELECT payment_id, invoice_id, amount_scaled FROM sales_payment_allocations WHERE org_id = $1 AND payment_id IN ({}) \
              ORDER BY payment_id, invoice_id",
@@ -2269,7 +2571,9 @@ impl Sales {
     ) -> Result<Page<Payment>, SalesError> {
         ctx.authorize("payments:read")?;
         let rep = store_visibility(ctx)?;
-        let plan = PAYMENT_LIST.plan(query, &[]).map_err(|p| SalesError::Validation(p.errors))?;
+        let plan = PAYMENT_LIST
+            .plan(query, &[])
+            .map_err(|p| SalesError::Validation(p.errors))?;
         let mut own = vec![SqlValue::Uuid(ctx.org_id())];
         let mut scope = String::new();
         if let Some(rep) = rep {
@@ -2302,7 +2606,11 @@ impl Sales {
 
     /// Issues a credit note (a return or an allowance) against an invoice, reducing its
     /// balance; refused (422 naming `amount`) above the balance.
-    pub async fn create_credit_note(&self, ctx: &TenantContext, new: NewCreditNote) -> Result<CreditNote, SalesError> {
+    pub async fn create_credit_note(
+        &self,
+        ctx: &TenantContext,
+        new: NewCreditNote,
+    ) -> Result<CreditNote, SalesError> {
         ctx.authorize("invoices:create")?;
         let mut errors = Vec::new();
         let amount = checked_money("amount", new.amount, true, &mut errors);
@@ -2314,10 +2622,24 @@ impl Sales {
             return Err(SalesError::Validation(errors));
         }
         let mut tx = self.db.begin().await?;
-        let row = self.invoice_row_tx(&mut tx, ctx.org_id(), new.invoice_id).await?;
+        let row = self
+            .invoice_row_tx(&mut tx, ctx.org_id(), new.invoice_id)
+            .await?;
         let row = match row {
-            Some(r) if self.visible_store_tx(&mut tx, ctx, r.store_id).await?.is_some() => r,
-            _ => return Err(SalesError::field("invoice_id", "is not an invoice of this organisation")),
+            Some(r)
+                if self
+                    .visible_store_tx(&mut tx, ctx, r.store_id)
+                    .await?
+                    .is_some() =>
+            {
+                r
+            }
+            _ => {
+                return Err(SalesError::field(
+                    "invoice_id",
+                    "is not an invoice of this organisation",
+                ));
+            }
         };
         self.lock_store(&mut tx, ctx.org_id(), row.store_id).await?;
         // Re-read after the lock: a payment may have settled part of it meanwhile.
@@ -2328,7 +2650,10 @@ impl Sales {
         if amount > row.balance_scaled() {
             return Err(SalesError::field(
                 "amount",
-                format!("exceeds the invoice's balance of {}", from_scaled(row.balance_scaled())),
+                format!(
+                    "exceeds the invoice's balance of {}",
+                    from_scaled(row.balance_scaled())
+                ),
             ));
         }
         let now = self.clock.now();
@@ -2363,16 +2688,35 @@ impl Sales {
             .await
             .map(|_| ())
         })?;
-        self.settle_invoice(&mut tx, ctx, &row, row.paid_scaled, row.credited_scaled + amount, "invoice.credited")
-            .await?;
-        self.record(&mut tx, ctx, "credit_note.issued", "credit_note", note.id, &serde_json::Value::Null, &json(&note))
-            .await?;
+        self.settle_invoice(
+            &mut tx,
+            ctx,
+            &row,
+            row.paid_scaled,
+            row.credited_scaled + amount,
+            "invoice.credited",
+        )
+        .await?;
+        self.record(
+            &mut tx,
+            ctx,
+            "credit_note.issued",
+            "credit_note",
+            note.id,
+            &serde_json::Value::Null,
+            &json(&note),
+        )
+        .await?;
         tx.commit().await?;
         Ok(note)
     }
 
     /// One credit note.
-    pub async fn get_credit_note(&self, ctx: &TenantContext, id: Uuid) -> Result<CreditNote, SalesError> {
+    pub async fn get_credit_note(
+        &self,
+        ctx: &TenantContext,
+        id: Uuid,
+    ) -> Result<CreditNote, SalesError> {
         ctx.authorize("invoices:read")?;
         let rep = store_visibility(ctx)?;
         let row: Option<CreditNoteRow> = on_pool!(self.db, |p| {
@@ -2401,7 +2745,9 @@ impl Sales {
     ) -> Result<Page<CreditNote>, SalesError> {
         ctx.authorize("invoices:read")?;
         let rep = store_visibility(ctx)?;
-        let plan = CREDIT_NOTE_LIST.plan(query, &[]).map_err(|p| SalesError::Validation(p.errors))?;
+        let plan = CREDIT_NOTE_LIST
+            .plan(query, &[])
+            .map_err(|p| SalesError::Validation(p.errors))?;
         let mut own = vec![SqlValue::Uuid(ctx.org_id())];
         let mut scope = String::new();
         if let Some(rep) = rep {

@@ -30,11 +30,11 @@ use tower_http::trace::TraceLayer;
 
 use axum::extract::FromRef;
 use crm::Crm;
-use sales::Sales;
 use helpdesk::{Helpdesk, HelpdeskSettings};
 use identity::{Identity, IdentitySettings};
 use kernel::ratelimit::RateLimiter;
 use kernel::{Db, ErrorCode, Problem, SharedClock};
+use sales::Sales;
 
 /// Settings of the HTTP edge.
 #[derive(Debug, Clone)]
