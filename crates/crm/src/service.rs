@@ -462,6 +462,18 @@ impl Crm {
         Ok(found.is_some())
     }
 
+    /// Whether `id` is a live company of the caller's organisation, read through `tx`: for
+    /// modules that attach their records to companies (sales stores) without reading the
+    /// CRM's tables.
+    pub async fn company_exists_in(
+        &self,
+        tx: &mut Tx,
+        ctx: &TenantContext,
+        id: Uuid,
+    ) -> Result<bool, CrmError> {
+        self.company_exists(tx, ctx.org_id(), id).await
+    }
+
     /// Creates a company.
     pub async fn create_company(
         &self,

@@ -17,9 +17,10 @@ pub mod telemetry;
 use kernel::migrate::ModuleMigrations;
 
 /// The migrations of every module, in dependency order.
-pub const MODULES: [ModuleMigrations; 4] = [
+pub const MODULES: [ModuleMigrations; 5] = [
     kernel::migrate::KERNEL,
     identity::MIGRATIONS,
     crm::MIGRATIONS,
     helpdesk::MIGRATIONS,
+    sales::MIGRATIONS,
 ];

@@ -34,6 +34,7 @@ use helpdesk::{Helpdesk, HelpdeskSettings};
 use identity::{Identity, IdentitySettings};
 use kernel::ratelimit::RateLimiter;
 use kernel::{Db, ErrorCode, Problem, SharedClock};
+use sales::Sales;
 
 /// Settings of the HTTP edge.
 #[derive(Debug, Clone)]
@@ -77,6 +78,8 @@ pub struct AppState {
     pub crm: Crm,
     /// Helpdesk: tickets, SLA policies and calendars, attachments.
     pub helpdesk: Helpdesk,
+    /// Sales: stores, products, price lists, orders, invoices, payments, credit notes.
+    pub sales: Sales,
     /// Requests per caller (API key, user) per second, as a token bucket.
     pub rate_limiter: Arc<RateLimiter>,
 }
@@ -90,6 +93,12 @@ impl FromRef<AppState> for Identity {
 impl FromRef<AppState> for Crm {
     fn from_ref(state: &AppState) -> Crm {
         state.crm.clone()
+    }
+}
+
+impl FromRef<AppState> for Sales {
+    fn from_ref(state: &AppState) -> Sales {
+        state.sales.clone()
     }
 }
 
@@ -119,10 +128,13 @@ impl AppState {
         .expect("a burst and a rate of at least 1 are valid");
         let rate_limiter = Arc::new(rate_limiter);
         let helpdesk = Helpdesk::new(db.clone(), clock.clone(), HelpdeskSettings::default());
+        // The customer 360 view's `tickets` section comes from the helpdesk's service.
+        let crm = Crm::new(db.clone(), clock.clone(), keys.ring().clone())
+            .with_customer_section(Arc::new(helpdesk.clone()));
         Self {
-            // The customer 360 view's `tickets` section comes from the helpdesk's service.
-            crm: Crm::new(db.clone(), clock.clone(), keys.ring().clone())
-                .with_customer_section(Arc::new(helpdesk.clone())),
+            // Sales checks that a store's company exists through the CRM's service.
+            sales: Sales::new(db.clone(), clock.clone(), crm.clone()),
+            crm,
             helpdesk,
             identity: Identity::new(db.clone(), clock.clone(), Arc::new(keys), identity_settings),
             db,

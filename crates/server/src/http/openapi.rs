@@ -31,7 +31,8 @@ every error is `application/problem+json` with a stable `code`.",
         (name = "orgs", description = "The organisation, its sites and divisions"),
         (name = "audit", description = "The tamper-evident audit trail"),
         (name = "crm", description = "Companies, contacts, pipelines and deals"),
-        (name = "helpdesk", description = "Tickets, conversations, attachments, SLA policies and calendars")
+        (name = "helpdesk", description = "Tickets, conversations, attachments, SLA policies and calendars"),
+        (name = "sales", description = "Stores, products and price lists, sales orders, invoices, payments, credit notes")
     )
 )]
 struct ApiDoc;
@@ -64,6 +65,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(identity::routes::router())
         .merge(crm::routes::router())
         .merge(helpdesk::routes::router())
+        .merge(sales::routes::router())
 }
 
 /// The routes and the OpenAPI document (what `/api/v1/openapi.json` serves).

@@ -10,3 +10,4 @@ mod helpdesk_ai;
 mod helpdesk_kb;
 mod identity;
 mod platform;
+mod sales;
