@@ -50,6 +50,7 @@ export type KbArticlePatch = Schemas['KbArticlePatch'];
 export type KbStatus = Schemas['ArticleStatus'];
 export type HelpdeskAnalytics = Schemas['HelpdeskAnalytics'];
 export type HoursStats = Schemas['HoursStats'];
+export type CustomerTickets = Schemas['CustomerTickets'];
 
 // ---------------------------------------------------------------- constants
 
@@ -162,6 +163,7 @@ export const helpdeskKeys = {
   messages: (id: string) => ['helpdesk', 'tickets', 'messages', id] as const,
   attachments: (id: string) => ['helpdesk', 'tickets', 'attachments', id] as const,
   suggested: (id: string) => ['helpdesk', 'tickets', 'suggested', id] as const,
+  allSuggested: ['helpdesk', 'tickets', 'suggested'] as const,
   policies: ['helpdesk', 'sla-policies'] as const,
   calendars: ['helpdesk', 'calendars'] as const,
   teams: ['helpdesk', 'teams'] as const,

@@ -270,7 +270,11 @@ function ArticleEditor({
         color: 'teal',
         message: saved.status === 'published' ? `“${saved.title}” is published.` : `“${saved.title}” saved.`,
       });
-      await queryClient.invalidateQueries({ queryKey: ['helpdesk', 'kb'] });
+      // a published (or withdrawn) article changes what tickets are suggested
+      await Promise.all([
+        queryClient.invalidateQueries({ queryKey: ['helpdesk', 'kb'] }),
+        queryClient.invalidateQueries({ queryKey: helpdeskKeys.allSuggested }),
+      ]);
     },
     onError: async (error) => {
       if (error.status === 412) await queryClient.invalidateQueries({ queryKey: ['helpdesk', 'kb'] });

@@ -30,6 +30,7 @@ describe('dashboard charts', () => {
     expect(pct(87.54)).toBe('87.5%');
     expect(pct(null)).toBe('–');
     expect(hoursText(3.21)).toBe('3.2 h');
+    expect(hoursText(0.25)).toBe('15 min');
     expect(hoursText(undefined)).toBe('–');
   });
 });

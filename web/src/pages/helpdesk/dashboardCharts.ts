@@ -121,8 +121,9 @@ export function pct(value: number | null | undefined): string {
   return `${Math.round(value * 10) / 10}%`;
 }
 
-/** "3.2 h", or "–" without data. */
+/** "3.2 h", "15 min" under an hour, or "–" without data. */
 export function hoursText(value: number | null | undefined): string {
   if (value === null || value === undefined || !Number.isFinite(value)) return '–';
+  if (value < 1) return `${Math.round(value * 60)} min`;
   return `${Math.round(value * 10) / 10} h`;
 }
