@@ -125,7 +125,12 @@ describe('CRM screens served by meridian', { timeout: 240_000 }, () => {
       await page.waitForURL(/\/crm\/companies\/[0-9a-f-]{36}$/);
       await page.getByTestId('record-title').getByText('Northwind Traders').waitFor();
       const c360 = page.getByTestId('customer-360');
-      await c360.getByText('Arrives with the Helpdesk module').waitFor();
+      // the helpdesk is there: a new customer has no open tickets
+      await c360.getByTestId('customer-tickets').getByText('No open tickets.').waitFor();
+      assert.equal(
+        ((await c360.getByTestId('customer-tickets-counts').textContent()) ?? '').trim(),
+        '0 open · 0 at risk · 0 breached',
+      );
       await c360.getByText('Arrives with the Sales module').waitFor();
       await c360.getByText('Arrives with the Insight module').waitFor();
       assert.equal(await page.title(), 'Northwind Traders · Company · Meridian');

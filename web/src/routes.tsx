@@ -17,6 +17,7 @@ import { InboxPage } from './pages/helpdesk/Inbox';
 import { KnowledgeBasePage } from './pages/helpdesk/KnowledgeBase';
 import { TicketPage } from './pages/helpdesk/TicketPage';
 import { SlaSettingsPage } from './pages/settings/SlaSettings';
+import { TeamsSettingsPage } from './pages/settings/TeamsSettings';
 import { LoginPage } from './pages/Login';
 import { NotFound } from './pages/NotFound';
 import { ApiKeysPage } from './pages/settings/ApiKeys';
@@ -44,6 +45,7 @@ const SETTINGS_PAGES: Record<string, { element: ReactNode; what: string }> = {
   audit: { element: <AuditPage />, what: 'the audit log' },
   'custom-fields': { element: <CustomFieldsPage />, what: 'the custom fields of your organisation' },
   sla: { element: <SlaSettingsPage />, what: 'the SLA policies and calendars of your organisation' },
+  teams: { element: <TeamsSettingsPage />, what: 'the support teams of your organisation' },
 };
 
 export const routes: RouteObject[] = [

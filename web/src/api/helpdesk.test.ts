@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { ApiError } from './client';
 import {
+  cleanTags,
   formatBytes,
+  ifMatch,
   NEXT_STATUSES,
-  orNotBuilt,
   sentimentLabel,
   STATUSES,
   transitionLabel,
@@ -40,10 +41,9 @@ describe('helpdesk helpers', () => {
     expect(formatBytes(5 * 1024 * 1024)).toBe('5.0 MB');
   });
 
-  it('turns a 404 of an endpoint being built into null, and rethrows the rest', async () => {
-    await expect(orNotBuilt(Promise.reject(problem(404)))).resolves.toBeNull();
-    await expect(orNotBuilt(Promise.resolve(3))).resolves.toBe(3);
-    await expect(orNotBuilt(Promise.reject(problem(500)))).rejects.toBeInstanceOf(ApiError);
+  it('cleans tags as the server keeps them, and quotes If-Match', () => {
+    expect(cleanTags([' Login ', 'login', '', 'VPN'])).toEqual(['login', 'vpn']);
+    expect(ifMatch(3)).toEqual({ 'if-match': '"3"' });
   });
 
   it('says why an upload was refused', () => {

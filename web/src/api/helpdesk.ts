@@ -1,112 +1,56 @@
 /**
- * Helpdesk: tickets (with their AI insights), conversation, attachments, SLA policies,
- * calendars and teams (typed from the OpenAPI document), plus the parts being built now —
- * CSAT, suggested articles, knowledge base, analytics — typed by hand below from their
- * agreed contracts.
- * Those calls go through `loose()` and answer `null` on a 404, so the screens hide what the
- * server does not have yet.
+ * Helpdesk: tickets (with their AI insights and CSAT), conversation, attachments, SLA
+ * policies, calendars, teams and their members, the knowledge base and the analytics, all
+ * typed from the OpenAPI document the server generates (`src/api/openapi.json`). Single
+ * resources arrive as `{data}`, lists as `{data, meta}`; errors are problem+json.
  */
 import { keepPreviousData, useInfiniteQuery, useQuery } from '@tanstack/react-query';
-import { type ApiClient, ApiError, unwrap } from './client';
+import { type ApiClient, type ApiError, unwrap } from './client';
 import { useApi } from './context';
 import { type PageMeta, withQuery } from './identity';
 import { loose } from './loose';
 import type { components } from './schema';
 
-export type BaseTicket = components['schemas']['Ticket'];
-export type TicketSla = components['schemas']['TicketSla'];
-export type TicketSentiment = components['schemas']['TicketSentiment'];
-export type TicketStatus = components['schemas']['TicketStatus'];
-export type TicketType = components['schemas']['TicketType'];
-export type Priority = components['schemas']['Priority'];
-export type SlaStatus = components['schemas']['SlaStatus'];
-export type Message = components['schemas']['Message'];
-export type MessageKind = components['schemas']['MessageKind'];
-export type StoredSentiment = components['schemas']['StoredSentiment'];
-export type Attachment = components['schemas']['Attachment'];
-export type SlaPolicy = components['schemas']['SlaPolicy'];
-export type PriorityTargets = components['schemas']['PriorityTargets'];
-export type TypeMultipliers = components['schemas']['TypeMultipliers'];
-export type CalendarRecord = components['schemas']['CalendarRecord'];
-export type WeeklyHours = components['schemas']['WeeklyHours'];
-export type HoursSpan = components['schemas']['HoursSpan'];
-export type Team = components['schemas']['Team'];
-export type TicketPatch = components['schemas']['TicketPatch'];
-export type NewTicket = components['schemas']['NewTicket'];
+type Schemas = components['schemas'];
 
-export type TicketInsights = components['schemas']['TicketInsights'];
-export type RecommendedAction = components['schemas']['RecommendedAction'];
-
-// ---------------------------------------------------------------- contracts not yet in openapi.json
-
-/** `ticket.csat` (contract: issue #5, being built). */
-export interface TicketCsat {
-  rating: number;
-  comment?: string | null;
-  rated_at: string;
-}
-
-/** A ticket as the screens read it: the documented fields, and `csat` being added. */
-export type Ticket = BaseTicket & {
-  csat?: TicketCsat | null;
-};
-
-export interface SuggestedArticle {
-  id: string;
-  title: string;
-  score: number;
-  snippet: string;
-}
-
-export interface KbCategory {
-  id: string;
-  name: string;
-  description?: string | null;
-  position: number;
-  version?: number;
-}
-
-export type KbStatus = 'draft' | 'published';
-
-export interface KbArticle {
-  id: string;
-  title: string;
-  body_markdown: string;
-  category_id: string | null;
-  tags: string[];
-  status: KbStatus;
-  version: number;
-  created_at?: string;
-  updated_at?: string;
-}
-
-export interface HoursStats {
-  mean: number | null;
-  median: number | null;
-  p90: number | null;
-  count: number;
-}
-
-export interface HelpdeskAnalytics {
-  first_response_hours: HoursStats;
-  resolution_hours: HoursStats;
-  sla_compliance: {
-    response_pct: number | null;
-    resolution_pct: number | null;
-    met: number;
-    breached: number;
-  };
-  backlog_by_age: { bucket: string; count: number }[];
-  volume: { date: string; created: number; resolved: number }[];
-  sentiment_by_customer: {
-    company_id: string | null;
-    tickets: number;
-    avg_compound: number;
-    latest_label: string;
-  }[];
-  csat: { average: number | null; count: number; distribution: Record<string, number> };
-  by_priority: { priority: Priority; open: number; breached: number }[];
-}
+export type Ticket = Schemas['Ticket'];
+export type TicketSla = Schemas['TicketSla'];
+export type TicketSentiment = Schemas['TicketSentiment'];
+export type TicketStatus = Schemas['TicketStatus'];
+export type TicketType = Schemas['TicketType'];
+export type Priority = Schemas['Priority'];
+export type SlaStatus = Schemas['SlaStatus'];
+export type Message = Schemas['Message'];
+export type MessageKind = Schemas['MessageKind'];
+export type StoredSentiment = Schemas['StoredSentiment'];
+export type Attachment = Schemas['Attachment'];
+export type SlaPolicy = Schemas['SlaPolicy'];
+export type PriorityTargets = Schemas['PriorityTargets'];
+export type TypeMultipliers = Schemas['TypeMultipliers'];
+export type CalendarRecord = Schemas['CalendarRecord'];
+export type WeeklyHours = Schemas['WeeklyHours'];
+export type HoursSpan = Schemas['HoursSpan'];
+export type Team = Schemas['Team'];
+export type NewTeam = Schemas['NewTeam'];
+export type TeamPatch = Schemas['TeamPatch'];
+export type TeamMember = Schemas['TeamMember'];
+export type AssignmentMethod = Schemas['AssignmentMethod'];
+export type TicketPatch = Schemas['TicketPatch'];
+export type NewTicket = Schemas['NewTicket'];
+export type TicketInsights = Schemas['TicketInsights'];
+export type RecommendedAction = Schemas['RecommendedAction'];
+export type TicketCsat = Schemas['TicketCsat'];
+export type NewCsat = Schemas['NewCsat'];
+export type SuggestedArticle = Schemas['SuggestedArticle'];
+export type KbCategory = Schemas['KbCategory'];
+export type NewKbCategory = Schemas['NewKbCategory'];
+export type KbArticle = Schemas['KbArticle'];
+export type NewKbArticle = Schemas['NewKbArticle'];
+export type KbArticlePatch = Schemas['KbArticlePatch'];
+export type KbStatus = Schemas['ArticleStatus'];
+export type HelpdeskAnalytics = Schemas['HelpdeskAnalytics'];
+export type HoursStats = Schemas['HoursStats'];
+export type CustomerTickets = Schemas['CustomerTickets'];
 
 // ---------------------------------------------------------------- constants
 
@@ -219,9 +163,11 @@ export const helpdeskKeys = {
   messages: (id: string) => ['helpdesk', 'tickets', 'messages', id] as const,
   attachments: (id: string) => ['helpdesk', 'tickets', 'attachments', id] as const,
   suggested: (id: string) => ['helpdesk', 'tickets', 'suggested', id] as const,
+  allSuggested: ['helpdesk', 'tickets', 'suggested'] as const,
   policies: ['helpdesk', 'sla-policies'] as const,
   calendars: ['helpdesk', 'calendars'] as const,
   teams: ['helpdesk', 'teams'] as const,
+  teamMembers: (id: string) => ['helpdesk', 'teams', 'members', id] as const,
   kbCategories: ['helpdesk', 'kb', 'categories'] as const,
   kbArticles: (q: string, categoryId: string | null) =>
     ['helpdesk', 'kb', 'articles', q, categoryId] as const,
@@ -320,107 +266,133 @@ export function useCalendars(enabled = true) {
   });
 }
 
-/** The value of a call that may not exist on this server yet: null on a 404 (the UI hides it). */
-export async function orNotBuilt<T>(call: Promise<T>): Promise<T | null> {
-  try {
-    return await call;
-  } catch (e) {
-    if (e instanceof ApiError && (e.status === 404 || e.status === 405)) return null;
-    throw e;
-  }
-}
-
-/** `GET /tickets/{id}/suggested-articles`: null while the server has no such endpoint. */
-export function useSuggestedArticles(id: string, limit = 5) {
+/** `GET /tickets/{id}/suggested-articles`: published articles ranked against the ticket's text. */
+export function useSuggestedArticles(id: string, enabled = true, limit = 5) {
   const api = useApi();
-  return useQuery<SuggestedArticle[] | null, ApiError>({
+  return useQuery<SuggestedArticle[], ApiError>({
+    enabled,
     queryKey: helpdeskKeys.suggested(id),
-    queryFn: async ({ signal }) => {
-      const body = await orNotBuilt(
-        unwrap(
-          loose(api).GET(`/api/v1/tickets/${encodeURIComponent(id)}/suggested-articles`, {
+    queryFn: async ({ signal }) =>
+      (
+        await unwrap(
+          api.GET('/api/v1/tickets/{id}/suggested-articles', {
             signal,
+            params: { path: { id } },
             ...withQuery({ limit }),
           }),
-        ),
-      );
-      return body === null ? null : (body as { data: SuggestedArticle[] }).data;
-    },
-    retry: false,
+        )
+      ).data,
     staleTime: 60_000,
   });
 }
 
+/** KB categories, in the server's order (`position`, then name). */
 export function useKbCategories() {
   const api = useApi();
-  return useQuery<KbCategory[] | null, ApiError>({
+  return useQuery<KbCategory[], ApiError>({
     queryKey: helpdeskKeys.kbCategories,
-    queryFn: async ({ signal }) => {
-      const body = await orNotBuilt(unwrap(loose(api).GET('/api/v1/kb/categories', { signal })));
-      if (body === null) return null;
-      return [...(body as { data: KbCategory[] }).data].sort((a, b) => a.position - b.position);
-    },
-    retry: false,
+    queryFn: async ({ signal }) => (await unwrap(api.GET('/api/v1/kb/categories', { signal }))).data,
   });
 }
 
+/**
+ * KB articles: with a search term, one page ranked by relevance (`score`, best first);
+ * without, the newest changes first. Drafts only come back to holders of `kb:manage`.
+ */
 export function useKbArticles(q: string, categoryId: string | null) {
   const api = useApi();
-  return useQuery<KbArticle[] | null, ApiError>({
-    queryKey: helpdeskKeys.kbArticles(q, categoryId),
-    queryFn: async ({ signal }) => {
-      const body = await orNotBuilt(
-        unwrap(
-          loose(api).GET('/api/v1/kb/articles', {
+  const term = q.trim();
+  return useQuery<KbArticle[], ApiError>({
+    queryKey: helpdeskKeys.kbArticles(term, categoryId),
+    queryFn: async ({ signal }) =>
+      (
+        await unwrap(
+          api.GET('/api/v1/kb/articles', {
             signal,
-            ...withQuery({ q: q.trim(), category_id: categoryId, limit: 100 }),
+            ...withQuery({ q: term, category_id: categoryId, limit: term ? 50 : 100 }),
           }),
-        ),
-      );
-      return body === null ? null : (body as { data: KbArticle[] }).data;
-    },
+        )
+      ).data,
     placeholderData: keepPreviousData,
-    retry: false,
   });
 }
 
 /** One article (`GET /kb/articles/{id}`), for a link to an article the list does not show. */
 export function useKbArticle(id: string | null) {
   const api = useApi();
-  return useQuery<KbArticle | null, ApiError>({
+  return useQuery<KbArticle, ApiError>({
     queryKey: helpdeskKeys.kbArticle(id ?? ''),
-    queryFn: async ({ signal }) => {
-      const body = await orNotBuilt(
-        unwrap(loose(api).GET(`/api/v1/kb/articles/${encodeURIComponent(id ?? '')}`, { signal })),
-      );
-      return body === null ? null : (body as { data: KbArticle }).data;
-    },
+    queryFn: async ({ signal }) =>
+      (await unwrap(api.GET('/api/v1/kb/articles/{id}', { signal, params: { path: { id: id ?? '' } } })))
+        .data,
     enabled: Boolean(id),
     retry: false,
   });
 }
 
+/** `GET /helpdesk/analytics` for a period (UTC dates, `to` inclusive) and optionally a team. */
 export function useHelpdeskAnalytics(from: string, to: string, teamId: string | null) {
   const api = useApi();
-  return useQuery<HelpdeskAnalytics | null, ApiError>({
+  return useQuery<HelpdeskAnalytics, ApiError>({
     queryKey: helpdeskKeys.analytics(from, to, teamId),
-    queryFn: async ({ signal }) => {
-      const body = await orNotBuilt(
-        unwrap(
-          loose(api).GET('/api/v1/helpdesk/analytics', {
-            signal,
-            ...withQuery({ from, to, team_id: teamId }),
-          }),
-        ),
-      );
-      if (body === null) return null;
-      // Accept both `{data: {...}}` (the API's envelope) and the bare object.
-      const wrapped = body as { data?: HelpdeskAnalytics };
-      return wrapped.data ?? (body as HelpdeskAnalytics);
-    },
+    queryFn: async ({ signal }) =>
+      (
+        await unwrap(
+          api.GET('/api/v1/helpdesk/analytics', { signal, ...withQuery({ from, to, team_id: teamId }) }),
+        )
+      ).data,
     placeholderData: keepPreviousData,
-    retry: false,
+    retry: (count, error) => error.status !== 403 && error.status !== 422 && count < 2,
   });
+}
+
+/** A team's members with their skills (`GET /teams/{id}/members`). */
+export function useTeamMembers(teamId: string | null) {
+  const api = useApi();
+  return useQuery<TeamMember[], ApiError>({
+    queryKey: helpdeskKeys.teamMembers(teamId ?? ''),
+    queryFn: async ({ signal }) =>
+      (
+        await unwrap(
+          api.GET('/api/v1/teams/{id}/members', { signal, params: { path: { id: teamId ?? '' } } }),
+        )
+      ).data,
+    enabled: Boolean(teamId),
+  });
+}
+
+export const ASSIGNMENT_METHODS: readonly { value: AssignmentMethod; label: string }[] = [
+  { value: 'manual', label: 'Manual' },
+  { value: 'round_robin', label: 'Round robin' },
+  { value: 'least_open', label: 'Fewest open tickets' },
+];
+
+/** "Round robin", "Fewest open tickets", "Manual". */
+export function methodLabel(method: AssignmentMethod): string {
+  return ASSIGNMENT_METHODS.find((m) => m.value === method)?.label ?? method;
+}
+
+/** What happens to a new ticket of `team` opened without an assignee (null: nothing). */
+export function autoAssignHint(team: Team | undefined): string | null {
+  if (!team || team.assignment_method === 'manual') return null;
+  const how = methodLabel(team.assignment_method).toLowerCase();
+  const skill = team.assign_by_skill ? ', among members with a skill matching its tags' : '';
+  return `Left unassigned, ${team.name} assigns it to a member (${how}${skill}).`;
+}
+
+/** Tags as the server keeps them: trimmed, lower case, no empties, no duplicates. */
+export function cleanTags(tags: readonly string[]): string[] {
+  const out: string[] = [];
+  for (const t of tags) {
+    const tag = t.trim().toLowerCase();
+    if (tag && !out.includes(tag)) out.push(tag);
+  }
+  return out;
+}
+
+/** The `If-Match` header for a record's version. */
+export function ifMatch(version: number): { 'if-match': string } {
+  return { 'if-match': `"${version}"` };
 }
 
 /** The app route of a ticket's page. */

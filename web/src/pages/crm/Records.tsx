@@ -67,6 +67,7 @@ import { useCrmOutlet } from './tabs';
 import { LeadStatusBadge } from './Lists';
 import { saveProblem, useCanSome } from './permissions';
 import { CompanyName } from './shared';
+import { CustomerTicketsSection } from '../helpdesk/CustomerTickets';
 
 /**
  * A PATCH of one record with its `version`; on success or conflict the cached record and
@@ -631,7 +632,6 @@ function Customer360Panel({ companyId }: { companyId: string }) {
   if (view.isError) return <ErrorAlert error={view.error} what="the customer view" />;
   const v = view.data;
   const pending = [
-    { label: 'Tickets', section: v.tickets },
     { label: 'Orders', section: v.orders },
     { label: 'Health', section: v.health },
   ];
@@ -723,7 +723,8 @@ function Customer360Panel({ companyId }: { companyId: string }) {
             ))
           )}
         </Stack>
-        <SimpleGrid cols={3} spacing="xs">
+        <CustomerTicketsSection section={v.tickets} />
+        <SimpleGrid cols={2} spacing="xs">
           {pending.map(({ label, section }) => (
             <Card key={label} withBorder padding="xs" bg="var(--mantine-color-default-hover)">
               <Text size="sm" fw={600}>

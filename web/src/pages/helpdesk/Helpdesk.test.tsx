@@ -2,7 +2,17 @@ import { screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { Message, Ticket } from '../../api/helpdesk';
-import { ADMIN, calls, json, meridianProblem, mockServer, renderApp, signedIn } from '../../test/utils';
+import {
+  ADMIN,
+  calls,
+  json,
+  meridianProblem,
+  mockServer,
+  pickOption,
+  renderApp,
+  type Routes,
+  signedIn,
+} from '../../test/utils';
 
 const NOW = Date.parse('2026-03-02T10:00:00Z');
 const ID = '00000000-0000-7000-8000-00000000a001';
@@ -62,7 +72,7 @@ const MESSAGES: Message[] = [
   },
 ];
 
-function server(t: Ticket, extra: Record<string, (r: Request) => Response> = {}) {
+function server(t: Ticket, extra: Routes = {}) {
   return mockServer({
     ...signedIn(ADMIN),
     [`GET /api/v1/tickets/${ID}`]: () => json({ data: t }),
@@ -107,7 +117,7 @@ describe('ticket page', () => {
         .getAllByRole('button')
         .map((b) => b.textContent),
     ).toEqual(['Start work', 'Wait on customer', 'Resolve']);
-    // the insight panel and suggestions are hidden while the server has neither
+    // no insight, no suggestions (the server answers none) and no CSAT on an open ticket: hidden
     expect(screen.queryByTestId('insight-panel')).toBeNull();
     expect(screen.queryByTestId('suggested-articles')).toBeNull();
     expect(screen.queryByTestId('csat-panel')).toBeNull();
@@ -216,5 +226,143 @@ describe('routes', () => {
     const { router } = renderApp(`/tickets/${ID}`);
     expect(await screen.findByText('Cooler stopped')).toBeInTheDocument();
     expect(router.state.location.pathname).toBe(`/helpdesk/tickets/${ID}`);
+  });
+});
+
+describe('ticket tags, CSAT and the new-ticket dialog', () => {
+  it('edits the tags in place: a PATCH with the version and the cleaned list', async () => {
+    const u = userEvent.setup();
+    let t = ticket({ tags: ['cooling'] });
+    const sent: unknown[] = [];
+    server(t, {
+      [`GET /api/v1/tickets/${ID}`]: () => json({ data: t }),
+      [`PATCH /api/v1/tickets/${ID}`]: async (r: Request) => {
+        const body = (await r.json()) as { tags: string[]; version: number };
+        sent.push(body);
+        t = { ...t, tags: body.tags, version: t.version + 1 };
+        return json({ data: t });
+      },
+    });
+    renderApp(`/helpdesk/tickets/${ID}`);
+    const tags = await screen.findByRole('combobox', { name: 'Tags' });
+    await u.type(tags, 'Urgent{enter}');
+    await waitFor(() => {
+      expect(sent).toEqual([{ tags: ['cooling', 'urgent'], version: 1 }]);
+    });
+  });
+
+  it('records a CSAT rating on a resolved ticket, then shows it', async () => {
+    const u = userEvent.setup();
+    let t = ticket({ status: 'Resolved', csat: null });
+    const sent: unknown[] = [];
+    server(t, {
+      [`GET /api/v1/tickets/${ID}`]: () => json({ data: t }),
+      [`POST /api/v1/tickets/${ID}/csat`]: async (r: Request) => {
+        const body = (await r.json()) as { rating: number; comment?: string };
+        sent.push(body);
+        const csat = { rating: body.rating, comment: body.comment ?? null, rated_at: '2026-03-02T12:00:00Z' };
+        t = { ...t, csat };
+        return json({ data: csat }, 201);
+      },
+    });
+    renderApp(`/helpdesk/tickets/${ID}`);
+    const panel = await screen.findByTestId('csat-panel');
+    const record = within(panel).getByRole('button', { name: 'Record rating' });
+    expect(record).toBeDisabled();
+    // four stars (Mantine's Rating takes Enter on a star)
+    within(panel)
+      .getAllByRole('radio')
+      .find((r) => r.getAttribute('value') === '4')!
+      .focus();
+    await u.keyboard('{Enter}');
+    await u.type(within(panel).getByRole('textbox', { name: 'CSAT comment' }), 'Quick fix');
+    await u.click(record);
+    await waitFor(() => {
+      expect(screen.getByTestId('csat-panel')).toHaveTextContent('“Quick fix”');
+    });
+    expect(sent).toEqual([{ rating: 4, comment: 'Quick fix' }]);
+    expect(screen.getByTestId('csat-rating')).toHaveAttribute('data-rating', '4');
+  });
+
+  it('says why a rating was refused (409)', async () => {
+    const u = userEvent.setup();
+    server(ticket({ status: 'Resolved', csat: null }), {
+      [`POST /api/v1/tickets/${ID}/csat`]: () =>
+        meridianProblem(409, 'conflict', { detail: 'this resolution is already rated' }),
+    });
+    renderApp(`/helpdesk/tickets/${ID}`);
+    const panel = await screen.findByTestId('csat-panel');
+    within(panel)
+      .getAllByRole('radio')
+      .find((r) => r.getAttribute('value') === '5')!
+      .focus();
+    await u.keyboard('{Enter}');
+    await u.click(within(panel).getByRole('button', { name: 'Record rating' }));
+    expect(await within(panel).findByRole('alert')).toHaveTextContent('this resolution is already rated');
+  });
+
+  it('opens a ticket with a team, an assignee and tags; says when the team assigns by itself', async () => {
+    const u = userEvent.setup();
+    const team = {
+      id: '00000000-0000-7000-8000-0000000000c1',
+      name: 'Field service',
+      member_ids: [],
+      restricted: false,
+      created_at: '2026-03-01T10:00:00Z',
+      assignment_method: 'round_robin' as const,
+      assign_by_skill: false,
+    };
+    const agent = {
+      id: '00000000-0000-7000-8000-0000000000d1',
+      email: 'alice@acme.test',
+      name: 'Alice',
+      role: 'Support Agent',
+      role_id: 'r1',
+      scope: { site_ids: [], division_ids: [] },
+      active: true,
+      totp_enabled: false,
+      created_at: '2026-03-01T10:00:00Z',
+      version: 1,
+    };
+    const fetchMock = mockServer({
+      ...signedIn(ADMIN),
+      'GET /api/v1/tickets': () => json({ data: [], meta: { next_cursor: null, limit: 50 } }),
+      'GET /api/v1/teams': () => json({ data: [team] }),
+      'GET /api/v1/users': () => json({ data: [agent], meta: { next_cursor: null, limit: 200 } }),
+      'GET /api/v1/companies': () => json({ data: [], meta: { next_cursor: null, limit: 50 } }),
+      'GET /api/v1/contacts': () => json({ data: [], meta: { next_cursor: null, limit: 50 } }),
+      'POST /api/v1/tickets': () => json({ data: ticket() }, 201),
+      [`GET /api/v1/tickets/${ID}`]: () => json({ data: ticket() }),
+      [`GET /api/v1/tickets/${ID}/messages`]: () => json({ data: [] }),
+      [`GET /api/v1/tickets/${ID}/attachments`]: () => json({ data: [] }),
+    });
+    renderApp('/helpdesk');
+    await u.click(await screen.findByRole('button', { name: 'New ticket' }));
+    const form = await screen.findByRole('form', { name: 'New ticket' });
+    await u.type(within(form).getByRole('textbox', { name: 'Subject' }), 'Freezer alarm');
+    await pickOption(u, within(form).getByRole('combobox', { name: 'Team' }), 'Field service');
+    expect(within(form).getByTestId('auto-assign-hint')).toHaveTextContent(
+      'Left unassigned, Field service assigns it to a member (round robin).',
+    );
+    await pickOption(u, within(form).getByRole('combobox', { name: 'Assignee' }), 'Alice');
+    // a chosen assignee wins over the team's rule
+    expect(within(form).queryByTestId('auto-assign-hint')).toBeNull();
+    await u.type(within(form).getByRole('combobox', { name: 'Tags' }), 'Freezer{enter}');
+    await u.click(within(form).getByRole('button', { name: 'Create' }));
+    await waitFor(() => {
+      expect(calls(fetchMock).some((r) => r.method === 'POST' && r.url.endsWith('/api/v1/tickets'))).toBe(
+        true,
+      );
+    });
+    const post = calls(fetchMock).find((r) => r.method === 'POST' && r.url.endsWith('/api/v1/tickets'))!;
+    expect(await post.clone().json()).toEqual({
+      subject: 'Freezer alarm',
+      description: '',
+      type: 'Question',
+      priority: 'Medium',
+      team_id: team.id,
+      assignee_id: agent.id,
+      tags: ['freezer'],
+    });
   });
 });

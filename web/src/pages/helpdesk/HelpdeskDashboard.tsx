@@ -1,5 +1,4 @@
 import { Card, Group, Select, SimpleGrid, Stack, Text, TextInput, Title } from '@mantine/core';
-import { IconChartBar } from '@tabler/icons-react';
 import { useQueries } from '@tanstack/react-query';
 import { type ReactNode, useMemo, useState } from 'react';
 import { unwrap } from '../../api/client';
@@ -8,6 +7,7 @@ import { crmKeys } from '../../api/crm';
 import { useHelpdeskAnalytics, useTeams } from '../../api/helpdesk';
 import { EChart } from '../../charts/EChart';
 import { ErrorAlert } from '../../components/ErrorAlert';
+import { NoAccess } from '../../components/NoAccess';
 import { PageLoader } from '../../components/PageLoader';
 import { isoDate } from '../../lib/format';
 import {
@@ -71,10 +71,7 @@ export function HelpdeskDashboardPage() {
   const analytics = useHelpdeskAnalytics(from, to, teamId);
   const data = analytics.data;
   const companyIds = useMemo(
-    () =>
-      [
-        ...new Set((data?.sentiment_by_customer ?? []).flatMap((r) => (r.company_id ? [r.company_id] : []))),
-      ].slice(0, 12),
+    () => [...new Set((data?.sentiment_by_customer ?? []).map((r) => r.company_id))].slice(0, 12),
     [data],
   );
   const companies = useQueries({
@@ -87,7 +84,7 @@ export function HelpdeskDashboardPage() {
     })),
   });
   const names = new Map(companyIds.map((id, i) => [id, companies[i]?.data]));
-  const nameOf = (id: string | null) => (id ? (names.get(id) ?? id.slice(0, 8)) : 'No company');
+  const nameOf = (id: string) => names.get(id) ?? id.slice(0, 8);
 
   const filters = (
     <Group gap="sm">
@@ -119,21 +116,17 @@ export function HelpdeskDashboardPage() {
     </Group>
   );
 
-  if (analytics.isPending) return <PageLoader />;
-  if (analytics.error) return <ErrorAlert error={analytics.error} what="the helpdesk analytics" />;
-  if (!data) {
+  if (analytics.error?.status === 403) return <NoAccess what="the helpdesk analytics" />;
+  if (analytics.error) {
+    // e.g. a 422 naming `from` or `to`: keep the filters so the range can be fixed
     return (
-      <Card withBorder py="xl" data-testid="analytics-unavailable">
-        <Stack align="center" gap="xs">
-          <IconChartBar size={32} stroke={1.4} />
-          <Text fw={500}>Helpdesk analytics are not available on this server yet.</Text>
-          <Text c="dimmed" size="sm">
-            They arrive with the helpdesk's analytics endpoint.
-          </Text>
-        </Stack>
-      </Card>
+      <Stack gap="lg">
+        {filters}
+        <ErrorAlert error={analytics.error} what="the helpdesk analytics" />
+      </Stack>
     );
   }
+  if (!data) return <PageLoader />;
 
   const compliance = data.sla_compliance;
   return (
@@ -162,7 +155,7 @@ export function HelpdeskDashboardPage() {
         <Kpi
           testId="kpi-csat"
           label="CSAT"
-          value={data.csat.average === null ? '–' : `${data.csat.average.toFixed(1)} / 5`}
+          value={typeof data.csat.average === 'number' ? `${data.csat.average.toFixed(1)} / 5` : '–'}
           hint={`${data.csat.count} ratings`}
         />
       </SimpleGrid>

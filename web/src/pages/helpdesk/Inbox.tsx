@@ -9,6 +9,7 @@ import {
   Select,
   Stack,
   Table,
+  TagsInput,
   Text,
   Textarea,
   TextInput,
@@ -23,6 +24,8 @@ import { type ApiError, unwrap } from '../../api/client';
 import { useApi } from '../../api/context';
 import { useCrmList } from '../../api/crm';
 import {
+  autoAssignHint,
+  cleanTags,
   helpdeskKeys,
   INBOX_VIEWS,
   isInboxView,
@@ -237,6 +240,9 @@ interface Draft {
   priority: Priority | null;
   company_id: string | null;
   contact_id: string | null;
+  team_id: string | null;
+  assignee_id: string | null;
+  tags: string[];
 }
 
 const EMPTY: Draft = {
@@ -246,6 +252,9 @@ const EMPTY: Draft = {
   priority: 'Medium',
   company_id: null,
   contact_id: null,
+  team_id: null,
+  assignee_id: null,
+  tags: [],
 };
 
 /** Contacts of the chosen company (all contacts when none is chosen), searchable. */
@@ -288,6 +297,10 @@ export function NewTicketModal({ opened, onClose }: { opened: boolean; onClose: 
   const queryClient = useQueryClient();
   const navigate = useNavigate();
   const [draft, setDraft] = useState<Draft>(EMPTY);
+  const teams = useTeams();
+  const people = usePeople();
+  const team = teams.data?.find((t) => t.id === draft.team_id);
+  const hint = draft.assignee_id ? null : autoAssignHint(team);
   const create = useMutation<Ticket, ApiError, NewTicket>({
     mutationFn: async (body) => (await unwrap(api.POST('/api/v1/tickets', { body }))).data,
     onSuccess: async (ticket) => {
@@ -299,7 +312,17 @@ export function NewTicketModal({ opened, onClose }: { opened: boolean; onClose: 
     },
   });
   const error = create.error;
-  const known = ['subject', 'description', 'type', 'priority', 'company_id', 'contact_id'];
+  const known = [
+    'subject',
+    'description',
+    'type',
+    'priority',
+    'company_id',
+    'contact_id',
+    'team_id',
+    'assignee_id',
+    'tags',
+  ];
   const otherError = error && !known.some((f) => error.fieldError(f));
   const set = <K extends keyof Draft>(key: K, value: Draft[K]) => {
     setDraft((d) => ({ ...d, [key]: value }));
@@ -318,6 +341,9 @@ export function NewTicketModal({ opened, onClose }: { opened: boolean; onClose: 
       priority: draft.priority,
       ...(draft.company_id ? { company_id: draft.company_id } : {}),
       ...(draft.contact_id ? { contact_id: draft.contact_id } : {}),
+      ...(draft.team_id ? { team_id: draft.team_id } : {}),
+      ...(draft.assignee_id ? { assignee_id: draft.assignee_id } : {}),
+      ...(draft.tags.length > 0 ? { tags: cleanTags(draft.tags) } : {}),
     } as NewTicket;
     create.mutate(body);
   };
@@ -383,6 +409,47 @@ export function NewTicketModal({ opened, onClose }: { opened: boolean; onClose: 
               set('contact_id', id);
             }}
             error={error?.fieldError('contact_id')}
+          />
+          <Group grow align="flex-start">
+            <Select
+              label="Team"
+              placeholder="No team"
+              clearable
+              data={(teams.data ?? []).map((t) => ({ value: t.id, label: t.name }))}
+              value={draft.team_id}
+              onChange={(v) => {
+                set('team_id', v);
+              }}
+              error={error?.fieldError('team_id')}
+              comboboxProps={{ withinPortal: true }}
+            />
+            <Select
+              label="Assignee"
+              placeholder="Unassigned"
+              clearable
+              searchable
+              data={people.list.map((p) => ({ value: p.id, label: people.nameOf(p.id) }))}
+              value={draft.assignee_id}
+              onChange={(v) => {
+                set('assignee_id', v);
+              }}
+              error={error?.fieldError('assignee_id')}
+              comboboxProps={{ withinPortal: true }}
+            />
+          </Group>
+          {hint ? (
+            <Text size="xs" c="dimmed" data-testid="auto-assign-hint">
+              {hint}
+            </Text>
+          ) : null}
+          <TagsInput
+            label="Tags"
+            placeholder="Add a tag"
+            value={draft.tags}
+            onChange={(v) => {
+              set('tags', v);
+            }}
+            error={error?.fieldError('tags')}
           />
           {otherError ? (
             <Alert color="red" variant="light" icon={<IconAlertTriangle size={18} />} role="alert">

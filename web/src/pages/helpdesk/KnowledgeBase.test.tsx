@@ -2,7 +2,7 @@ import { screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { describe, expect, it } from 'vitest';
 import type { HelpdeskAnalytics, KbArticle } from '../../api/helpdesk';
-import { ADMIN, calls, json, mockServer, renderApp, signedIn } from '../../test/utils';
+import { ADMIN, calls, json, meAs, mockServer, renderApp, signedIn, VIEWER } from '../../test/utils';
 
 const ARTICLE: KbArticle = {
   id: 'a1',
@@ -11,7 +11,22 @@ const ARTICLE: KbArticle = {
   category_id: 'c1',
   tags: ['cooling'],
   status: 'draft',
+  author: 'user:u1',
+  author_id: 'u1',
+  published_at: null,
+  created_at: '2026-03-01T10:00:00Z',
+  updated_at: '2026-03-01T10:00:00Z',
   version: 3,
+};
+
+const CATEGORY = {
+  id: 'c1',
+  name: 'Cooling',
+  description: '',
+  position: 1,
+  created_at: '2026-03-01T10:00:00Z',
+  updated_at: '2026-03-01T10:00:00Z',
+  version: 1,
 };
 
 describe('knowledge base', () => {
@@ -20,8 +35,7 @@ describe('knowledge base', () => {
     let sent: unknown = null;
     const fetchMock = mockServer({
       ...signedIn(ADMIN),
-      'GET /api/v1/kb/categories': () =>
-        json({ data: [{ id: 'c1', name: 'Cooling', description: null, position: 0 }] }),
+      'GET /api/v1/kb/categories': () => json({ data: [CATEGORY] }),
       'GET /api/v1/kb/articles': () => json({ data: [ARTICLE], meta: { next_cursor: null, limit: 100 } }),
       'PATCH /api/v1/kb/articles/a1': async (r) => {
         const body = (await r.json()) as Partial<KbArticle>;
@@ -62,10 +76,23 @@ describe('knowledge base', () => {
     });
   });
 
-  it('says the knowledge base is not there yet when the server answers 404', async () => {
-    mockServer({ ...signedIn(ADMIN) });
+  it('shows no access to a role without kb:read, and hides editing without kb:manage', async () => {
+    mockServer({ ...signedIn(VIEWER) });
     renderApp('/helpdesk/kb');
-    expect(await screen.findByTestId('kb-unavailable')).toBeInTheDocument();
+    expect(await screen.findByTestId('no-access')).toBeInTheDocument();
+  });
+
+  it('lets a reader without kb:manage read but not write', async () => {
+    mockServer({
+      ...signedIn(meAs('Reader', ['kb:read', 'tickets:read'])),
+      'GET /api/v1/kb/categories': () => json({ data: [CATEGORY] }),
+      'GET /api/v1/kb/articles': () =>
+        json({ data: [{ ...ARTICLE, status: 'published' }], meta: { next_cursor: null, limit: 100 } }),
+    });
+    renderApp('/helpdesk/kb');
+    expect(await screen.findByText('Restart a walk-in cooler')).toBeInTheDocument();
+    expect(screen.queryByRole('button', { name: 'New article' })).not.toBeInTheDocument();
+    expect(screen.queryByRole('textbox', { name: 'New category' })).not.toBeInTheDocument();
   });
 });
 
@@ -81,7 +108,7 @@ const ANALYTICS: HelpdeskAnalytics = {
     { date: '2026-03-01', created: 4, resolved: 2 },
     { date: '2026-03-02', created: 1, resolved: 3 },
   ],
-  sentiment_by_customer: [{ company_id: null, tickets: 2, avg_compound: -0.4, latest_label: 'negative' }],
+  sentiment_by_customer: [{ company_id: 'co1', tickets: 2, avg_compound: -0.4, latest_label: 'negative' }],
   csat: { average: 4.2, count: 5, distribution: { '3': 1, '4': 2, '5': 2 } },
   by_priority: [{ priority: 'Critical', open: 2, breached: 1 }],
 };
@@ -107,9 +134,14 @@ describe('helpdesk dashboard', () => {
     expect(query?.searchParams.get('to')).toMatch(/^\d{4}-\d{2}-\d{2}$/);
   });
 
-  it('says analytics are not there yet when the server answers 404', async () => {
-    mockServer({ ...signedIn(ADMIN), 'GET /api/v1/teams': () => json({ data: [] }) });
+  it('shows no access when the server refuses the analytics (403)', async () => {
+    mockServer({
+      ...signedIn(ADMIN),
+      'GET /api/v1/teams': () => json({ data: [] }),
+      'GET /api/v1/helpdesk/analytics': () =>
+        json({ type: 'about:blank', code: 'forbidden', title: 'Forbidden', status: 403 }, 403),
+    });
     renderApp('/helpdesk/dashboard');
-    expect(await screen.findByTestId('analytics-unavailable')).toBeInTheDocument();
+    expect(await screen.findByTestId('no-access')).toBeInTheDocument();
   });
 });

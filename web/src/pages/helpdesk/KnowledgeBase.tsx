@@ -17,14 +17,16 @@ import {
 } from '@mantine/core';
 import { useDebouncedValue } from '@mantine/hooks';
 import { notifications } from '@mantine/notifications';
-import { IconAlertTriangle, IconBook, IconPlus, IconSearch } from '@tabler/icons-react';
+import { IconAlertTriangle, IconPlus, IconSearch } from '@tabler/icons-react';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { useSearchParams } from 'react-router';
 import { type ApiError, unwrap } from '../../api/client';
 import { useApi } from '../../api/context';
 import {
+  cleanTags,
   helpdeskKeys,
+  ifMatch,
   type KbArticle,
   type KbCategory,
   type KbStatus,
@@ -32,9 +34,9 @@ import {
   useKbArticles,
   useKbCategories,
 } from '../../api/helpdesk';
-import { loose } from '../../api/loose';
 import { useCan } from '../../auth/me';
 import { ErrorAlert } from '../../components/ErrorAlert';
+import { NoAccess } from '../../components/NoAccess';
 import { Markdown } from './Markdown';
 
 /** Knowledge base: categories, searchable articles, a Markdown editor with preview, publish. */
@@ -47,6 +49,7 @@ export function KnowledgeBasePage() {
   const articleId = search.get('article');
   const [q, setQ] = useState('');
   const [term] = useDebouncedValue(q, 250);
+  const manage = can('kb:manage');
   const categories = useKbCategories();
   const articles = useKbArticles(term, categoryId);
   const listed = articles.data?.find((a) => a.id === articleId);
@@ -60,47 +63,30 @@ export function KnowledgeBasePage() {
       return next;
     });
   };
-  const newCategory = useMutation<{ data: KbCategory }, ApiError, string>({
-    mutationFn: async (name) =>
-      (await unwrap(
-        loose(api).POST('/api/v1/kb/categories', {
-          body: { name, description: '', position: categories.data?.length ?? 0 },
-        }),
-      )) as { data: KbCategory },
+  // the server appends a category without `position` after the last one
+  const newCategory = useMutation<KbCategory, ApiError, string>({
+    mutationFn: async (name) => (await unwrap(api.POST('/api/v1/kb/categories', { body: { name } }))).data,
     onSuccess: () => queryClient.invalidateQueries({ queryKey: helpdeskKeys.kbCategories }),
   });
-  const newArticle = useMutation<{ data: KbArticle }, ApiError>({
+  const newArticle = useMutation<KbArticle, ApiError>({
     mutationFn: async () =>
-      (await unwrap(
-        loose(api).POST('/api/v1/kb/articles', {
-          body: {
-            title: 'Untitled article',
-            body_markdown: '',
-            category_id: categoryId,
-            tags: [],
-            status: 'draft',
-          },
-        }),
-      )) as { data: KbArticle },
-    onSuccess: async (res) => {
+      (
+        await unwrap(
+          api.POST('/api/v1/kb/articles', {
+            body: { title: 'Untitled article', body_markdown: '', category_id: categoryId, status: 'draft' },
+          }),
+        )
+      ).data,
+    onSuccess: async (article) => {
       await queryClient.invalidateQueries({ queryKey: ['helpdesk', 'kb', 'articles'] });
-      setParam('article', res.data.id);
+      setParam('article', article.id);
     },
   });
   const [categoryName, setCategoryName] = useState('');
 
-  if (categories.data === null || articles.data === null) {
-    return (
-      <Card withBorder py="xl" data-testid="kb-unavailable">
-        <Stack align="center" gap="xs">
-          <IconBook size={32} stroke={1.4} />
-          <Text fw={500}>The knowledge base is not available on this server yet.</Text>
-          <Text c="dimmed" size="sm">
-            It arrives with the helpdesk's knowledge base endpoints.
-          </Text>
-        </Stack>
-      </Card>
-    );
+  // without `kb:read` the server answers 403: say so instead of an error
+  if (!can('kb:read') || categories.error?.status === 403 || articles.error?.status === 403) {
+    return <NoAccess what="the knowledge base" />;
   }
   if (categories.error) return <ErrorAlert error={categories.error} what="the knowledge base" />;
   const list = articles.data ?? [];
@@ -126,14 +112,14 @@ export function KnowledgeBasePage() {
             <NavLink
               key={c.id}
               label={c.name}
-              description={c.description ?? undefined}
+              description={c.description || undefined}
               active={categoryId === c.id}
               onClick={() => {
                 setParam('category', c.id);
               }}
             />
           ))}
-          {can('kb:create') ? (
+          {manage ? (
             <form
               onSubmit={(e) => {
                 e.preventDefault();
@@ -178,7 +164,7 @@ export function KnowledgeBasePage() {
               }}
               w={320}
             />
-            {can('kb:create') ? (
+            {manage ? (
               <Button
                 leftSection={<IconPlus size={16} />}
                 loading={newArticle.isPending}
@@ -219,11 +205,16 @@ export function KnowledgeBasePage() {
                   <Group justify="space-between">
                     <Text fw={500}>{a.title}</Text>
                     <Group gap={4}>
+                      {typeof a.score === 'number' ? (
+                        <Text size="xs" c="dimmed" data-testid="kb-score" title="Relevance to the search">
+                          {a.score.toFixed(2)}
+                        </Text>
+                      ) : null}
                       <Badge variant="light" color={a.status === 'published' ? 'teal' : 'gray'} radius="sm">
                         {a.status}
                       </Badge>
                       <Text size="xs" c="dimmed">
-                        {categoryName_(a.category_id)}
+                        {categoryName_(a.category_id ?? null)}
                       </Text>
                     </Group>
                   </Group>
@@ -252,25 +243,26 @@ function ArticleEditor({
   const api = useApi();
   const can = useCan();
   const queryClient = useQueryClient();
-  const editable = can('kb:update');
+  const editable = can('kb:manage');
   const [title, setTitle] = useState(article.title);
   const [body, setBody] = useState(article.body_markdown);
-  const [categoryId, setCategoryId] = useState<string | null>(article.category_id);
+  const [categoryId, setCategoryId] = useState<string | null>(article.category_id ?? null);
   const [tags, setTags] = useState<string[]>(article.tags);
   const save = useMutation<KbArticle, ApiError, { status?: KbStatus }>({
     mutationFn: async ({ status }) => {
-      const result = (await unwrap(
-        loose(api).PATCH(`/api/v1/kb/articles/${encodeURIComponent(article.id)}`, {
-          headers: { 'if-match': `"${article.version}"` },
+      const result = await unwrap(
+        api.PATCH('/api/v1/kb/articles/{id}', {
+          params: { path: { id: article.id } },
+          headers: ifMatch(article.version),
           body: {
             title: title.trim(),
             body_markdown: body,
             category_id: categoryId,
-            tags,
+            tags: cleanTags(tags),
             ...(status ? { status } : {}),
           },
         }),
-      )) as { data: KbArticle };
+      );
       return result.data;
     },
     onSuccess: async (saved) => {
@@ -278,11 +270,14 @@ function ArticleEditor({
         color: 'teal',
         message: saved.status === 'published' ? `“${saved.title}” is published.` : `“${saved.title}” saved.`,
       });
-      await queryClient.invalidateQueries({ queryKey: ['helpdesk', 'kb'] });
+      // a published (or withdrawn) article changes what tickets are suggested
+      await Promise.all([
+        queryClient.invalidateQueries({ queryKey: ['helpdesk', 'kb'] }),
+        queryClient.invalidateQueries({ queryKey: helpdeskKeys.allSuggested }),
+      ]);
     },
     onError: async (error) => {
-      if (error.status === 412)
-        await queryClient.invalidateQueries({ queryKey: ['helpdesk', 'kb', 'articles'] });
+      if (error.status === 412) await queryClient.invalidateQueries({ queryKey: ['helpdesk', 'kb'] });
     },
   });
   const err = save.error;

@@ -14,6 +14,7 @@ import {
   SegmentedControl,
   Select,
   Stack,
+  TagsInput,
   Text,
   Textarea,
   Title,
@@ -33,17 +34,19 @@ import { type ReactNode, type SubmitEvent, useState } from 'react';
 import { Link, useParams } from 'react-router';
 import { ApiError, unwrap } from '../../api/client';
 import { useApi } from '../../api/context';
-import { loose } from '../../api/loose';
 import {
   type Attachment,
+  cleanTags,
   downloadAttachment,
   formatBytes,
   helpdeskKeys,
   type Message,
   type MessageKind,
+  type NewCsat,
   NEXT_STATUSES,
   PRIORITIES,
   type Ticket,
+  type TicketCsat,
   type TicketPatch,
   transitionLabel,
   trendLabel,
@@ -603,8 +606,10 @@ function DetailsPanel({
         <Row label="Customer">
           <Text size="sm">{ticket.company_id ? <CompanyName id={ticket.company_id} /> : '–'}</Text>
         </Row>
-        {ticket.tags.length > 0 ? (
-          <Group gap={4}>
+        {canUpdate ? (
+          <TicketTags ticket={ticket} update={update} />
+        ) : ticket.tags.length > 0 ? (
+          <Group gap={4} data-testid="ticket-tags">
             {ticket.tags.map((t) => (
               <Badge key={t} variant="dot" radius="sm">
                 {t}
@@ -614,6 +619,41 @@ function DetailsPanel({
         ) : null}
       </Stack>
     </Card>
+  );
+}
+
+/**
+ * The ticket's tags, edited in place: each change is saved at once (`tags` replaces the
+ * list; the server lower-cases them, and skill-based assignment matches them).
+ */
+export function TicketTags({
+  ticket,
+  update,
+}: {
+  ticket: Ticket;
+  update: ReturnType<typeof useUpdateTicket>;
+}) {
+  const [tags, setTags] = useState<string[]>(ticket.tags);
+  const [seen, setSeen] = useState(ticket.tags);
+  if (seen !== ticket.tags) {
+    // the server's copy changed (saved, or someone else's change): show it
+    setSeen(ticket.tags);
+    setTags(ticket.tags);
+  }
+  return (
+    <TagsInput
+      label="Tags"
+      placeholder="Add a tag"
+      data-testid="ticket-tags"
+      value={tags}
+      onChange={(next) => {
+        const clean = cleanTags(next);
+        setTags(clean);
+        if (clean.join('\u0000') !== ticket.tags.join('\u0000')) update.mutate({ tags: clean });
+      }}
+      error={update.error?.fieldError('tags')}
+      clearable
+    />
   );
 }
 
@@ -726,9 +766,13 @@ function InsightPanel({ ticket }: { ticket: Ticket }) {
   );
 }
 
-/** Suggested KB articles: hidden while the server has no such endpoint (404) or none fit. */
+/**
+ * Suggested KB articles for the ticket's text: hidden when none fit, and for a role without
+ * `kb:read` (the server answers 403 there).
+ */
 function SuggestedArticles({ ticketId }: { ticketId: string }) {
-  const articles = useSuggestedArticles(ticketId);
+  const can = useCan();
+  const articles = useSuggestedArticles(ticketId, can('kb:read'));
   if (!articles.data || articles.data.length === 0) return null;
   return (
     <Card withBorder data-testid="suggested-articles">
@@ -751,29 +795,29 @@ function SuggestedArticles({ ticketId }: { ticketId: string }) {
   );
 }
 
-/**
- * CSAT: the rating when there is one; on a resolved ticket without one, a form to record
- * it. Hidden when the server does not send `csat` at all (not built there yet).
- */
+/** CSAT: the rating when there is one; on a resolved ticket without one, a form to record it. */
 function CsatPanel({ ticket }: { ticket: Ticket }) {
   const api = useApi();
+  const can = useCan();
   const queryClient = useQueryClient();
   const [rating, setRating] = useState(0);
   const [comment, setComment] = useState('');
-  const [unsupported, setUnsupported] = useState(false);
-  const save = useMutation<unknown, ApiError, { rating: number; comment?: string }>({
-    mutationFn: (body) =>
-      unwrap(loose(api).POST(`/api/v1/tickets/${encodeURIComponent(ticket.id)}/csat`, { body })),
-    onSuccess: async () => {
+  const save = useMutation<TicketCsat, ApiError, NewCsat>({
+    mutationFn: async (body) =>
+      (await unwrap(api.POST('/api/v1/tickets/{id}/csat', { params: { path: { id: ticket.id } }, body })))
+        .data,
+    onSuccess: async (csat) => {
+      queryClient.setQueryData<Ticket>(helpdeskKeys.ticket(ticket.id), (t) => (t ? { ...t, csat } : t));
       await queryClient.invalidateQueries({ queryKey: helpdeskKeys.ticket(ticket.id) });
     },
-    onError: (error) => {
-      if (error.status === 404 || error.status === 405) setUnsupported(true);
+    onError: async (error) => {
+      // 409: not resolved any more, or rated meanwhile: show the server's copy
+      if (error.status === 409)
+        await queryClient.invalidateQueries({ queryKey: helpdeskKeys.ticket(ticket.id) });
     },
   });
-  if (ticket.csat === undefined || unsupported) return null;
   const done = ticket.status === 'Resolved' || ticket.status === 'Closed';
-  if (!ticket.csat && !done) return null;
+  if (!ticket.csat && (!done || !can('tickets:update'))) return null;
   return (
     <Card withBorder data-testid="csat-panel">
       <Title order={3} fz={16} mb="sm">
@@ -781,7 +825,12 @@ function CsatPanel({ ticket }: { ticket: Ticket }) {
       </Title>
       {ticket.csat ? (
         <Stack gap={4}>
-          <Rating value={ticket.csat.rating} readOnly />
+          <Rating
+            value={ticket.csat.rating}
+            readOnly
+            data-testid="csat-rating"
+            data-rating={ticket.csat.rating}
+          />
           {ticket.csat.comment ? <Text size="sm">“{ticket.csat.comment}”</Text> : null}
           <Text size="xs" c="dimmed">
             Rated {formatDate(ticket.csat.rated_at, true)}
@@ -789,6 +838,9 @@ function CsatPanel({ ticket }: { ticket: Ticket }) {
         </Stack>
       ) : (
         <Stack gap="xs">
+          <Text size="xs" c="dimmed">
+            The customer was asked for a rating when the ticket was resolved. Record their answer:
+          </Text>
           <Rating value={rating} onChange={setRating} aria-label="Rating" />
           <Textarea
             placeholder="Comment (optional)"
@@ -797,9 +849,10 @@ function CsatPanel({ ticket }: { ticket: Ticket }) {
             onChange={(e) => {
               setComment(e.currentTarget.value);
             }}
+            error={save.error?.fieldError('comment')}
           />
-          {save.error ? (
-            <Text size="sm" c="red">
+          {save.error && !save.error.fieldError('comment') ? (
+            <Text size="sm" c="red" role="alert">
               {save.error.fieldError('rating') ?? save.error.detail ?? save.error.title}
             </Text>
           ) : null}

@@ -12,17 +12,25 @@ describe('dashboard charts', () => {
       [
         { company_id: 'a', tickets: 2, avg_compound: 0.4, latest_label: 'positive' },
         { company_id: 'b', tickets: 5, avg_compound: -0.7, latest_label: 'negative' },
-        { company_id: null, tickets: 1, avg_compound: 0, latest_label: 'neutral' },
+        { company_id: 'c', tickets: 1, avg_compound: null, latest_label: null },
+        { company_id: 'd', tickets: 1, avg_compound: 0, latest_label: 'neutral' },
       ],
-      (id) => (id ? `Company ${id}` : 'No company'),
+      (id) => `Company ${id}`,
     );
-    expect((option.yAxis as { data: string[] }).data).toEqual(['Company b', 'No company', 'Company a']);
+    // unscored customers (null) come last, as the server lists them
+    expect((option.yAxis as { data: string[] }).data).toEqual([
+      'Company b',
+      'Company d',
+      'Company a',
+      'Company c',
+    ]);
   });
 
   it('formats KPIs, with – for no data', () => {
     expect(pct(87.54)).toBe('87.5%');
     expect(pct(null)).toBe('–');
     expect(hoursText(3.21)).toBe('3.2 h');
+    expect(hoursText(0.25)).toBe('15 min');
     expect(hoursText(undefined)).toBe('–');
   });
 });

@@ -19,7 +19,8 @@ export function volumeOption(volume: HelpdeskAnalytics['volume']): ChartOption {
   };
 }
 
-const round1 = (n: number | null) => (n === null ? null : Math.round(n * 10) / 10);
+const round1 = (n: number | null | undefined) =>
+  n === null || n === undefined ? null : Math.round(n * 10) / 10;
 
 export function timesOption(first: HoursStats, resolution: HoursStats): ChartOption {
   const stats = ['mean', 'median', 'p90'] as const;
@@ -78,13 +79,18 @@ export function complianceOption(byPriority: HelpdeskAnalytics['by_priority']): 
   };
 }
 
-/** Customers by average mood, worst first (at most `limit`), bars coloured by sign. */
+/**
+ * Customers by average mood, worst first (at most `limit`), bars coloured by sign; the server
+ * lists customers without a scored message (`avg_compound: null`) last, and so do we, as an
+ * empty bar.
+ */
 export function sentimentOption(
   rows: HelpdeskAnalytics['sentiment_by_customer'],
-  nameOf: (companyId: string | null) => string,
+  nameOf: (companyId: string) => string,
   limit = 12,
 ): ChartOption {
-  const worst = [...rows].sort((a, b) => a.avg_compound - b.avg_compound).slice(0, limit);
+  const key = (v: number | null | undefined) => v ?? Number.POSITIVE_INFINITY;
+  const worst = [...rows].sort((a, b) => key(a.avg_compound) - key(b.avg_compound)).slice(0, limit);
   return {
     aria: { enabled: true },
     tooltip: { trigger: 'axis' },
@@ -95,12 +101,15 @@ export function sentimentOption(
       {
         type: 'bar',
         name: 'Average compound',
-        data: worst.map((r) => ({
-          value: Math.round(r.avg_compound * 100) / 100,
-          itemStyle: {
-            color: r.avg_compound <= -0.05 ? '#fa5252' : r.avg_compound >= 0.05 ? '#12b886' : '#adb5bd',
-          },
-        })),
+        data: worst.map((r) => {
+          const v = r.avg_compound ?? null;
+          return {
+            value: v === null ? null : Math.round(v * 100) / 100,
+            itemStyle: {
+              color: v === null ? '#adb5bd' : v <= -0.05 ? '#fa5252' : v >= 0.05 ? '#12b886' : '#adb5bd',
+            },
+          };
+        }),
       },
     ],
   };
@@ -112,8 +121,9 @@ export function pct(value: number | null | undefined): string {
   return `${Math.round(value * 10) / 10}%`;
 }
 
-/** "3.2 h", or "–" without data. */
+/** "3.2 h", "15 min" under an hour, or "–" without data. */
 export function hoursText(value: number | null | undefined): string {
   if (value === null || value === undefined || !Number.isFinite(value)) return '–';
+  if (value < 1) return `${Math.round(value * 60)} min`;
   return `${Math.round(value * 10) / 10} h`;
 }

@@ -56,7 +56,15 @@ describe('Settings', () => {
     expect(within(row).getByRole('combobox', { name: 'Role of Bob' })).toHaveValue('Viewer');
     expect(screen.getByRole('button', { name: 'New user' })).toBeInTheDocument();
     const tabs = screen.getAllByRole('tab').map((t) => t.textContent);
-    expect(tabs).toEqual(['Users', 'Roles', 'API keys', 'Audit log', 'Custom fields', 'SLA & hours']);
+    expect(tabs).toEqual([
+      'Users',
+      'Roles',
+      'API keys',
+      'Audit log',
+      'Custom fields',
+      'SLA & hours',
+      'Teams',
+    ]);
     expect(document.title).toBe('Users · Settings · Meridian');
   });
 

@@ -5,6 +5,7 @@ import {
   IconKey,
   IconShieldCheck,
   IconUsers,
+  IconUsersGroup,
   type Icon,
 } from '@tabler/icons-react';
 import { CUSTOM_FIELDS_PERMISSIONS } from '../../api/customFields';
@@ -33,4 +34,5 @@ export const SETTINGS_TABS: readonly SettingsTab[] = [
   { path: 'audit', label: 'Audit log', permission: 'audit:read', icon: IconHistory },
   { path: 'custom-fields', label: 'Custom fields', permission: CUSTOM_FIELDS_PERMISSIONS, icon: IconForms },
   { path: 'sla', label: 'SLA & hours', permission: 'sla:read', icon: IconClockHour4 },
+  { path: 'teams', label: 'Teams', permission: 'tickets:manage', icon: IconUsersGroup },
 ];
