@@ -1075,7 +1075,11 @@ impl Helpdesk {
             && (view == "at_risk" || view == "breached")
             && self.db.backend() == kernel::Backend::Sqlite
         {
-            from = from.replacen("tickets t ", "tickets t INDEXED BY tickets_open_urgency ", 1);
+            from = from.replacen(
+                "tickets t ",
+                "tickets t INDEXED BY tickets_open_urgency ",
+                1,
+            );
         }
         if let Some(view) = query.get("view") {
             let mut placeholder = |value: SqlValue| {
