@@ -12,8 +12,13 @@ separated id / mean human rating / text, CRLF, no quoting), converted to a CSV.
    (one thread); per row the absolute differences of neg, neu, pos and compound. The
    script exits non-zero if any row differs by more than 1e-4.
 2. Validity: Pearson correlation of compound with the mean human rating, both sides.
-3. Speed on one core. Python: the package's `polarity_scores` in a loop, in process
-   (import, lexicon loading and file I/O excluded, which favours Python). Meridian,
+3. Speed on one core: the script pins itself, and so every process it starts, to CPU 0
+   (`os.sched_setaffinity`, like `taskset -c 0`; `--cpu N` picks another), so Python
+   and Meridian run on the same single core. Python, two ways: (a) the package's
+   `polarity_scores` in a loop, in process (import, lexicon loading and file I/O
+   excluded, which favours Python); (b) the same work as the CLI, in process: read the
+   CSV with the `csv` module, score, write the output CSV (same columns), flush and
+   fsync. Meridian,
    two ways: (a) the same in-process loop over `insight::sentiment` (the example
    `sentiment_speed`, R passes); (b) the CLI with --threads 1 on the corpus and on the
    corpus repeated R times: the difference of the two runs, divided by the extra
@@ -135,6 +140,23 @@ def run_meridian(binary, inp, out):
     return wall, cpu
 
 
+def python_csv(analyzer, inp, out):
+    """What `meridian sentiment` does, in Python: CSV in, scores, CSV out, fsync."""
+    with open(inp, newline="", encoding="utf-8") as f, open(out, "w", newline="", encoding="utf-8") as g:
+        r = csv.reader(f)
+        header = next(r)
+        ti, ii = header.index("text"), header.index("id")
+        w = csv.writer(g, lineterminator="\n")
+        w.writerow(["id", "neg", "neu", "pos", "compound", "label"])
+        for row in r:
+            s = analyzer.polarity_scores(row[ti])
+            c = s["compound"]
+            w.writerow([row[ii], s["neg"], s["neu"], s["pos"], c,
+                        "positive" if c >= 0.05 else "negative" if c <= -0.05 else "neutral"])
+        g.flush()
+        os.fsync(g.fileno())
+
+
 def pearson(x, y):
     n = len(x)
     mx, my = sum(x) / n, sum(y) / n
@@ -151,8 +173,10 @@ def main():
     ap.add_argument("--data", help="path of tweets_GroundTruth.txt (default: found in shared/data)")
     ap.add_argument("--repeat", type=int, default=50, help="copies of the corpus in the large file (default 50)")
     ap.add_argument("--python-passes", type=int, default=3, help="timed passes of the Python package (default 3)")
+    ap.add_argument("--cpu", type=int, default=0, help="the one CPU everything runs on (default 0)")
     args = ap.parse_args()
     ensure_venv()
+    os.sched_setaffinity(0, {args.cpu})
     from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
     binary = Path(args.meridian) if args.meridian else build("meridian")
@@ -180,6 +204,12 @@ def main():
         small, large = tmp / "tweets.csv", tmp / f"tweets_x{args.repeat}.csv"
         write_csv(small, rows)
         write_csv(large, rows, args.repeat)
+        py_io_wall, py_io_cpu = [], []
+        for _ in range(args.python_passes):
+            w0, c0 = time.perf_counter(), time.process_time()
+            python_csv(analyzer, small, tmp / "py_out.csv")
+            py_io_wall.append(time.perf_counter() - w0)
+            py_io_cpu.append(time.process_time() - c0)
         run_meridian(binary, small, tmp / "warm.csv")  # page cache, lexicon pages
         small_runs = [run_meridian(binary, small, tmp / "small.csv") for _ in range(3)]
         large_runs = [run_meridian(binary, large, tmp / "large.csv") for _ in range(3)]
@@ -216,6 +246,8 @@ def main():
     # 3. Speed, one core. Best of the runs: the machine is shared, interference only slows.
     py_rate_wall = n / min(py_wall)
     py_rate_cpu = n / min(py_cpu)
+    py_io_rate_wall = n / min(py_io_wall)
+    py_io_rate_cpu = n / min(py_io_cpu)
     extra = n * (args.repeat - 1)
     s_wall, s_cpu = min(r[0] for r in small_runs), min(r[1] for r in small_runs)
     l_wall, l_cpu = min(r[0] for r in large_runs), min(r[1] for r in large_runs)
@@ -232,6 +264,9 @@ def main():
         "label_agreement": label_agree / n,
         "pearson_compound_vs_human": {"vaderSentiment": r_py, "meridian": r_ours},
         "python_texts_per_s": {"wall": py_rate_wall, "cpu": py_rate_cpu},
+        "python_csv_texts_per_s": {"wall": py_io_rate_wall, "cpu": py_io_rate_cpu},
+        "ratio_vs_python_csv": {"wall": ours_rate_wall / py_io_rate_wall, "cpu": ours_rate_cpu / py_io_rate_cpu},
+        "cpu": args.cpu,
         "meridian_texts_per_s": {"wall": ours_rate_wall, "cpu": ours_rate_cpu, "end_to_end_large_file": e2e_rate},
         "ratio": {"wall": ours_rate_wall / py_rate_wall, "cpu": ours_rate_cpu / py_rate_cpu},
         "library_texts_per_s": {"wall": lib_wall, "cpu": lib_cpu},
@@ -252,11 +287,15 @@ def main():
         f"meridian sentiment --threads 1: {ours_rate_wall:,.0f} texts/s wall, {ours_rate_cpu:,.0f} texts/s CPU"
         f" (corpus x{args.repeat} minus x1: process start excluded, CSV I/O included);"
         f" end to end on the x{args.repeat} file {e2e_rate:,.0f} texts/s ({l_wall:.3f} s)",
-        f"ratio, one core, CLI: {result['ratio']['wall']:.1f}x wall, {result['ratio']['cpu']:.1f}x CPU",
+        f"Python vaderSentiment with CSV read + write + fsync (the CLI's work), one core: {py_io_rate_wall:,.0f} texts/s wall,"
+        f" {py_io_rate_cpu:,.0f} texts/s CPU (best of {args.python_passes})",
+        f"ratio, one core, CLI vs Python's scoring loop alone: {result['ratio']['wall']:.1f}x wall, {result['ratio']['cpu']:.1f}x CPU",
+        f"ratio, one core, CLI vs Python doing the same CSV work: {result['ratio_vs_python_csv']['wall']:.1f}x wall,"
+        f" {result['ratio_vs_python_csv']['cpu']:.1f}x CPU",
         f"insight::sentiment in process, one core (same method as Python's figure): {lib_wall:,.0f} texts/s wall,"
         f" {lib_cpu:,.0f} texts/s CPU (best of 3 x {args.repeat} passes) -> {lib_wall / py_rate_wall:.1f}x wall,"
         f" {lib_cpu / py_rate_cpu:.1f}x CPU",
-        f"load average during the run: {', '.join(f'{x:.2f}' for x in result['load_average'])}",
+        f"everything pinned to CPU {args.cpu}; load average during the run: {', '.join(f'{x:.2f}' for x in result['load_average'])}",
     ]
     print("\n".join(lines))
     res = BENCH / "results"

@@ -161,7 +161,11 @@ fn read_table(args: &SentimentArgs) -> Result<Table, SentimentCliError> {
         source,
     })?;
     let size = file.metadata().map_or(0, |m| m.len());
-    let mut rdr = csv::ReaderBuilder::new().from_reader(std::io::BufReader::new(file));
+    // The csv reader buffers by itself (a BufReader around it would copy every byte twice);
+    // a large buffer means few read calls.
+    let mut rdr = csv::ReaderBuilder::new()
+        .buffer_capacity(1 << 20)
+        .from_reader(file);
     let header = rdr.byte_headers().map_err(|e| csv_error(path, e))?.clone();
     let header_text = header
         .iter()
@@ -297,7 +301,8 @@ fn push_score(buf: &mut String, x: f64, decimals: u32) {
         if k < 0 {
             buf.push('-');
         }
-        let _ = write!(buf, "{int}.");
+        push_uint(buf, int);
+        buf.push('.');
         if frac == 0 {
             buf.push('0');
         } else {
@@ -323,6 +328,38 @@ fn push_score(buf: &mut String, x: f64, decimals: u32) {
     }
 }
 
+/// Writes a CSV field as `csv::Writer` does by default: quoted (with doubled quotes)
+/// only when it holds a comma, a quote or a line break.
+fn push_field(buf: &mut String, field: &str) {
+    if field.contains([',', '"', '\n', '\r']) {
+        buf.push('"');
+        for part in field.split_inclusive('"') {
+            buf.push_str(part);
+            if part.ends_with('"') {
+                buf.push('"');
+            }
+        }
+        buf.push('"');
+    } else {
+        buf.push_str(field);
+    }
+}
+
+/// Writes `n` in decimal.
+fn push_uint(buf: &mut String, mut n: u64) {
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    buf.extend(digits[at..].iter().map(|&c| char::from(c)));
+}
+
 fn write_output(
     args: &SentimentArgs,
     table: &Table,
@@ -333,7 +370,6 @@ fn write_output(
         path: output.into(),
         source,
     };
-    let to_io = |e: csv::Error| std::io::Error::other(e.to_string());
     let dir = match output.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
@@ -344,34 +380,31 @@ fn write_output(
         .tempfile_in(&dir)
         .map_err(werr)?;
     {
-        let mut w = csv::Writer::from_writer(std::io::BufWriter::new(tmp.as_file()));
-        let first = table.id_name.as_deref().unwrap_or("row");
-        w.write_record([first, "neg", "neu", "pos", "compound", "label"])
-            .map_err(|e| werr(to_io(e)))?;
-        let mut buf = String::new();
+        // Written by hand rather than through `csv::Writer`: every field but the id is a
+        // number or a label that never needs quoting, so a row is a few byte copies.
+        let mut w = std::io::BufWriter::with_capacity(1 << 20, tmp.as_file());
+        let mut buf = String::with_capacity(64 * 1024);
+        push_field(&mut buf, table.id_name.as_deref().unwrap_or("row"));
+        buf.push_str(",neg,neu,pos,compound,label\n");
         for (i, s) in scores.iter().enumerate() {
-            buf.clear();
             match table.ids.get(i) {
-                Some(r) => w.write_field(&table.id[r.clone()]),
-                None => {
-                    let _ = write!(buf, "{}", i + 1);
-                    w.write_field(&buf)
-                }
+                Some(r) => push_field(&mut buf, &table.id[r.clone()]),
+                None => push_uint(&mut buf, i as u64 + 1),
             }
-            .map_err(|e| werr(to_io(e)))?;
             for (x, decimals) in [(s.neg, 3), (s.neu, 3), (s.pos, 3), (s.compound, 4)] {
-                buf.clear();
+                buf.push(',');
                 push_score(&mut buf, x, decimals);
-                w.write_field(&buf).map_err(|e| werr(to_io(e)))?;
             }
-            w.write_field(s.label().as_str())
-                .map_err(|e| werr(to_io(e)))?;
-            w.write_record(None::<&[u8]>).map_err(|e| werr(to_io(e)))?;
+            buf.push(',');
+            buf.push_str(s.label().as_str());
+            buf.push('\n');
+            if buf.len() >= 60 * 1024 {
+                w.write_all(buf.as_bytes()).map_err(werr)?;
+                buf.clear();
+            }
         }
-        let mut inner = w
-            .into_inner()
-            .map_err(|e| werr(std::io::Error::other(e.to_string())))?;
-        inner.flush().map_err(werr)?;
+        w.write_all(buf.as_bytes()).map_err(werr)?;
+        w.flush().map_err(werr)?;
     }
     tmp.as_file().sync_all().map_err(werr)?;
     tmp.persist(output).map_err(|e| werr(e.error))?;
@@ -447,6 +480,33 @@ mod tests {
                 general.push_str(".0");
             }
             assert_eq!(buf, general, "{x}");
+        }
+    }
+
+    #[test]
+    fn fields_are_quoted_as_the_csv_crate_quotes_them() {
+        for field in [
+            "7",
+            "",
+            "a,b",
+            "say \"hi\"",
+            "two\nlines",
+            "cr\r",
+            "plain text",
+        ] {
+            let mut w = csv::Writer::from_writer(Vec::new());
+            w.write_record([field, "x"]).expect("write");
+            let want = String::from_utf8(w.into_inner().expect("inner")).expect("utf8");
+            let mut buf = String::new();
+            push_field(&mut buf, field);
+            buf.push_str(",x\n");
+            assert_eq!(buf, want, "{field:?}");
+        }
+        let mut buf = String::new();
+        for n in [0, 7, 10, 4200, u64::MAX] {
+            buf.clear();
+            push_uint(&mut buf, n);
+            assert_eq!(buf, n.to_string());
         }
     }
 
