@@ -1199,6 +1199,9 @@ impl Helpdesk {
         ticket_id: Uuid,
         limit: usize,
     ) -> Result<Vec<SuggestedArticle>, HelpdeskError> {
+        // Articles are KB content: a caller who may not read the KB gets no titles or
+        // snippets through a ticket either.
+        ctx.authorize("kb:read")?;
         // Reads the ticket as its page does: tickets:read, tenancy, team visibility.
         let ticket = self.get_ticket(ctx, ticket_id).await?;
         if !(1..=20).contains(&limit) {

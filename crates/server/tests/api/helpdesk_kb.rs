@@ -552,6 +552,15 @@ kb_test!(
             404,
         )
         .await;
+        // A role that reads tickets but not the knowledge base gets no article through
+        // a ticket either.
+        create_user(&server, t, "engineer@acme.test", "Engineer").await;
+        let engineer = token_of(&server, "engineer@acme.test").await;
+        problem(
+            call(&server, Method::GET, &path, &engineer, None).await,
+            403,
+        )
+        .await;
         // Globex's own articles never answer for Acme's tickets and vice versa.
         article(&server, &globex.admin_token, json!({"title": "Reset password at Globex", "body_markdown": "password reset", "status": "published"})).await;
         let suggested = get(&server, t, &path).await;
