@@ -8,5 +8,6 @@ mod crm;
 mod helpdesk;
 mod helpdesk_ai;
 mod helpdesk_kb;
+mod helpdesk_s3;
 mod identity;
 mod platform;
