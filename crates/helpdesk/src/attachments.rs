@@ -1,8 +1,8 @@
 //! Attachments: upload checks (size, content-type allow-list, the file's first bytes) and
-//! the local-disk store (`<attachments_dir>/<org_id>/<attachment_id>`). An
-//! S3-compatible store can be added behind the same two calls (`put`, `open`).
-
-use std::path::PathBuf;
+//! their metadata rows. The bytes go to the [`crate::store`] (a local folder,
+//! `<attachments_dir>/<org_id>/<attachment_id>`, or an S3-compatible bucket) under the key
+//! `<org_id>/<attachment_id>`: stored first, then the row committed; if the commit fails
+//! the object is removed, so a failed upload leaves neither behind.
 
 use axum::body::Body;
 use chrono::{DateTime, Utc};
@@ -12,6 +12,7 @@ use uuid::Uuid;
 
 use crate::model::{Attachment, HelpdeskError};
 use crate::service::Helpdesk;
+use crate::store::StoreError;
 use kernel::{on_pool, on_tx};
 
 /// Content types whose first bytes we know how to check (the default allow-list).
@@ -105,11 +106,16 @@ fn upload_error(code: ErrorCode, field: &'static str, message: impl Into<String>
     }
 }
 
-impl Helpdesk {
-    fn path_of(&self, storage_key: &str) -> PathBuf {
-        self.settings.attachments_dir.join(storage_key)
+impl From<StoreError> for HelpdeskError {
+    fn from(err: StoreError) -> Self {
+        match err {
+            StoreError::NotFound(_) => HelpdeskError::NotFound("attachment"),
+            StoreError::Unavailable(reason) => HelpdeskError::Storage(reason),
+        }
     }
+}
 
+impl Helpdesk {
     /// Attaches a file to a ticket. The body is read up to the configured limit; the
     /// content type must be on the allow-list and match the file's first bytes.
     pub async fn upload_attachment(
@@ -174,29 +180,24 @@ impl Helpdesk {
         let org = ctx.org_id();
         let id = Uuid::now_v7();
         let storage_key = format!("{org}/{id}");
-        let path = self.path_of(&storage_key);
-        if let Some(folder) = path.parent() {
-            tokio::fs::create_dir_all(folder)
-                .await
-                .map_err(|e| HelpdeskError::Storage(format!("{}: {e}", folder.display())))?;
-        }
-        tokio::fs::write(&path, &bytes)
-            .await
-            .map_err(|e| HelpdeskError::Storage(format!("{}: {e}", path.display())))?;
+        let size_bytes = bytes.len() as i64;
+        self.store.put(&storage_key, bytes).await?;
         let now = self.now();
         let attachment = Attachment {
             id,
             ticket_id,
             filename,
             content_type,
-            size_bytes: bytes.len() as i64,
+            size_bytes,
             uploaded_by: ctx.actor().label(),
             created_at: now,
         };
         let stored = self.insert_attachment(ctx, &attachment, &storage_key).await;
         if stored.is_err() {
-            // Leave no orphan file behind.
-            let _ = tokio::fs::remove_file(&path).await;
+            // Leave no orphan object behind.
+            if let Err(e) = self.store.delete(&storage_key).await {
+                tracing::warn!(error = %e, key = %storage_key, "could not remove an orphan attachment");
+            }
         }
         stored.map(|()| attachment)
     }
@@ -283,14 +284,15 @@ impl Helpdesk {
                 HelpdeskError::NotFound(_) => HelpdeskError::NotFound("attachment"),
                 other => other,
             })?;
-        let path = self.path_of(&row.storage_key);
-        let file = tokio::fs::File::open(&path)
-            .await
-            .map_err(|e| HelpdeskError::Storage(format!("{}: {e}", path.display())))?;
-        let stream = tokio_util::io::ReaderStream::new(file);
+        let body = self.store.get(&row.storage_key).await.map_err(|e| {
+            if let StoreError::NotFound(key) = &e {
+                tracing::warn!(%key, "attachment row without its object");
+            }
+            HelpdeskError::from(e)
+        })?;
         Ok(Download {
             attachment: row.attachment(),
-            body: Body::from_stream(stream),
+            body,
         })
     }
 }

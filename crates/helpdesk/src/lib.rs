@@ -5,7 +5,8 @@
 //!
 //! Reads top-down: [`sla`] (pure business-time arithmetic and SLA rules), [`model`]
 //! (wire types, `HelpdeskError`), [`service`] (the rules, testable without HTTP),
-//! [`attachments`] (upload checks and the file store), [`insights`] (AI insights per
+//! [`attachments`] (upload checks), [`store`] (the attachment store: local folder or an
+//! S3-compatible bucket), [`insights`] (AI insights per
 //! ticket, the per-organisation classifiers), [`assignment`] (team assignment rules),
 //! [`routes`] (thin handlers). Beside them: [`kb`] (knowledge base, search,
 //! suggestions), [`csat`] (ratings on resolution), [`analytics`] (the helpdesk
@@ -21,9 +22,11 @@ pub mod model;
 pub mod routes;
 pub mod service;
 pub mod sla;
+pub mod store;
 
 pub use model::HelpdeskError;
 pub use service::{Helpdesk, HelpdeskSettings, scan_sla, score_message};
+pub use store::{AttachmentStore, S3Settings, StoreSettings};
 
 use kernel::migrate::ModuleMigrations;
 use sqlx::migrate::Migrator;

@@ -40,7 +40,8 @@ pub enum HelpdeskError {
         /// Why.
         message: String,
     },
-    /// The attachment store failed (disk full, permissions).
+    /// The attachment store failed (disk full, permissions, S3 unreachable): a 503 whose
+    /// reason goes to the log only.
     #[error("attachment store: {0}")]
     Storage(String),
     /// The request conflicts with the record's state (409), e.g. a second CSAT rating.
@@ -78,9 +79,12 @@ impl From<HelpdeskError> for Problem {
             HelpdeskError::Conflict(detail) => {
                 Problem::new(ErrorCode::Conflict).with_detail(detail)
             }
-            HelpdeskError::Storage(reason) | HelpdeskError::Corrupt(reason) => {
-                Problem::internal(&reason)
+            HelpdeskError::Storage(reason) => {
+                tracing::warn!(error = %reason, "attachment store unavailable");
+                Problem::new(ErrorCode::ServiceUnavailable)
+                    .with_detail("the attachment store is not available; try again later")
             }
+            HelpdeskError::Corrupt(reason) => Problem::internal(&reason),
             HelpdeskError::Db(err) => Problem::from_db(&err),
         }
     }

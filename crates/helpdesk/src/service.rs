@@ -35,8 +35,11 @@ fn far_future() -> DateTime<Utc> {
 /// Helpdesk settings (attachment store and upload rules).
 #[derive(Debug, Clone)]
 pub struct HelpdeskSettings {
-    /// Folder of the local attachment store (default `./data/attachments`).
+    /// Folder of the local attachment store (default `./data/attachments`); used when
+    /// `attachments_s3` is `None`.
     pub attachments_dir: PathBuf,
+    /// The S3-compatible bucket holding attachments instead of the folder, if set.
+    pub attachments_s3: Option<crate::store::S3Settings>,
     /// Largest attachment accepted, in bytes (default 10 MiB).
     pub max_attachment_bytes: usize,
     /// Content types accepted; each must be one whose first bytes can be checked.
@@ -48,10 +51,21 @@ pub const DEFAULT_ATTACHMENTS_DIR: &str = "./data/attachments";
 /// Default attachment size limit (10 MiB).
 pub const DEFAULT_MAX_ATTACHMENT_BYTES: usize = 10 * 1024 * 1024;
 
+impl HelpdeskSettings {
+    /// Which attachment store these settings select.
+    pub fn store_settings(&self) -> crate::store::StoreSettings {
+        match &self.attachments_s3 {
+            Some(s3) => crate::store::StoreSettings::S3(s3.clone()),
+            None => crate::store::StoreSettings::Local(self.attachments_dir.clone()),
+        }
+    }
+}
+
 impl Default for HelpdeskSettings {
     fn default() -> Self {
         Self {
             attachments_dir: PathBuf::from(DEFAULT_ATTACHMENTS_DIR),
+            attachments_s3: None,
             max_attachment_bytes: DEFAULT_MAX_ATTACHMENT_BYTES,
             allowed_content_types: crate::attachments::CHECKED_TYPES
                 .iter()
@@ -67,6 +81,7 @@ pub struct Helpdesk {
     pub(crate) db: Db,
     pub(crate) clock: SharedClock,
     pub(crate) settings: Arc<HelpdeskSettings>,
+    pub(crate) store: crate::store::AttachmentStore,
 }
 
 const TICKET_FIELDS: &[FieldSpec] = &[
@@ -587,10 +602,12 @@ const HIDDEN_TEAM: &str = "SELECT t.id FROM helpdesk_teams t WHERE t.org_id = $1
 impl Helpdesk {
     /// The service over `db`, with injected time and its settings.
     pub fn new(db: Db, clock: SharedClock, settings: HelpdeskSettings) -> Self {
+        let store = crate::store::AttachmentStore::new(settings.store_settings());
         Self {
             db,
             clock,
             settings: Arc::new(settings),
+            store,
         }
     }
 

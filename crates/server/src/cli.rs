@@ -243,6 +243,29 @@ struct ServeArgs {
     /// Largest helpdesk attachment accepted (e.g. 10MiB). Default: 10MiB
     #[arg(long, env = "MERIDIAN_ATTACHMENT_LIMIT", value_name = "SIZE")]
     attachment_limit: Option<String>,
+
+    /// Where helpdesk attachments are kept: `local` (the attachments folder) or `s3` (an
+    /// S3-compatible bucket; credentials from MERIDIAN_S3_ACCESS_KEY_ID and
+    /// MERIDIAN_S3_SECRET_ACCESS_KEY, else the standard AWS_* variables). Default: local
+    #[arg(long, env = "MERIDIAN_ATTACHMENTS_STORE", value_name = "local|s3")]
+    attachments_store: Option<String>,
+
+    /// Bucket of the S3 attachment store.
+    #[arg(long, env = "MERIDIAN_ATTACHMENTS_S3_BUCKET", value_name = "BUCKET")]
+    attachments_s3_bucket: Option<String>,
+
+    /// Key prefix inside the bucket (e.g. meridian/attachments). Default: none
+    #[arg(long, env = "MERIDIAN_ATTACHMENTS_S3_PREFIX", value_name = "PREFIX")]
+    attachments_s3_prefix: Option<String>,
+
+    /// Endpoint URL of an S3-compatible server such as MinIO (e.g. http://127.0.0.1:9000);
+    /// requests are path-style. Default: AWS
+    #[arg(long, env = "MERIDIAN_ATTACHMENTS_S3_ENDPOINT", value_name = "URL")]
+    attachments_s3_endpoint: Option<String>,
+
+    /// Region of the bucket. Default: us-east-1
+    #[arg(long, env = "MERIDIAN_ATTACHMENTS_S3_REGION", value_name = "REGION")]
+    attachments_s3_region: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -693,9 +716,20 @@ async fn serve(
     key_file: Option<&std::path::Path>,
 ) -> Result<(), CliError> {
     let addr = config::resolve_addr(args.addr.as_deref(), file)?;
+    // Credentials come from the environment only (never a flag, so never in `ps`).
+    let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
     let helpdesk_settings = config::resolve_helpdesk(
-        args.attachments_dir.as_deref(),
-        args.attachment_limit.as_deref(),
+        &config::AttachmentFlags {
+            dir: args.attachments_dir,
+            limit: args.attachment_limit,
+            store: args.attachments_store,
+            s3_bucket: args.attachments_s3_bucket,
+            s3_prefix: args.attachments_s3_prefix,
+            s3_endpoint: args.attachments_s3_endpoint,
+            s3_region: args.attachments_s3_region,
+            s3_access_key_id: env("MERIDIAN_S3_ACCESS_KEY_ID"),
+            s3_secret_access_key: env("MERIDIAN_S3_SECRET_ACCESS_KEY"),
+        },
         file,
     )?;
     let http_settings = HttpSettings {

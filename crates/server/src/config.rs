@@ -85,6 +85,16 @@ pub struct FileSettings {
     pub attachments_dir: Option<PathBuf>,
     /// Largest helpdesk attachment (`10MiB`, bytes).
     pub attachment_limit: Option<String>,
+    /// Where attachments are kept: `local` (the folder) or `s3`.
+    pub attachments_store: Option<String>,
+    /// Bucket of the S3 attachment store.
+    pub attachments_s3_bucket: Option<String>,
+    /// Key prefix inside the bucket.
+    pub attachments_s3_prefix: Option<String>,
+    /// Endpoint URL of an S3-compatible server (`http://127.0.0.1:9000`).
+    pub attachments_s3_endpoint: Option<String>,
+    /// Region of the bucket (default `us-east-1`).
+    pub attachments_s3_region: Option<String>,
 }
 
 /// Loads the TOML file. An explicitly named file must exist; the default
@@ -268,26 +278,107 @@ pub fn resolve_web_dir(
     }
 }
 
-/// Resolves the helpdesk settings: attachment folder and size limit.
+/// The attachment settings given as flags or environment variables (clap fills them).
+#[derive(Debug, Default, Clone)]
+pub struct AttachmentFlags {
+    /// `--attachments-dir / MERIDIAN_ATTACHMENTS_DIR`.
+    pub dir: Option<PathBuf>,
+    /// `--attachment-limit / MERIDIAN_ATTACHMENT_LIMIT`.
+    pub limit: Option<String>,
+    /// `--attachments-store / MERIDIAN_ATTACHMENTS_STORE`.
+    pub store: Option<String>,
+    /// `--attachments-s3-bucket / MERIDIAN_ATTACHMENTS_S3_BUCKET`.
+    pub s3_bucket: Option<String>,
+    /// `--attachments-s3-prefix / MERIDIAN_ATTACHMENTS_S3_PREFIX`.
+    pub s3_prefix: Option<String>,
+    /// `--attachments-s3-endpoint / MERIDIAN_ATTACHMENTS_S3_ENDPOINT`.
+    pub s3_endpoint: Option<String>,
+    /// `--attachments-s3-region / MERIDIAN_ATTACHMENTS_S3_REGION`.
+    pub s3_region: Option<String>,
+    /// `MERIDIAN_S3_ACCESS_KEY_ID` (environment only; `AWS_ACCESS_KEY_ID` otherwise).
+    pub s3_access_key_id: Option<String>,
+    /// `MERIDIAN_S3_SECRET_ACCESS_KEY` (environment only; `AWS_SECRET_ACCESS_KEY` otherwise).
+    pub s3_secret_access_key: Option<String>,
+}
+
+const STORE_SETTING: &str = "--attachments-store / MERIDIAN_ATTACHMENTS_STORE / attachments_store";
+
+/// Resolves the helpdesk settings: the attachment store (a folder or an S3-compatible
+/// bucket) and the size limit.
 pub fn resolve_helpdesk(
-    dir_flag: Option<&Path>,
-    limit_flag: Option<&str>,
+    flags: &AttachmentFlags,
     file: &FileSettings,
 ) -> Result<helpdesk::HelpdeskSettings, ConfigError> {
     let mut settings = helpdesk::HelpdeskSettings::default();
-    if let Some(dir) = dir_flag
-        .map(Path::to_path_buf)
-        .or_else(|| file.attachments_dir.clone())
-    {
+    if let Some(dir) = flags.dir.clone().or_else(|| file.attachments_dir.clone()) {
         settings.attachments_dir = dir;
     }
-    if let Some(text) = limit_flag.or(file.attachment_limit.as_deref()) {
+    if let Some(text) = flags.limit.as_deref().or(file.attachment_limit.as_deref()) {
         settings.max_attachment_bytes = parse_size(text).map_err(|e| {
             ConfigError::new(
                 "--attachment-limit / MERIDIAN_ATTACHMENT_LIMIT / attachment_limit",
                 e,
             )
         })?;
+    }
+    let pick = |flag: &Option<String>, file: &Option<String>| {
+        flag.as_deref()
+            .or(file.as_deref())
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+            .map(str::to_owned)
+    };
+    let store = pick(&flags.store, &file.attachments_store).unwrap_or_else(|| "local".to_owned());
+    match store.to_ascii_lowercase().as_str() {
+        "local" => {}
+        "s3" => {
+            let bucket = pick(&flags.s3_bucket, &file.attachments_s3_bucket).ok_or_else(|| {
+                ConfigError::new(
+                    "--attachments-s3-bucket / MERIDIAN_ATTACHMENTS_S3_BUCKET / attachments_s3_bucket",
+                    "is required when attachments_store is s3",
+                )
+            })?;
+            let endpoint = pick(&flags.s3_endpoint, &file.attachments_s3_endpoint);
+            if let Some(url) = &endpoint
+                && !(url.starts_with("http://") || url.starts_with("https://"))
+            {
+                return Err(ConfigError::new(
+                    "--attachments-s3-endpoint / MERIDIAN_ATTACHMENTS_S3_ENDPOINT / attachments_s3_endpoint",
+                    format!("`{url}` is not an http:// or https:// URL"),
+                ));
+            }
+            let prefix = pick(&flags.s3_prefix, &file.attachments_s3_prefix)
+                .map(|p| p.trim_matches('/').to_owned())
+                .filter(|p| !p.is_empty());
+            let secret = |v: &Option<String>| v.clone().filter(|v| !v.is_empty());
+            let (key, secret) = (
+                secret(&flags.s3_access_key_id),
+                secret(&flags.s3_secret_access_key),
+            );
+            if key.is_some() != secret.is_some() {
+                return Err(ConfigError::new(
+                    "MERIDIAN_S3_ACCESS_KEY_ID / MERIDIAN_S3_SECRET_ACCESS_KEY",
+                    "give both or neither",
+                ));
+            }
+            let s3 = helpdesk::S3Settings {
+                bucket,
+                prefix,
+                endpoint,
+                region: pick(&flags.s3_region, &file.attachments_s3_region),
+                access_key_id: key,
+                secret_access_key: secret,
+            };
+            helpdesk::AttachmentStore::check(&helpdesk::StoreSettings::S3(s3.clone()))
+                .map_err(|e| ConfigError::new(STORE_SETTING, e))?;
+            settings.attachments_s3 = Some(s3);
+        }
+        other => {
+            return Err(ConfigError::new(
+                STORE_SETTING,
+                format!("`{other}` is not a store; use local or s3"),
+            ));
+        }
     }
     Ok(settings)
 }
@@ -363,14 +454,80 @@ mod tests {
             attachment_limit: Some("1MiB".to_owned()),
             ..FileSettings::default()
         };
-        let s = resolve_helpdesk(Some(Path::new("/flag")), None, &file).expect("ok");
+        let flags = AttachmentFlags {
+            dir: Some(PathBuf::from("/flag")),
+            ..AttachmentFlags::default()
+        };
+        let s = resolve_helpdesk(&flags, &file).expect("ok");
         assert_eq!(s.attachments_dir, PathBuf::from("/flag"));
         assert_eq!(s.max_attachment_bytes, 1024 * 1024);
-        let d = resolve_helpdesk(None, None, &FileSettings::default()).expect("ok");
+        assert!(s.attachments_s3.is_none());
+        let d =
+            resolve_helpdesk(&AttachmentFlags::default(), &FileSettings::default()).expect("ok");
         assert_eq!(d.attachments_dir, PathBuf::from("./data/attachments"));
-        let err = resolve_helpdesk(None, Some("huge"), &file).expect_err("bad size");
+        let huge = AttachmentFlags {
+            limit: Some("huge".to_owned()),
+            ..AttachmentFlags::default()
+        };
+        let err = resolve_helpdesk(&huge, &file).expect_err("bad size");
         assert!(
             err.to_string().contains("MERIDIAN_ATTACHMENT_LIMIT"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn s3_attachment_store_settings() {
+        let file = FileSettings {
+            attachments_store: Some("s3".to_owned()),
+            attachments_s3_bucket: Some("from-file".to_owned()),
+            attachments_s3_prefix: Some("/helpdesk/files/".to_owned()),
+            attachments_s3_endpoint: Some("http://127.0.0.1:9000".to_owned()),
+            ..FileSettings::default()
+        };
+        let flags = AttachmentFlags {
+            s3_bucket: Some("from-flag".to_owned()),
+            s3_access_key_id: Some("key".to_owned()),
+            s3_secret_access_key: Some("secret".to_owned()),
+            ..AttachmentFlags::default()
+        };
+        let s3 = resolve_helpdesk(&flags, &file)
+            .expect("ok")
+            .attachments_s3
+            .expect("s3 chosen");
+        assert_eq!(s3.bucket, "from-flag");
+        assert_eq!(s3.prefix.as_deref(), Some("helpdesk/files"));
+        assert_eq!(s3.endpoint.as_deref(), Some("http://127.0.0.1:9000"));
+        assert_eq!(s3.access_key_id.as_deref(), Some("key"));
+
+        let no_bucket = FileSettings {
+            attachments_store: Some("s3".to_owned()),
+            ..FileSettings::default()
+        };
+        let err = resolve_helpdesk(&AttachmentFlags::default(), &no_bucket).expect_err("bucket");
+        assert!(err.to_string().contains("attachments_s3_bucket"), "{err}");
+        let half = AttachmentFlags {
+            s3_access_key_id: Some("key".to_owned()),
+            ..AttachmentFlags::default()
+        };
+        let err = resolve_helpdesk(&half, &file).expect_err("half a credential");
+        assert!(
+            err.to_string().contains("MERIDIAN_S3_SECRET_ACCESS_KEY"),
+            "{err}"
+        );
+        assert!(!err.to_string().contains("key\n"));
+        let bad_url = FileSettings {
+            attachments_s3_endpoint: Some("127.0.0.1:9000".to_owned()),
+            ..file
+        };
+        assert!(resolve_helpdesk(&AttachmentFlags::default(), &bad_url).is_err());
+        let ftp = AttachmentFlags {
+            store: Some("ftp".to_owned()),
+            ..AttachmentFlags::default()
+        };
+        let err = resolve_helpdesk(&ftp, &FileSettings::default()).expect_err("unknown store");
+        assert!(
+            err.to_string().contains("MERIDIAN_ATTACHMENTS_STORE"),
             "{err}"
         );
     }

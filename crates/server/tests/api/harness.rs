@@ -57,19 +57,33 @@ impl TestServer {
         clock: SharedClock,
         identity: IdentitySettings,
     ) -> Option<Self> {
+        Self::start_helpdesk(backend, http, extra, clock, identity, None).await
+    }
+
+    /// Boots the server with every knob, and helpdesk settings of the test's own (an S3
+    /// attachment store); `None` keeps the default: a fresh folder and a 64 KiB limit.
+    pub async fn start_helpdesk(
+        backend: Backend,
+        http: HttpSettings,
+        extra: Option<Router<AppState>>,
+        clock: SharedClock,
+        identity: IdentitySettings,
+        helpdesk: Option<helpdesk::HelpdeskSettings>,
+    ) -> Option<Self> {
         let database = TestDatabase::fresh(backend, &server::MODULES).await?;
         let keys = server::keys::KeyFile::generate()
             .expect("random keys")
             .to_keys()
             .expect("generated keys are valid");
         let attachments = tempfile::tempdir().expect("attachment folder");
+        let helpdesk_settings = helpdesk.unwrap_or_else(|| helpdesk::HelpdeskSettings {
+            attachments_dir: attachments.path().to_path_buf(),
+            // Small, so the size limit is cheap to test.
+            max_attachment_bytes: 64 * 1024,
+            ..helpdesk::HelpdeskSettings::default()
+        });
         let state = AppState::new(database.db.clone(), clock, http, keys, identity)
-            .with_helpdesk_settings(helpdesk::HelpdeskSettings {
-                attachments_dir: attachments.path().to_path_buf(),
-                // Small, so the size limit is cheap to test.
-                max_attachment_bytes: 64 * 1024,
-                ..helpdesk::HelpdeskSettings::default()
-            });
+            .with_helpdesk_settings(helpdesk_settings);
         let identity = state.identity.clone();
         let helpdesk = state.helpdesk.clone();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")

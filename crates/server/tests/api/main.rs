@@ -8,6 +8,7 @@ mod crm;
 mod helpdesk;
 mod helpdesk_ai;
 mod helpdesk_kb;
+mod helpdesk_s3;
 mod identity;
 mod platform;
 mod sales;
