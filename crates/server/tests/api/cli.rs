@@ -237,6 +237,8 @@ async fn the_same_binary_runs_on_postgresql_with_only_database_url() {
     tokio::task::spawn_blocking(move || wait_healthy(port))
         .await
         .expect("join");
+    // reqwest is built without a default TLS provider (the S3 store installs ring).
+    helpdesk::store::install_tls_provider();
     let ready: serde_json::Value = reqwest::get(format!("http://127.0.0.1:{port}/ready"))
         .await
         .expect("get")

@@ -94,6 +94,8 @@ impl TestServer {
         let task = tokio::spawn(server::http::serve(listener, state, extra, async move {
             let _ = stopped.await;
         }));
+        // reqwest is built without a default TLS provider (the S3 store installs ring).
+        helpdesk::store::install_tls_provider();
         let client = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .build()
