@@ -78,7 +78,9 @@ macro_rules! helpdesk_test {
     };
 }
 
-async fn send(
+pub(crate) use helpdesk_test;
+
+pub(crate) async fn send(
     server: &TestServer,
     token: &str,
     method: Method,
@@ -93,15 +95,15 @@ async fn send(
     json["data"].clone()
 }
 
-async fn post(server: &TestServer, token: &str, path: &str, body: Value) -> Value {
+pub(crate) async fn post(server: &TestServer, token: &str, path: &str, body: Value) -> Value {
     send(server, token, Method::POST, path, Some(body), 201).await
 }
 
-async fn get(server: &TestServer, token: &str, path: &str) -> Value {
+pub(crate) async fn get(server: &TestServer, token: &str, path: &str) -> Value {
     send(server, token, Method::GET, path, None, 200).await
 }
 
-async fn patch(server: &TestServer, token: &str, path: &str, body: Value) -> Value {
+pub(crate) async fn patch(server: &TestServer, token: &str, path: &str, body: Value) -> Value {
     send(server, token, Method::PATCH, path, Some(body), 200).await
 }
 
@@ -121,7 +123,7 @@ async fn ticket(
     .await
 }
 
-async fn token_of(server: &TestServer, email: &str) -> String {
+pub(crate) async fn token_of(server: &TestServer, email: &str) -> String {
     login(server, email, PASSWORD, None).await["access_token"]
         .as_str()
         .expect("token")

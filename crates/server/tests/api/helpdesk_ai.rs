@@ -9,42 +9,9 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use crate::harness::{TestServer, problem};
+use crate::helpdesk::{get, patch, post, send, token_of};
 use crate::http_test;
-use crate::identity::{PASSWORD, audit_actions, call, create_user, login, org};
-
-async fn send(
-    server: &TestServer,
-    token: &str,
-    method: Method,
-    path: &str,
-    body: Option<Value>,
-    status: u16,
-) -> Value {
-    let response = call(server, method.clone(), path, token, body).await;
-    let got = response.status().as_u16();
-    let json: Value = response.json().await.unwrap_or(Value::Null);
-    assert_eq!(got, status, "{method} {path}: {json}");
-    json["data"].clone()
-}
-
-async fn post(server: &TestServer, token: &str, path: &str, body: Value) -> Value {
-    send(server, token, Method::POST, path, Some(body), 201).await
-}
-
-async fn get(server: &TestServer, token: &str, path: &str) -> Value {
-    send(server, token, Method::GET, path, None, 200).await
-}
-
-async fn patch(server: &TestServer, token: &str, path: &str, body: Value) -> Value {
-    send(server, token, Method::PATCH, path, Some(body), 200).await
-}
-
-async fn token_of(server: &TestServer, email: &str) -> String {
-    login(server, email, PASSWORD, None).await["access_token"]
-        .as_str()
-        .expect("token")
-        .to_owned()
-}
+use crate::identity::{audit_actions, call, create_user, org};
 
 fn id_of(value: &Value) -> String {
     value["id"].as_str().expect("id").to_owned()

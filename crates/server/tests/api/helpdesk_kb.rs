@@ -13,71 +13,8 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use crate::harness::{TestServer, problem};
-use crate::helpdesk::start_at;
-use crate::identity::{PASSWORD, call, create_user, login, org};
-
-/// A test on both backends with a fixed clock starting at `$start`.
-macro_rules! kb_test {
-    ($name:ident, $start:expr, |$server:ident, $clock:ident| $body:block) => {
-        mod $name {
-            #[allow(unused_imports)]
-            use super::*;
-
-            #[allow(unused_variables)]
-            async fn run($server: TestServer, $clock: Arc<FixedClock>) $body
-
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() {
-                let (server, clock) = start_at(kernel::Backend::Sqlite, $start)
-                    .await
-                    .expect("SQLite is always available");
-                run(server, clock).await;
-            }
-
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() {
-                let Some((server, clock)) = start_at(kernel::Backend::Postgres, $start).await else {
-                    return;
-                };
-                run(server, clock).await;
-            }
-        }
-    };
-}
-
-async fn send(
-    server: &TestServer,
-    token: &str,
-    method: Method,
-    path: &str,
-    body: Option<Value>,
-    status: u16,
-) -> Value {
-    let response = call(server, method.clone(), path, token, body).await;
-    let got = response.status().as_u16();
-    let json: Value = response.json().await.unwrap_or(Value::Null);
-    assert_eq!(got, status, "{method} {path}: {json}");
-    json["data"].clone()
-}
-
-async fn post(server: &TestServer, token: &str, path: &str, body: Value) -> Value {
-    send(server, token, Method::POST, path, Some(body), 201).await
-}
-
-async fn get(server: &TestServer, token: &str, path: &str) -> Value {
-    send(server, token, Method::GET, path, None, 200).await
-}
-
-async fn patch(server: &TestServer, token: &str, path: &str, body: Value) -> Value {
-    send(server, token, Method::PATCH, path, Some(body), 200).await
-}
-
-async fn token_of(server: &TestServer, email: &str) -> String {
-    login(server, email, PASSWORD, None).await["access_token"]
-        .as_str()
-        .expect("token")
-        .to_owned()
-}
+use crate::helpdesk::{get, helpdesk_test as kb_test, patch, post, start_at, token_of};
+use crate::identity::{call, create_user, org};
 
 fn id(value: &Value) -> &str {
     value["id"].as_str().expect("id")
