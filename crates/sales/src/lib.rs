@@ -9,6 +9,7 @@
 
 pub mod model;
 pub mod money;
+pub mod predict;
 pub mod routes;
 pub mod service;
 
