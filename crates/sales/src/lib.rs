@@ -10,7 +10,9 @@
 pub mod model;
 pub mod money;
 pub mod predict;
+pub mod predict_routes;
 pub mod routes;
+pub mod section;
 pub mod service;
 
 pub use model::SalesError;
