@@ -7,6 +7,7 @@
 //! machine — pure, unit-tested), [`model`] (wire types, `SalesError`), [`service`] (the
 //! rules, testable without HTTP), [`routes`] (thin handlers).
 
+pub mod facts;
 pub mod model;
 pub mod money;
 pub mod predict;
