@@ -10,7 +10,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
-use chrono::{Datelike, Duration, NaiveDate};
+use chrono::NaiveDate;
 use kernel::events::{self, NewEvent};
 use kernel::list::SqlValue;
 use kernel::sections::CustomerSectionProvider;
@@ -24,6 +24,7 @@ use super::deviation::{self, Severity};
 use super::next_order::{self, LikelyItem, NextOrderParams};
 use super::priority::{self, StoreSignals};
 use super::upsell::{Assortments, Suggestion, UpsellParams};
+use crate::facts::{date_of_day, day_number, month_number};
 use crate::model::SalesError;
 use crate::service::{Sales, store_visibility};
 
@@ -269,18 +270,6 @@ impl ForecastQuery {
 }
 
 // ------------------------------------------------------------------ helpers
-
-fn day_number(date: NaiveDate) -> i32 {
-    (date - NaiveDate::default()).num_days() as i32
-}
-
-fn date_of_day(day: i32) -> NaiveDate {
-    NaiveDate::default() + Duration::days(i64::from(day))
-}
-
-fn month_number(date: NaiveDate) -> i32 {
-    date.year() * 12 + date.month0() as i32
-}
 
 fn month_text(month: i32) -> String {
     format!(

@@ -10,6 +10,8 @@ use reqwest::Method;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
+use sales::facts::{FactRow, day_number, write_facts};
+
 use crate::harness::{TestServer, problem};
 use crate::helpdesk::{get, patch, post};
 use crate::identity::{PASSWORD, call, create_user, login, org};
@@ -134,55 +136,46 @@ identity_test!(
         .await;
         let org_id = acme.id;
         let store_id = Uuid::parse_str(&id(&kiosk)).expect("uuid");
-        let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).expect("epoch");
-        let days = |n: i64| (day(n) - epoch).num_days();
+        // The distributor's data, through the facts writer; then the outlet is linked to
+        // the store. (days ago, sku, qty): a zero quantity is a visit without a purchase.
+        let facts = [
+            (24, "cola-1", 10),
+            (24, "water-1", 5),
+            (14, "cola-1", 10),
+            (14, "water-1", 5),
+            (9, "cola-1", 0),
+        ];
+        let rows: Vec<FactRow> = facts
+            .iter()
+            .map(|(ago, sku, qty)| FactRow {
+                day: day_number(day(*ago)),
+                region: "Central".into(),
+                province: "Riyadh".into(),
+                precision_area: "Olaya".into(),
+                outlet_code: "K-1".into(),
+                outlet_name: "Kiosk".into(),
+                channel: "grocery".into(),
+                pack_type: "can".into(),
+                sku: (*sku).into(),
+                qty_scaled: qty * 10_000,
+                value_scaled: qty * 20_000,
+            })
+            .collect();
         let db = &server.database.db;
-        let area: i64 = on_pool!(db, |p| sqlx::query_scalar(
-        "INSERT INTO sales_fact_areas (org_id, region, province, precision_area) VALUES ($1, 'Central', 'Riyadh', 'Olaya') RETURNING id"
-    )
-    .bind(org_id)
-    .fetch_one(p)
-    .await)
-    .expect("area");
-        let outlet: i64 = on_pool!(db, |p| sqlx::query_scalar(
-        "INSERT INTO sales_fact_outlets (org_id, outlet_code, outlet_name, channel, area_id, store_id) VALUES ($1, 'K-1', 'Kiosk', 'grocery', $2, $3) RETURNING id"
-    )
-    .bind(org_id)
-    .bind(area)
-    .bind(store_id)
-    .fetch_one(p)
-    .await)
-    .expect("outlet");
-        let mut skus = Vec::new();
-        for sku in ["cola-1", "water-1"] {
-            let sku_id: i64 = on_pool!(db, |p| sqlx::query_scalar(
-            "INSERT INTO sales_fact_skus (org_id, sku, pack_type) VALUES ($1, $2, 'can') RETURNING id"
+        let mut tx = db.begin().await.expect("tx");
+        write_facts(&mut tx, org_id, Uuid::now_v7(), &rows)
+            .await
+            .expect("facts");
+        tx.commit().await.expect("commit");
+        on_pool!(db, |p| sqlx::query(
+            "UPDATE sales_fact_outlets SET store_id = $2 WHERE org_id = $1 AND outlet_code = 'K-1'"
         )
         .bind(org_id)
-        .bind(sku)
-        .fetch_one(p)
-        .await)
-        .expect("sku");
-            skus.push(sku_id);
-        }
-        let import = Uuid::now_v7();
-        // (days ago, sku, qty): a zero-quantity row is a visit without a purchase.
-        for (ago, sku, qty) in [(24, 0, 10), (24, 1, 5), (14, 0, 10), (14, 1, 5), (9, 0, 0)] {
-            on_pool!(db, |p| sqlx::query(
-            "INSERT INTO sales_facts (org_id, day, outlet_id, sku_id, qty_scaled, value_scaled, import_id) VALUES ($1, $2, $3, $4, $5, $6, $7)"
-        )
-        .bind(org_id)
-        .bind(days(ago) as i32)
-        .bind(outlet)
-        .bind(skus[sku])
-        .bind(qty * 10_000i64)
-        .bind(qty * 20_000i64)
-        .bind(import)
+        .bind(store_id)
         .execute(p)
         .await
         .map(|_| ()))
-        .expect("fact");
-        }
+        .expect("link outlet");
 
         let next = get(
             &server,
@@ -214,6 +207,28 @@ identity_test!(
                 .expect("basis")
                 .contains("4 order days")
         );
+
+        // The monthly demand adds the facts (through the monthly rollup) to the orders;
+        // the current, incomplete month is left out.
+        let month_start = today.with_day(1).expect("first of the month");
+        let expected: f64 = [44, 34, 24, 14]
+            .iter()
+            .filter(|ago| day(**ago) < month_start)
+            .map(|_| 10.0)
+            .sum();
+        let demand = get(
+            &server,
+            t,
+            "/api/v1/sales/forecasts?sku=COLA-1&region=Central",
+        )
+        .await;
+        let total: f64 = demand["history"]
+            .as_array()
+            .expect("history")
+            .iter()
+            .filter_map(|m| m["value"].as_f64())
+            .sum();
+        assert_eq!(total, expected, "{demand}");
 
         // A store that never ordered: nothing to predict, no error.
         let new = store(&server, t, "New", json!({})).await;
