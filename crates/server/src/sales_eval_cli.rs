@@ -398,7 +398,7 @@ fn evaluate_orders(path: &Path, args: &SalesEvalArgs) -> Result<(), SalesEvalErr
             .collect::<Vec<_>>(),
     );
     let up = UpsellParams::default();
-    let hits: Vec<(bool, bool, f64, f64)> = (0..all.len())
+    let hits: Vec<UpsellHit> = (0..all.len())
         .into_par_iter()
         .filter_map(|i| {
             let c = &all[i];
@@ -432,8 +432,7 @@ fn evaluate_orders(path: &Path, args: &SalesEvalArgs) -> Result<(), SalesEvalErr
             ))
         })
         .collect();
-    let share =
-        |f: &dyn Fn(&(bool, bool, f64, f64)) -> f64| mean(&hits.iter().map(f).collect::<Vec<_>>());
+    let share = |f: &dyn Fn(&UpsellHit) -> f64| mean(&hits.iter().map(f).collect::<Vec<_>>());
     println!(
         "\n-- upsell ({} customers who bought in the test period; hit = bought a suggested product new to them)",
         hits.len()
@@ -495,16 +494,7 @@ fn evaluate_orders(path: &Path, args: &SalesEvalArgs) -> Result<(), SalesEvalErr
 }
 
 /// Monthly quantity series per key (full grid of the keys seen × every month).
-fn read_superstore(
-    path: &Path,
-) -> Result<
-    (
-        Vec<String>,
-        BTreeMap<String, Vec<f64>>,
-        BTreeMap<String, Vec<f64>>,
-    ),
-    SalesEvalError,
-> {
+fn read_superstore(path: &Path) -> Result<(Vec<String>, Series, Series), SalesEvalError> {
     let mut rdr = csv::Reader::from_path(path).map_err(|e| input_error(path, e.to_string()))?;
     let idx = columns(
         path,
@@ -542,14 +532,22 @@ fn read_superstore(
     let months: Vec<String> = (first..=last)
         .map(|m| format!("{}-{:02}", m / 12, m % 12 + 1))
         .collect();
-    let (mut cat, mut sub): (BTreeMap<String, Vec<f64>>, BTreeMap<String, Vec<f64>>) =
-        Default::default();
+    let (mut cat, mut sub): (Series, Series) = Default::default();
     for (m, c, s, q) in rows {
         cat.entry(c).or_insert_with(|| vec![0.0; n])[(m - first) as usize] += q;
         sub.entry(s).or_insert_with(|| vec![0.0; n])[(m - first) as usize] += q;
     }
     Ok((months, cat, sub))
 }
+
+/// Monthly series by key.
+type Series = BTreeMap<String, Vec<f64>>;
+
+/// Per customer: (model hit, baseline hit, model precision, baseline precision).
+type UpsellHit = (bool, bool, f64, f64);
+
+/// Per series: model scores, seasonal naive scores, model kept, alerts raised, months checked.
+type SeriesResult = (Option<Scores>, Option<Scores>, String, usize, usize);
 
 struct Scores {
     mase: f64,
@@ -565,7 +563,7 @@ fn holdout_scores(train: &[f64], test: &[f64], f: &MonthlyForecast) -> Option<Sc
             .map(|t| (train[t] - train[t - m]).abs())
             .collect::<Vec<_>>(),
     );
-    if !(scale > 0.0) {
+    if scale.is_nan() || scale <= 0.0 {
         return None;
     }
     let errors: Vec<f64> = test
@@ -607,7 +605,7 @@ fn evaluate_forecasts(path: &Path, holdout: usize) -> Result<(), SalesEvalError>
         ("Region × Category", &by_category),
         ("Region × Sub-Category", &by_sub),
     ] {
-        let results: Vec<(Option<Scores>, Option<Scores>, String, usize, usize)> = series
+        let results: Vec<SeriesResult> = series
             .par_iter()
             .map(|(_, y)| {
                 let (train, test) = y.split_at(fit_len);

@@ -3,7 +3,7 @@
 //!
 //! | factor | points | from |
 //! |---|---|---|
-//! | `overdue` | up to 40 | days since the last order over the store's typical interval: 0 until 75% of the interval, 40 from 150% on, linear between |
+//! | `overdue` | up to 40 | days since the last order over the store's typical interval: 0 until 75% of the interval, 40 from 150% to 300%, linear between; beyond 300% the store has lapsed and the points fall linearly to 0 at 600% |
 //! | `value` | up to 30 | the store's value in the last 90 days, as a percentile among the stores scored together |
 //! | `decline` | up to 20 | the drop of the last 90 days' value against the 90 days before (a 50% drop = 10 points) |
 //! | `open_issues` | up to 10 | open helpdesk tickets of the store's company, 5 points each |
@@ -19,6 +19,9 @@ pub const VALUE_WINDOW_DAYS: i32 = 90;
 
 /// Maximum points per factor.
 pub const OVERDUE_POINTS: f64 = 40.0;
+/// From this many intervals without an order a store counts as lapsed: its overdue
+/// points fall linearly to 0 at twice as many.
+pub const LAPSED_FROM: f64 = 3.0;
 /// Maximum points for the store's value.
 pub const VALUE_POINTS: f64 = 30.0;
 /// Maximum points for a declining store.
@@ -141,11 +144,22 @@ fn overdue(s: &StoreSignals) -> Reason {
     let (points, detail) = match (s.days_since_last, s.interval_days) {
         (Some(since), Some(interval)) if interval > 0.0 => {
             let ratio = f64::from(since) / interval;
-            let points = OVERDUE_POINTS * ((ratio - 0.75) / 0.75).clamp(0.0, 1.0);
+            let points = if ratio <= LAPSED_FROM {
+                OVERDUE_POINTS * ((ratio - 0.75) / 0.75).clamp(0.0, 1.0)
+            } else {
+                // Long past due: a store that stopped ordering (a win-back), not an order
+                // waiting for today's call.
+                OVERDUE_POINTS * ((2.0 * LAPSED_FROM - ratio) / LAPSED_FROM).clamp(0.0, 1.0)
+            };
+            let lapsed = if ratio > LAPSED_FROM {
+                "; lapsed rather than due"
+            } else {
+                ""
+            };
             (
                 points,
                 format!(
-                    "{since} days since the last order; it usually orders every {interval:.0} days ({:.0}% of the interval)",
+                    "{since} days since the last order; it usually orders every {interval:.0} days ({:.0}% of the interval){lapsed}",
                     ratio * 100.0
                 ),
             )
@@ -279,6 +293,21 @@ mod tests {
         // ratio 1.125: halfway → 20 points.
         assert_eq!(points(&s[0], Factor::Overdue), 20.0);
         assert_eq!(points(&s[0], Factor::Value), 0.0);
+    }
+
+    #[test]
+    fn lapsed_stores_lose_overdue_points() {
+        let s = score(&[
+            signals(Some(30), Some(10.0), 0.0, 0.0, 0),
+            signals(Some(45), Some(10.0), 0.0, 0.0, 0),
+            signals(Some(60), Some(10.0), 0.0, 0.0, 0),
+            signals(Some(90), Some(10.0), 0.0, 0.0, 0),
+        ]);
+        assert_eq!(points(&s[0], Factor::Overdue), 40.0);
+        assert_eq!(points(&s[1], Factor::Overdue), 20.0);
+        assert_eq!(points(&s[2], Factor::Overdue), 0.0);
+        assert_eq!(points(&s[3], Factor::Overdue), 0.0);
+        assert!(s[1].reasons.iter().any(|r| r.detail.contains("lapsed")));
     }
 
     #[test]
