@@ -310,7 +310,10 @@ pub fn resolve_sales_watch(
     interval: Option<&str>,
     file: &FileSettings,
 ) -> Result<Option<SalesWatch>, ConfigError> {
-    let Some(dir) = dir.map(Path::to_path_buf).or_else(|| file.sales_watch_dir.clone()) else {
+    let Some(dir) = dir
+        .map(Path::to_path_buf)
+        .or_else(|| file.sales_watch_dir.clone())
+    else {
         return Ok(None);
     };
     if !dir.is_dir() {

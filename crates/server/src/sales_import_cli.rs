@@ -77,8 +77,8 @@ pub fn read_file(path: &Path) -> Result<ImportFile, SalesImportCliError> {
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let format =
-        FileFormat::from_file_name(&name).ok_or_else(|| SalesImportCliError::Format(path.into()))?;
+    let format = FileFormat::from_file_name(&name)
+        .ok_or_else(|| SalesImportCliError::Format(path.into()))?;
     let bytes = std::fs::read(path).map_err(|source| SalesImportCliError::Read {
         path: path.into(),
         source,
@@ -115,7 +115,10 @@ pub fn render(import: &SalesImport) -> String {
         ));
     }
     for e in &import.errors {
-        out.push_str(&format!("row {}, column {}: {}\n", e.row, e.column, e.reason));
+        out.push_str(&format!(
+            "row {}, column {}: {}\n",
+            e.row, e.column, e.reason
+        ));
     }
     for w in &import.warnings {
         out.push_str(&format!(
@@ -128,7 +131,11 @@ pub fn render(import: &SalesImport) -> String {
 
 /// Runs `meridian import sales`: prints the report; a rejected file is an error (exit
 /// status 1) after the report.
-pub async fn run(importer: &SalesImporter, org: uuid::Uuid, args: &ImportSalesArgs) -> Result<(), SalesImportCliError> {
+pub async fn run(
+    importer: &SalesImporter,
+    org: uuid::Uuid,
+    args: &ImportSalesArgs,
+) -> Result<(), SalesImportCliError> {
     let file = read_file(&args.file)?;
     let large = file.bytes.len() > 4 * 1024 * 1024;
     let options = ImportOptions {
@@ -141,9 +148,7 @@ pub async fn run(importer: &SalesImporter, org: uuid::Uuid, args: &ImportSalesAr
     let progress = ImportProgress::shared();
     let reporter = large.then(|| tokio::spawn(report_progress(progress.clone())));
     let ctx = TenantContext::system(org);
-    let outcome = importer
-        .import(&ctx, file, options, Some(progress))
-        .await;
+    let outcome = importer.import(&ctx, file, options, Some(progress)).await;
     if let Some(reporter) = reporter {
         reporter.abort();
         eprintln!();
@@ -152,7 +157,10 @@ pub async fn run(importer: &SalesImporter, org: uuid::Uuid, args: &ImportSalesAr
     print!("{}", render(&import));
     if import.is_rejected() {
         let why = if import.rows_invalid > 0 {
-            format!("{} of {} rows are invalid", import.rows_invalid, import.rows_total)
+            format!(
+                "{} of {} rows are invalid",
+                import.rows_invalid, import.rows_total
+            )
         } else {
             "the file does not fit the mapping".to_owned()
         };
@@ -203,8 +211,12 @@ pub async fn watch_folder(importer: SalesImporter, settings: WatchSettings) {
     loop {
         match scan_once(&importer, &settings, &mut sizes).await {
             Ok(0) => {}
-            Ok(n) => tracing::info!(files = n, dir = %settings.dir.display(), "imported watched sales files"),
-            Err(e) => tracing::warn!(error = %e, dir = %settings.dir.display(), "cannot scan the sales watch folder"),
+            Ok(n) => {
+                tracing::info!(files = n, dir = %settings.dir.display(), "imported watched sales files")
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, dir = %settings.dir.display(), "cannot scan the sales watch folder")
+            }
         }
         tokio::time::sleep(settings.interval).await;
     }
@@ -279,7 +291,11 @@ async fn process_watched(
     };
     let target_dir = settings.dir.join(folder);
     std::fs::create_dir_all(&target_dir)?;
-    let name = path.file_name().unwrap_or_default().to_string_lossy().into_owned();
+    let name = path
+        .file_name()
+        .unwrap_or_default()
+        .to_string_lossy()
+        .into_owned();
     let target = target_dir.join(&name);
     std::fs::rename(path, &target)?;
     let text = serde_json::to_string_pretty(&report).unwrap_or_default();
@@ -323,6 +339,9 @@ mod tests {
         };
         let text = render(&import);
         assert!(text.contains("rejected (3 rows, 1 invalid"), "{text}");
-        assert!(text.ends_with("row 3, column Sales Qty: `x` is not a number\n"), "{text}");
+        assert!(
+            text.ends_with("row 3, column Sales Qty: `x` is not a number\n"),
+            "{text}"
+        );
     }
 }

@@ -193,7 +193,10 @@ mod tests {
 
     #[test]
     fn sheet6_locates_its_columns_in_any_order_and_case() {
-        let mut names = ColumnMapping::sheet6().headers().map(str::to_owned).to_vec();
+        let mut names = ColumnMapping::sheet6()
+            .headers()
+            .map(str::to_owned)
+            .to_vec();
         names.reverse();
         names[0] = " sales value ".to_owned();
         let found = Layout::sheet6().locate(&names).expect("all present");

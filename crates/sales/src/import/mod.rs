@@ -474,14 +474,16 @@ impl SalesImporter {
         let layout = self.layout(ctx, &options.mapping).await?;
         let sha = sha256_hex(&file.bytes);
         let reference = self.reference(ctx.org_id()).await?;
-        let same_file_as: Option<Uuid> = on_pool!(self.db, |p| sqlx::query_scalar(
+        let same_file_as: Option<Uuid> = on_pool!(self.db, |p| {
+            sqlx::query_scalar(
             "SELECT id FROM sales_imports WHERE org_id = $1 AND file_sha256 = $2 AND status = 'committed' \
              ORDER BY created_at DESC LIMIT 1"
         )
         .bind(ctx.org_id())
         .bind(&sha)
         .fetch_optional(p)
-        .await)?;
+        .await
+        })?;
         let today = self.now().date_naive();
         // Parsing and checking a million rows is CPU work: off the async workers.
         let validated = {
@@ -614,7 +616,12 @@ impl SalesImporter {
         failure: Option<String>,
     ) -> Result<(), SalesError> {
         let report = Json(StoredReport {
-            errors: record.errors.iter().take(MAX_REPORTED_ERRORS).cloned().collect(),
+            errors: record
+                .errors
+                .iter()
+                .take(MAX_REPORTED_ERRORS)
+                .cloned()
+                .collect(),
             errors_truncated: record.errors_truncated || record.errors.len() > MAX_REPORTED_ERRORS,
             warnings: record.warnings.clone(),
             same_file_as: record.same_file_as,
@@ -660,7 +667,11 @@ impl SalesImporter {
 
     /// One import of the caller's organisation; while it runs here, `processed_rows`
     /// says how far it has got.
-    pub async fn get_import(&self, ctx: &TenantContext, id: Uuid) -> Result<SalesImport, SalesError> {
+    pub async fn get_import(
+        &self,
+        ctx: &TenantContext,
+        id: Uuid,
+    ) -> Result<SalesImport, SalesError> {
         ctx.authorize("sales:read")?;
         let row: Option<ImportRow> = on_pool!(self.db, |p| sqlx::query_as(sqlx::AssertSqlSafe(
             format!("SELECT {IMPORT_COLUMNS} FROM sales_imports WHERE org_id = $1 AND id = $2")
@@ -738,14 +749,17 @@ impl SalesImporter {
         if name.eq_ignore_ascii_case(SHEET6) {
             return Ok(Layout::sheet6());
         }
-        let row: Option<MappingRow> = on_pool!(self.db, |p| sqlx::query_as(
+        let row: Option<MappingRow> =
+            on_pool!(self.db, |p| {
+                sqlx::query_as(
             "SELECT id, name, columns, created_at, updated_at, version FROM sales_import_mappings \
              WHERE org_id = $1 AND name = $2"
         )
         .bind(ctx.org_id())
         .bind(name.trim())
         .fetch_optional(p)
-        .await)?;
+        .await
+            })?;
         let row = row.ok_or_else(|| {
             SalesError::field(
                 "mapping",
@@ -765,31 +779,33 @@ impl SalesImporter {
         ctx: &TenantContext,
     ) -> Result<Vec<SalesImportMapping>, SalesError> {
         ctx.authorize("sales:read")?;
-        let rows: Vec<MappingRow> = on_pool!(self.db, |p| sqlx::query_as(
+        let rows: Vec<MappingRow> =
+            on_pool!(self.db, |p| {
+                sqlx::query_as(
             "SELECT id, name, columns, created_at, updated_at, version FROM sales_import_mappings \
              WHERE org_id = $1 ORDER BY name"
         )
         .bind(ctx.org_id())
         .fetch_all(p)
-        .await)?;
+        .await
+            })?;
         let mut all = vec![built_in_mapping()];
         all.extend(rows.into_iter().map(SalesImportMapping::from));
         Ok(all)
     }
 
-    async fn mapping_row(
-        &self,
-        org: Uuid,
-        id: Uuid,
-    ) -> Result<MappingRow, SalesError> {
-        let row: Option<MappingRow> = on_pool!(self.db, |p| sqlx::query_as(
+    async fn mapping_row(&self, org: Uuid, id: Uuid) -> Result<MappingRow, SalesError> {
+        let row: Option<MappingRow> =
+            on_pool!(self.db, |p| {
+                sqlx::query_as(
             "SELECT id, name, columns, created_at, updated_at, version FROM sales_import_mappings \
              WHERE org_id = $1 AND id = $2"
         )
         .bind(org)
         .bind(id)
         .fetch_optional(p)
-        .await)?;
+        .await
+            })?;
         row.ok_or(SalesError::NotFound("import mapping"))
     }
 
@@ -859,14 +875,18 @@ impl SalesImporter {
             updated_at: Some(now),
         };
         let mut tx = self.db.begin().await?;
-        if self.name_taken(&mut tx, ctx.org_id(), &mapping.name, None).await? {
+        if self
+            .name_taken(&mut tx, ctx.org_id(), &mapping.name, None)
+            .await?
+        {
             return Err(SalesError::field("name", "a mapping with this name exists"));
         }
         let stored = Json(StoredMapping {
             columns: mapping.columns.clone(),
             date_format: mapping.date_format,
         });
-        on_tx!(tx, |c| sqlx::query(
+        on_tx!(tx, |c| {
+            sqlx::query(
             "INSERT INTO sales_import_mappings (org_id, id, name, columns, created_by, created_at, updated_at, version) \
              VALUES ($1, $2, $3, $4, $5, $6, $6, 1)"
         )
@@ -878,7 +898,8 @@ impl SalesImporter {
         .bind(now)
         .execute(c)
         .await
-        .map(|_| ()))?;
+        .map(|_| ())
+        })?;
         let after = serde_json::to_value(&mapping).unwrap_or_default();
         audit::record_change(
             &mut tx,
@@ -928,14 +949,18 @@ impl SalesImporter {
         next.version += 1;
         next.updated_at = Some(now);
         let mut tx = self.db.begin().await?;
-        if self.name_taken(&mut tx, ctx.org_id(), &next.name, Some(id)).await? {
+        if self
+            .name_taken(&mut tx, ctx.org_id(), &next.name, Some(id))
+            .await?
+        {
             return Err(SalesError::field("name", "a mapping with this name exists"));
         }
         let stored = Json(StoredMapping {
             columns: next.columns.clone(),
             date_format: next.date_format,
         });
-        let changed = on_tx!(tx, |c| sqlx::query(
+        let changed = on_tx!(tx, |c| {
+            sqlx::query(
             "UPDATE sales_import_mappings SET name = $3, columns = $4, updated_at = $5, version = version + 1 \
              WHERE org_id = $1 AND id = $2 AND version = $6"
         )
@@ -947,7 +972,8 @@ impl SalesImporter {
         .bind(expected)
         .execute(c)
         .await
-        .map(|r| r.rows_affected()))?;
+        .map(|r| r.rows_affected())
+        })?;
         if changed == 0 {
             tx.rollback().await?;
             let now = self.get_mapping(ctx, id).await?;

@@ -268,8 +268,15 @@ mod tests {
             "\u{feff}Date,SKU\n2024-01-01, A \n\n,\n2024-01-02,B\n".as_bytes(),
         );
         let numbers: Vec<usize> = rows.iter().map(|(n, _)| *n).collect();
-        assert_eq!(numbers, [1, 2, 5], "blank line 3 and empty row 4 are skipped");
-        assert_eq!(rows[0].1[0], "Text(\"Date\")", "the byte-order mark is dropped");
+        assert_eq!(
+            numbers,
+            [1, 2, 5],
+            "blank line 3 and empty row 4 are skipped"
+        );
+        assert_eq!(
+            rows[0].1[0], "Text(\"Date\")",
+            "the byte-order mark is dropped"
+        );
         assert_eq!(rows[1].1[1], "Text(\"A\")", "cells are trimmed");
     }
 
@@ -290,7 +297,9 @@ mod tests {
     fn xlsx_cells_are_typed_and_rows_numbered() {
         let mut workbook = rust_xlsxwriter::Workbook::new();
         let sheet = workbook.add_worksheet();
-        sheet.write_row(0, 0, ["Date", "SKU", "Sales Qty"]).expect("row");
+        sheet
+            .write_row(0, 0, ["Date", "SKU", "Sales Qty"])
+            .expect("row");
         let date = rust_xlsxwriter::ExcelDateTime::from_ymd(2024, 3, 31).expect("date");
         let format = rust_xlsxwriter::Format::new().set_num_format("yyyy-mm-dd");
         sheet

@@ -295,10 +295,7 @@ impl<'r> Validator<'r> {
                 let a = &self.out.areas[o.area as usize];
                 (
                     AREA,
-                    format!(
-                        "in {} / {} / {}",
-                        a.region, a.province, a.precision_area
-                    ),
+                    format!("in {} / {} / {}", a.region, a.province, a.precision_area),
                 )
             } else {
                 (usize::MAX, String::new())
@@ -550,11 +547,9 @@ pub fn parse_date(cell: Cell<'_>, format: DateFormat) -> Result<NaiveDate, Strin
         Cell::Date(d) => Ok(d),
         // Serial days since 1899-12-30 (the 1900 system, as Excel counts past its 1900
         // leap-year bug); the fraction is a time of day.
-        Cell::Number(n) if (1.0..2_958_466.0).contains(&n) => {
-            NaiveDate::from_ymd_opt(1899, 12, 30)
-                .and_then(|base| base.checked_add_days(chrono::Days::new(n.floor() as u64)))
-                .ok_or_else(|| format!("`{n}` is not a date"))
-        }
+        Cell::Number(n) if (1.0..2_958_466.0).contains(&n) => NaiveDate::from_ymd_opt(1899, 12, 30)
+            .and_then(|base| base.checked_add_days(chrono::Days::new(n.floor() as u64)))
+            .ok_or_else(|| format!("`{n}` is not a date")),
         Cell::Number(n) => Err(format!("`{n}` is not a date")),
         Cell::Text(s) => parse_text_date(s, format).ok_or_else(|| {
             let expected = match format {
@@ -622,7 +617,9 @@ pub fn parse_amount(cell: Cell<'_>, max: i64, what: &str) -> Result<i64, String>
                 return Err(format!("{n} is negative"));
             }
             if n > max as f64 {
-                return Err(format!("{n} is more than the largest {what} accepted ({max})"));
+                return Err(format!(
+                    "{n} is more than the largest {what} accepted ({max})"
+                ));
             }
             let scaled = (n * SCALE as f64).round();
             // A spreadsheet number carries binary noise (0.1 + 0.2); only a real fifth
@@ -690,7 +687,10 @@ fn parse_scaled(s: &str) -> Result<i64, AmountError> {
     }
     let mut fraction_value: i64 = 0;
     for i in 0..4 {
-        let digit = significant.as_bytes().get(i).map_or(0, |b| i64::from(b - b'0'));
+        let digit = significant
+            .as_bytes()
+            .get(i)
+            .map_or(0, |b| i64::from(b - b'0'));
         fraction_value = fraction_value * 10 + digit;
     }
     let scaled = value * SCALE + fraction_value;
@@ -734,7 +734,13 @@ mod tests {
         .collect()
     }
 
-    fn row<'a>(date: &'a str, region: &'a str, outlet: &'a str, sku: &'a str, qty: &'a str) -> Vec<Cell<'a>> {
+    fn row<'a>(
+        date: &'a str,
+        region: &'a str,
+        outlet: &'a str,
+        sku: &'a str,
+        qty: &'a str,
+    ) -> Vec<Cell<'a>> {
         vec![
             t(date),
             t(region),
@@ -755,7 +761,10 @@ mod tests {
         assert_eq!(parse_amount(t("12.5"), MAX_QTY, "quantity"), Ok(125_000));
         assert_eq!(parse_amount(t("0"), MAX_QTY, "quantity"), Ok(0));
         assert_eq!(parse_amount(t("1.00000"), MAX_QTY, "quantity"), Ok(10_000));
-        assert_eq!(parse_amount(Cell::Number(0.3), MAX_QTY, "quantity"), Ok(3_000));
+        assert_eq!(
+            parse_amount(Cell::Number(0.3), MAX_QTY, "quantity"),
+            Ok(3_000)
+        );
         assert!(parse_amount(t("-1"), MAX_QTY, "quantity").is_err());
         assert!(parse_amount(t("1.23456"), MAX_QTY, "quantity").is_err());
         assert!(parse_amount(t("abc"), MAX_QTY, "quantity").is_err());
@@ -768,10 +777,19 @@ mod tests {
     fn dates_in_every_accepted_form() {
         let jan31 = NaiveDate::from_ymd_opt(2024, 1, 31).expect("date");
         assert_eq!(parse_date(t("2024-01-31"), DateFormat::Iso), Ok(jan31));
-        assert_eq!(parse_date(t("2024-01-31 00:00:00"), DateFormat::Iso), Ok(jan31));
+        assert_eq!(
+            parse_date(t("2024-01-31 00:00:00"), DateFormat::Iso),
+            Ok(jan31)
+        );
         assert_eq!(parse_date(t("31/01/2024"), DateFormat::DayFirst), Ok(jan31));
-        assert_eq!(parse_date(t("01/31/2024"), DateFormat::MonthFirst), Ok(jan31));
-        assert_eq!(parse_date(Cell::Number(45322.0), DateFormat::Iso), Ok(jan31));
+        assert_eq!(
+            parse_date(t("01/31/2024"), DateFormat::MonthFirst),
+            Ok(jan31)
+        );
+        assert_eq!(
+            parse_date(Cell::Number(45322.0), DateFormat::Iso),
+            Ok(jan31)
+        );
         assert!(parse_date(t("31/01/2024"), DateFormat::Iso).is_err());
         assert!(parse_date(t("2024-02-30"), DateFormat::Iso).is_err());
         assert!(parse_date(t("2024-01-31 14:30"), DateFormat::Iso).is_err());
@@ -831,7 +849,11 @@ mod tests {
         assert_eq!(out.errors.len(), 2);
         assert_eq!(out.errors[0].row, 4);
         assert_eq!(out.errors[0].column, "Precision Area");
-        assert!(out.errors[0].reason.contains("on row 2"), "{:?}", out.errors[0]);
+        assert!(
+            out.errors[0].reason.contains("on row 2"),
+            "{:?}",
+            out.errors[0]
+        );
         assert_eq!(out.errors[1].reason, "2030-01-03 is in the future");
     }
 
@@ -847,13 +869,19 @@ mod tests {
         assert!(out.fatal);
         assert_eq!(out.rows_total, 1);
         assert_eq!(out.errors.len(), 1);
-        assert_eq!((out.errors[0].row, out.errors[0].column.as_str()), (1, "Sales Qty"));
+        assert_eq!(
+            (out.errors[0].row, out.errors[0].column.as_str()),
+            (1, "Sales Qty")
+        );
     }
 
     #[test]
     fn typos_find_their_nearest_known_value() {
         let known = HashSet::from(["Greater Accra".to_owned(), "Volta".to_owned()]);
-        assert_eq!(closest("Greater Acra", &known).as_deref(), Some("Greater Accra"));
+        assert_eq!(
+            closest("Greater Acra", &known).as_deref(),
+            Some("Greater Accra")
+        );
         assert_eq!(closest("volta", &known).as_deref(), Some("Volta"));
         assert_eq!(closest("Northern", &known), None);
     }
