@@ -9,6 +9,7 @@
 
 pub mod analytics;
 pub mod analytics_routes;
+pub mod facts;
 pub mod model;
 pub mod money;
 pub mod routes;
