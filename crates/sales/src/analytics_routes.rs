@@ -10,11 +10,11 @@ use kernel::{Problem, TenantContext};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use crate::analytics::Params;
 use crate::analytics::alerts::{self, Alert, ScanReport};
 use crate::analytics::gaps::{self, GapReport, Heatmap};
 use crate::analytics::share::{self, MarketTotalsBody, MarketTotalsImported, ShareReport};
 use crate::analytics::trends::{self, TrendReport};
-use crate::analytics::Params;
 use crate::facts::{day_number, month_number};
 use crate::model::SalesError;
 use crate::service::Sales;
@@ -100,8 +100,8 @@ async fn import_market_totals(
         .and_then(|v| v.to_str().ok())
         .unwrap_or("")
         .to_ascii_lowercase();
-    let text = std::str::from_utf8(&body)
-        .map_err(|_| SalesError::field("body", "must be UTF-8 text"))?;
+    let text =
+        std::str::from_utf8(&body).map_err(|_| SalesError::field("body", "must be UTF-8 text"))?;
     let json;
     let upload = if content_type.starts_with("text/csv") {
         MarketTotalsBody::Csv(text)
@@ -110,11 +110,7 @@ async fn import_market_totals(
             .map_err(|e| SalesError::field("body", format!("invalid JSON: {e}")))?;
         MarketTotalsBody::Json(&json)
     } else {
-        return Err(SalesError::field(
-            "content-type",
-            "send text/csv or application/json",
-        )
-        .into());
+        return Err(SalesError::field("content-type", "send text/csv or application/json").into());
     };
     Ok(Json(Single::new(
         share::import_market_totals(sales.db(), sales.clock(), &ctx, upload).await?,

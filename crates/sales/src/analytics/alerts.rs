@@ -158,7 +158,8 @@ pub async fn raise_alert(
     let id = Uuid::now_v7();
     let event_id = Uuid::now_v7();
     let now = clock.now();
-    let inserted = on_tx!(tx, |c| sqlx::query(
+    let inserted = on_tx!(tx, |c| {
+        sqlx::query(
         "INSERT INTO sales_alerts (org_id, id, kind, alert_key, period, priority, title, payload, event_id, created_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
          ON CONFLICT (org_id, kind, alert_key, period) DO NOTHING"
@@ -175,7 +176,8 @@ pub async fn raise_alert(
     .bind(now)
     .execute(c)
     .await
-    .map(|r| r.rows_affected()))?;
+    .map(|r| r.rows_affected())
+    })?;
     if inserted == 0 {
         return Ok(None);
     }
@@ -337,9 +339,7 @@ pub async fn scan(
                 period: month.clone(),
                 title: format!(
                     "Market share of {} down {:.1} points over 3 months to {}",
-                    series.key,
-                    -points,
-                    month
+                    series.key, -points, month
                 ),
                 payload: serde_json::json!({
                     "by": report.by, "key_value": series.key, "month": month,
@@ -421,14 +421,17 @@ pub async fn list_alerts(
             .filter(|l| (1..=MAX_LIMIT).contains(l))
             .ok_or_else(|| SalesError::field("limit", format!("must be 1..{MAX_LIMIT}")))?,
     };
-    let start = from.and_then(|d| d.and_hms_opt(0, 0, 0)).map(|t| t.and_utc());
+    let start = from
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .map(|t| t.and_utc());
     let end = to
         .and_then(|d| d.succ_opt())
         .and_then(|d| d.and_hms_opt(0, 0, 0))
         .map(|t| t.and_utc());
-    let mut sql = "SELECT id, kind, alert_key, period, priority, title, payload, event_id, created_at \
+    let mut sql =
+        "SELECT id, kind, alert_key, period, priority, title, payload, event_id, created_at \
          FROM sales_alerts WHERE org_id = $1"
-        .to_owned();
+            .to_owned();
     let mut n = 1;
     let mut next = || {
         n += 1;

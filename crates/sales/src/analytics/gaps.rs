@@ -396,13 +396,15 @@ async fn zero_sales_outlets(
     to: i32,
     dims: &Dimensions,
 ) -> Result<Vec<GapOutlet>, SalesError> {
-    let outlets: Vec<(i64, String, String)> = on_pool!(db, |p| sqlx::query_as(
+    let outlets: Vec<(i64, String, String)> = on_pool!(db, |p| {
+        sqlx::query_as(
         "SELECT id, outlet_code, outlet_name FROM sales_fact_outlets WHERE org_id = $1 AND area_id = $2"
     )
     .bind(org)
     .bind(area_id)
     .fetch_all(p)
-    .await)?;
+    .await
+    })?;
     let mut sku_ids: Vec<i64> = dims
         .skus
         .iter()
@@ -423,12 +425,11 @@ async fn zero_sales_outlets(
         id_list_clause("outlet_id", &outlet_ids),
         id_list_clause("sku_id", &sku_ids),
     );
-    let counts: Vec<(i64, i64, i64, i64)> = on_pool!(db, |p| sqlx::query_as(
-        sqlx::AssertSqlSafe(sql.clone())
-    )
-    .bind(org)
-    .fetch_all(p)
-    .await)?;
+    let counts: Vec<(i64, i64, i64, i64)> =
+        on_pool!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
+            .bind(org)
+            .fetch_all(p)
+            .await)?;
     let names: BTreeMap<i64, (String, String)> = outlets
         .into_iter()
         .map(|(id, code, name)| (id, (code, name)))
@@ -584,7 +585,10 @@ pub async fn gap_heatmap(
         Some("province") => true,
         Some(_) => return Err(SalesError::field("rows", "must be region or province")),
     };
-    if !matches!(text_param(params, "columns").as_deref(), None | Some("pack_type")) {
+    if !matches!(
+        text_param(params, "columns").as_deref(),
+        None | Some("pack_type")
+    ) {
         return Err(SalesError::field("columns", "must be pack_type"));
     }
     compute_heatmap(db, ctx.org_id(), &q, by_province, today).await
@@ -598,7 +602,11 @@ mod tests {
     fn thresholds_are_exclusive_at_40_and_60() {
         assert_eq!(classify(10, 4), None, "exactly 40% is not a gap");
         assert_eq!(classify(1000, 401), Some(Urgency::Medium), "just above 40%");
-        assert_eq!(classify(10, 6), Some(Urgency::Medium), "exactly 60% is MEDIUM");
+        assert_eq!(
+            classify(10, 6),
+            Some(Urgency::Medium),
+            "exactly 60% is MEDIUM"
+        );
         assert_eq!(classify(1000, 601), Some(Urgency::High), "just above 60%");
         assert_eq!(classify(0, 0), None);
         assert_eq!(classify(3, 3), Some(Urgency::High));
@@ -625,9 +633,21 @@ mod tests {
             zero_records: 4,
             value_scaled: 0,
         };
-        let text = recommendation(&row, Some(&[outlet("A1"), outlet("B2"), outlet("C3"), outlet("D4")]));
-        assert!(text.contains("330ml can") && text.contains("Olaya"), "{text}");
-        assert!(text.contains("Shop A1 (A1") && text.contains("Shop C3"), "{text}");
-        assert!(!text.contains("Shop D4") && text.contains("1 more outlets"), "{text}");
+        let text = recommendation(
+            &row,
+            Some(&[outlet("A1"), outlet("B2"), outlet("C3"), outlet("D4")]),
+        );
+        assert!(
+            text.contains("330ml can") && text.contains("Olaya"),
+            "{text}"
+        );
+        assert!(
+            text.contains("Shop A1 (A1") && text.contains("Shop C3"),
+            "{text}"
+        );
+        assert!(
+            !text.contains("Shop D4") && text.contains("1 more outlets"),
+            "{text}"
+        );
     }
 }

@@ -185,15 +185,15 @@ pub fn parse_market_totals(body: MarketTotalsBody<'_>) -> Result<Vec<MarketTotal
                     ));
                 }
                 let Ok(record) = record else {
-                    errors.push(FieldError::new(format!("rows[{line}]"), "unreadable CSV row"));
+                    errors.push(FieldError::new(
+                        format!("rows[{line}]"),
+                        "unreadable CSV row",
+                    ));
                     continue;
                 };
                 let cell = |name: &str| {
                     let at = headers.iter().position(|h| h == name)?;
-                    record
-                        .get(at)
-                        .map(str::to_owned)
-                        .filter(|v| !v.is_empty())
+                    record.get(at).map(str::to_owned).filter(|v| !v.is_empty())
                 };
                 if let Some(row) = check_row(line, &cell, &mut errors) {
                     totals.push(row);
@@ -260,14 +260,16 @@ pub async fn import_market_totals(
     let first = totals.iter().map(|t| t.month).min().unwrap_or(0);
     let last = totals.iter().map(|t| t.month).max().unwrap_or(0);
     let mut tx = db.begin().await?;
-    let existing: Vec<(i32, String, String)> = on_tx!(tx, |c| sqlx::query_as(
+    let existing: Vec<(i32, String, String)> = on_tx!(tx, |c| {
+        sqlx::query_as(
         "SELECT month, region, pack_type FROM sales_market_totals WHERE org_id = $1 AND month >= $2 AND month <= $3"
     )
     .bind(org)
     .bind(first)
     .bind(last)
     .fetch_all(c)
-    .await)?;
+    .await
+    })?;
     let existing: BTreeSet<(i32, String, String)> = existing.into_iter().collect();
     let replaced = totals
         .iter()
@@ -378,8 +380,7 @@ struct Cell {
 }
 
 fn share_of(c: &Cell) -> Option<f64> {
-    (c.has_market && c.market > 0)
-        .then(|| super::round6(c.ours as f64 / c.market as f64))
+    (c.has_market && c.market > 0).then(|| super::round6(c.ours as f64 / c.market as f64))
 }
 
 /// Share drop from `before` to `after` of at least `points` percentage points, exactly:
@@ -461,7 +462,8 @@ pub async fn compute_share(
     .bind(to)
     .fetch_all(p)
     .await)?;
-    let ours: Vec<(i32, i64, i64, i64)> = on_pool!(db, |p| sqlx::query_as(
+    let ours: Vec<(i32, i64, i64, i64)> = on_pool!(db, |p| {
+        sqlx::query_as(
         "SELECT month, area_id, sku_id, CAST(SUM(value_scaled) AS BIGINT) FROM sales_monthly_rollup \
          WHERE org_id = $1 AND month >= $2 AND month <= $3 GROUP BY month, area_id, sku_id"
     )
@@ -469,7 +471,8 @@ pub async fn compute_share(
     .bind(from)
     .bind(to)
     .fetch_all(p)
-    .await)?;
+    .await
+    })?;
     let dims = Dimensions::load(db, org).await?;
     // Our value per (month, region, pack type).
     let mut our_cells: HashMap<(i32, String, String), i64> = HashMap::new();
@@ -500,7 +503,12 @@ pub async fn compute_share(
         .map(|(key, cells)| share_series(key, &cells))
         .collect();
     Ok(ShareReport {
-        by: if q.by_pack_type { "pack_type" } else { "region" }.to_owned(),
+        by: if q.by_pack_type {
+            "pack_type"
+        } else {
+            "region"
+        }
+        .to_owned(),
         months: (from..=to).map(month_label).collect(),
         series,
     })
@@ -517,21 +525,22 @@ fn share_series(key: String, cells: &[Cell]) -> ShareSeries {
     };
     let last = cells.len() - 1;
     let lag = EROSION_MONTHS as usize;
-    let (change_3m, eroding) = if last >= lag && shares[last].is_some() && shares[last - lag].is_some() {
-        let (after, before) = (&cells[last], &cells[last - lag]);
-        (
-            Some(super::round6(
-                shares[last].unwrap_or(0.0) - shares[last - lag].unwrap_or(0.0),
-            )),
-            dropped_by(
-                (before.ours, before.market),
-                (after.ours, after.market),
-                EROSION_POINTS,
-            ),
-        )
-    } else {
-        (None, false)
-    };
+    let (change_3m, eroding) =
+        if last >= lag && shares[last].is_some() && shares[last - lag].is_some() {
+            let (after, before) = (&cells[last], &cells[last - lag]);
+            (
+                Some(super::round6(
+                    shares[last].unwrap_or(0.0) - shares[last - lag].unwrap_or(0.0),
+                )),
+                dropped_by(
+                    (before.ours, before.market),
+                    (after.ours, after.market),
+                    EROSION_POINTS,
+                ),
+            )
+        } else {
+            (None, false)
+        };
     ShareSeries {
         key,
         our_value: cells.iter().map(|c| plain_from_scaled(c.ours)).collect(),
@@ -575,13 +584,19 @@ mod tests {
     #[test]
     fn every_bad_row_is_reported_by_row_and_column() {
         let csv = "month,region,pack_type,market_value\n2026-01,Central,can,100\n2026-13,,can,-5\n2026-02,East,can,abc\n";
-        let Err(SalesError::Validation(errors)) = parse_market_totals(MarketTotalsBody::Csv(csv)) else {
+        let Err(SalesError::Validation(errors)) = parse_market_totals(MarketTotalsBody::Csv(csv))
+        else {
             panic!("expected validation errors");
         };
         let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
         assert_eq!(
             fields,
-            vec!["rows[3].month", "rows[3].region", "rows[3].market_value", "rows[4].market_value"]
+            vec![
+                "rows[3].month",
+                "rows[3].region",
+                "rows[3].market_value",
+                "rows[4].market_value"
+            ]
         );
         let ok = parse_market_totals(MarketTotalsBody::Json(&serde_json::json!({"rows": [
             {"month": "2026-01", "region": "Central", "pack_type": "can", "market_value": 100.5, "market_qty": "7"}

@@ -282,12 +282,20 @@ fn movers(series: &[TrendSeries]) -> Movers {
             Some(Mover {
                 key: s.key.clone(),
                 latest: s.values[n - 1],
-                previous: if n >= 2 { s.values[n - 2] } else { Decimal::ZERO },
+                previous: if n >= 2 {
+                    s.values[n - 2]
+                } else {
+                    Decimal::ZERO
+                },
                 growth,
             })
         })
         .collect();
-    moved.sort_by(|a, b| b.growth.total_cmp(&a.growth).then_with(|| a.key.cmp(&b.key)));
+    moved.sort_by(|a, b| {
+        b.growth
+            .total_cmp(&a.growth)
+            .then_with(|| a.key.cmp(&b.key))
+    });
     let top = moved
         .iter()
         .filter(|m| m.growth > 0.0)
@@ -351,10 +359,7 @@ pub async fn compute_trends(
         "SELECT month, {key_columns}, CAST(SUM({measure}) AS BIGINT) FROM sales_monthly_rollup \
          WHERE org_id = $1 AND month >= $2 AND month <= $3"
     );
-    let area_filtered = q
-        .filters
-        .iter()
-        .any(|(d, _)| d.column() == "area_id");
+    let area_filtered = q.filters.iter().any(|(d, _)| d.column() == "area_id");
     if area_filtered {
         let mut ids: Vec<i64> = dims
             .areas

@@ -228,119 +228,127 @@ identity_test!(
 
         // Another organisation sees none of it, and its default period is its own.
         let other = org(&server, "Other", "admin@other.test").await;
-        let theirs = get(&server, &other.admin_token, "/api/v1/sales/distribution-gaps").await;
+        let theirs = get(
+            &server,
+            &other.admin_token,
+            "/api/v1/sales/distribution-gaps",
+        )
+        .await;
         assert_eq!(theirs["rows"], json!([]));
         assert_eq!(theirs["summary"]["total_records"], 0);
     }
 );
 
-identity_test!(sales_analytics_trends_match_hand_computed_growth, |server, _clock| {
-    let acme = org(&server, "Acme", "admin@acme.test").await;
-    let t = &acme.admin_token;
-    // North: Jan 2025 100, Dec 2025 200, Jan 2026 300 (two facts in January 2026).
-    // South: Jan 2025 50, Dec 2025 100, Jan 2026 80.
-    let rows = vec![
-        fact(day("2025-01-10"), "North", "N1", "can", 10, 100),
-        fact(day("2025-12-05"), "North", "N1", "can", 20, 200),
-        fact(day("2026-01-03"), "North", "N1", "can", 10, 100),
-        fact(day("2026-01-20"), "North", "N2", "bottle", 20, 200),
-        fact(day("2025-01-10"), "South", "S1", "can", 5, 50),
-        fact(day("2025-12-05"), "South", "S1", "can", 10, 100),
-        fact(day("2026-01-03"), "South", "S1", "can", 8, 80),
-    ];
-    write(&server, acme.id, rows).await;
+identity_test!(
+    sales_analytics_trends_match_hand_computed_growth,
+    |server, _clock| {
+        let acme = org(&server, "Acme", "admin@acme.test").await;
+        let t = &acme.admin_token;
+        // North: Jan 2025 100, Dec 2025 200, Jan 2026 300 (two facts in January 2026).
+        // South: Jan 2025 50, Dec 2025 100, Jan 2026 80.
+        let rows = vec![
+            fact(day("2025-01-10"), "North", "N1", "can", 10, 100),
+            fact(day("2025-12-05"), "North", "N1", "can", 20, 200),
+            fact(day("2026-01-03"), "North", "N1", "can", 10, 100),
+            fact(day("2026-01-20"), "North", "N2", "bottle", 20, 200),
+            fact(day("2025-01-10"), "South", "S1", "can", 5, 50),
+            fact(day("2025-12-05"), "South", "S1", "can", 10, 100),
+            fact(day("2026-01-03"), "South", "S1", "can", 8, 80),
+        ];
+        write(&server, acme.id, rows).await;
 
-    let report = get(
-        &server,
-        t,
-        "/api/v1/sales/trends?by=region&measure=value&from=2025-12&to=2026-01",
-    )
-    .await;
-    assert_eq!(report["months"], json!(["2025-12", "2026-01"]));
-    let series = |key: &str| {
-        report["series"]
+        let report = get(
+            &server,
+            t,
+            "/api/v1/sales/trends?by=region&measure=value&from=2025-12&to=2026-01",
+        )
+        .await;
+        assert_eq!(report["months"], json!(["2025-12", "2026-01"]));
+        let series = |key: &str| {
+            report["series"]
+                .as_array()
+                .expect("series")
+                .iter()
+                .find(|s| s["key"] == key)
+                .cloned()
+                .unwrap_or_else(|| panic!("no {key}: {report}"))
+        };
+        let north = series("North");
+        assert_eq!(north["values"], json!(["200", "300"]));
+        // December's month before (November) is zero: no growth; January: 300/200 − 1.
+        assert_eq!(north["mom_growth"], json!([null, 0.5]));
+        assert_eq!(north["yoy_growth"], json!([null, 2.0]));
+        let south = series("South");
+        assert_eq!(south["mom_growth"], json!([null, -0.2]));
+        assert_eq!(south["yoy_growth"], json!([null, 0.6]));
+        assert_eq!(report["total"]["values"], json!(["300", "380"]));
+        assert_eq!(report["total"]["mom_growth"][1], 0.266667);
+        assert_eq!(report["total"]["yoy_growth"][1], 1.533333);
+        assert_eq!(report["movers"]["top"][0]["key"], "North");
+        assert_eq!(report["movers"]["bottom"][0]["key"], "South");
+        assert_eq!(report["movers"]["bottom"][0]["previous"], "100");
+        // Largest in the last month first.
+        assert_eq!(report["series"][0]["key"], "North");
+
+        // Quantity by pack type, filtered to North.
+        let qty = get(
+            &server,
+            t,
+            "/api/v1/sales/trends?by=pack_type&measure=qty&from=2026-01&to=2026-01&region=North",
+        )
+        .await;
+        let keys: Vec<(String, String)> = qty["series"]
             .as_array()
             .expect("series")
             .iter()
-            .find(|s| s["key"] == key)
-            .cloned()
-            .unwrap_or_else(|| panic!("no {key}: {report}"))
-    };
-    let north = series("North");
-    assert_eq!(north["values"], json!(["200", "300"]));
-    // December's month before (November) is zero: no growth; January: 300/200 − 1.
-    assert_eq!(north["mom_growth"], json!([null, 0.5]));
-    assert_eq!(north["yoy_growth"], json!([null, 2.0]));
-    let south = series("South");
-    assert_eq!(south["mom_growth"], json!([null, -0.2]));
-    assert_eq!(south["yoy_growth"], json!([null, 0.6]));
-    assert_eq!(report["total"]["values"], json!(["300", "380"]));
-    assert_eq!(report["total"]["mom_growth"][1], 0.266667);
-    assert_eq!(report["total"]["yoy_growth"][1], 1.533333);
-    assert_eq!(report["movers"]["top"][0]["key"], "North");
-    assert_eq!(report["movers"]["bottom"][0]["key"], "South");
-    assert_eq!(report["movers"]["bottom"][0]["previous"], "100");
-    // Largest in the last month first.
-    assert_eq!(report["series"][0]["key"], "North");
+            .map(|s| {
+                (
+                    s["key"].as_str().unwrap_or("").to_owned(),
+                    s["values"][0].as_str().unwrap_or("").to_owned(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            keys,
+            vec![
+                ("bottle".to_owned(), "20".to_owned()),
+                ("can".to_owned(), "10".to_owned())
+            ]
+        );
+        // Seasonality over Jan 2025 .. Jan 2026 of the total: January is (150 + 380) / 2
+        // over the mean of the 13 months from the first with sales.
+        let mean = (150.0 + 300.0 + 380.0) / 13.0;
+        let january = report["seasonality"][0]["index"].as_f64().expect("index");
+        assert!((january - (265.0 / mean)).abs() < 1e-5, "{january}");
+        assert_eq!(report["seasonality"][11]["month_of_year"], 12);
 
-    // Quantity by pack type, filtered to North.
-    let qty = get(
-        &server,
-        t,
-        "/api/v1/sales/trends?by=pack_type&measure=qty&from=2026-01&to=2026-01&region=North",
-    )
-    .await;
-    let keys: Vec<(String, String)> = qty["series"]
-        .as_array()
-        .expect("series")
-        .iter()
-        .map(|s| {
-            (
-                s["key"].as_str().unwrap_or("").to_owned(),
-                s["values"][0].as_str().unwrap_or("").to_owned(),
+        for (query, field) in [
+            ("by=city", "by"),
+            ("measure=litres", "measure"),
+            ("from=2026-1", "from"),
+            ("from=2026-02&to=2026-01", "from"),
+        ] {
+            let response = call(
+                &server,
+                Method::GET,
+                &format!("/api/v1/sales/trends?{query}"),
+                t,
+                None,
             )
-        })
-        .collect();
-    assert_eq!(
-        keys,
-        vec![
-            ("bottle".to_owned(), "20".to_owned()),
-            ("can".to_owned(), "10".to_owned())
-        ]
-    );
-    // Seasonality over Jan 2025 .. Jan 2026 of the total: January is (150 + 380) / 2
-    // over the mean of the 13 months from the first with sales.
-    let mean = (150.0 + 300.0 + 380.0) / 13.0;
-    let january = report["seasonality"][0]["index"].as_f64().expect("index");
-    assert!((january - (265.0 / mean)).abs() < 1e-5, "{january}");
-    assert_eq!(report["seasonality"][11]["month_of_year"], 12);
-
-    for (query, field) in [
-        ("by=city", "by"),
-        ("measure=litres", "measure"),
-        ("from=2026-1", "from"),
-        ("from=2026-02&to=2026-01", "from"),
-    ] {
-        let response = call(
+            .await;
+            assert_eq!(problem(response, 422).await["errors"][0]["field"], field);
+        }
+        let other = org(&server, "Other", "admin@other.test").await;
+        let theirs = get(
             &server,
-            Method::GET,
-            &format!("/api/v1/sales/trends?{query}"),
-            t,
-            None,
+            &other.admin_token,
+            "/api/v1/sales/trends?from=2025-12&to=2026-01",
         )
         .await;
-        assert_eq!(problem(response, 422).await["errors"][0]["field"], field);
+        assert_eq!(theirs["series"], json!([]));
+        assert_eq!(theirs["total"]["values"], json!(["0", "0"]));
     }
-    let other = org(&server, "Other", "admin@other.test").await;
-    let theirs = get(
-        &server,
-        &other.admin_token,
-        "/api/v1/sales/trends?from=2025-12&to=2026-01",
-    )
-    .await;
-    assert_eq!(theirs["series"], json!([]));
-    assert_eq!(theirs["total"]["values"], json!(["0", "0"]));
-});
+);
 
 async fn post_totals(
     server: &TestServer,
@@ -359,104 +367,119 @@ async fn post_totals(
         .expect("send")
 }
 
-identity_test!(sales_analytics_market_totals_share_and_erosion, |server, _clock| {
-    let acme = org(&server, "Acme", "admin@acme.test").await;
-    let t = &acme.admin_token;
-    // North can: 30, 29, 28, 27 of a market of 100 each month (30% → 27%: eroding).
-    // South can: 50, 50, 50, 49 (50% → 49%: not eroding). North bottle has no market total.
-    let mut rows = Vec::new();
-    for (i, month) in ["2025-10", "2025-11", "2025-12", "2026-01"].iter().enumerate() {
-        let d = day(&format!("{month}-15"));
-        rows.push(fact(d, "North", "N1", "can", 1, 30 - i as i64));
-        rows.push(fact(d, "South", "S1", "can", 1, if i == 3 { 49 } else { 50 }));
-        rows.push(fact(d, "North", "N2", "bottle", 1, 500));
+identity_test!(
+    sales_analytics_market_totals_share_and_erosion,
+    |server, _clock| {
+        let acme = org(&server, "Acme", "admin@acme.test").await;
+        let t = &acme.admin_token;
+        // North can: 30, 29, 28, 27 of a market of 100 each month (30% → 27%: eroding).
+        // South can: 50, 50, 50, 49 (50% → 49%: not eroding). North bottle has no market total.
+        let mut rows = Vec::new();
+        for (i, month) in ["2025-10", "2025-11", "2025-12", "2026-01"]
+            .iter()
+            .enumerate()
+        {
+            let d = day(&format!("{month}-15"));
+            rows.push(fact(d, "North", "N1", "can", 1, 30 - i as i64));
+            rows.push(fact(
+                d,
+                "South",
+                "S1",
+                "can",
+                1,
+                if i == 3 { 49 } else { 50 },
+            ));
+            rows.push(fact(d, "North", "N2", "bottle", 1, 500));
+        }
+        write(&server, acme.id, rows).await;
+
+        // Every bad row is reported by row and column; nothing is written.
+        let bad = "month,region,pack_type,market_value\n2025-10,North,can,100\n2025-13,North,can,100\n2025-11,,can,x\n";
+        let response = post_totals(&server, t, bad, "text/csv").await;
+        let body = problem(response, 422).await;
+        let fields: Vec<&str> = body["errors"]
+            .as_array()
+            .expect("errors")
+            .iter()
+            .map(|e| e["field"].as_str().expect("field"))
+            .collect();
+        assert_eq!(
+            fields,
+            vec!["rows[3].month", "rows[4].region", "rows[4].market_value"]
+        );
+        let stored: i64 = on_pool!(server.database.db, |p| sqlx::query_scalar(
+            "SELECT count(*) FROM sales_market_totals"
+        )
+        .fetch_one(p)
+        .await)
+        .expect("count");
+        assert_eq!(stored, 0, "all or nothing");
+
+        // A first upload with a wrong figure for January, then the right one replaces it.
+        let mut csv = "month,region,pack_type,market_value,market_qty\n".to_owned();
+        for month in ["2025-10", "2025-11", "2025-12"] {
+            csv.push_str(&format!(
+                "{month},North,can,100,10\n{month},South,can,100,\n"
+            ));
+        }
+        csv.push_str("2026-01,North,can,90,\n2026-01,South,can,100,\n");
+        let response = post_totals(&server, t, &csv, "text/csv").await;
+        assert_eq!(response.status(), 200);
+        let first: Value = response.json().await.expect("json");
+        assert_eq!(first["data"]["inserted"], 8);
+        let fix = json!({"rows": [{"month": "2026-01", "region": "North", "pack_type": "can", "market_value": "100"}]});
+        let response = post_totals(&server, t, &fix.to_string(), "application/json").await;
+        assert_eq!(response.status(), 200);
+        let second: Value = response.json().await.expect("json");
+        assert_eq!(second["data"]["replaced"], 1);
+        assert_eq!(second["data"]["inserted"], 0);
+
+        let share = get(
+            &server,
+            t,
+            "/api/v1/sales/market-share?by=region&from=2025-10&to=2026-01",
+        )
+        .await;
+        let north = &share["series"][0];
+        assert_eq!(north["key"], "North");
+        // Bottles have no market total: not counted in North's share.
+        assert_eq!(north["our_value"], json!(["30", "29", "28", "27"]));
+        assert_eq!(north["share"], json!([0.3, 0.29, 0.28, 0.27]));
+        assert_eq!(north["change"], -0.03);
+        assert_eq!(north["eroding"], true);
+        let south = &share["series"][1];
+        assert_eq!(south["key"], "South");
+        assert_eq!(south["eroding"], false);
+        // By pack type: can = North + South.
+        let by_pack = get(
+            &server,
+            t,
+            "/api/v1/sales/market-share?by=pack_type&from=2026-01&to=2026-01",
+        )
+        .await;
+        assert_eq!(by_pack["series"][0]["key"], "can");
+        assert_eq!(by_pack["series"][0]["share"], json!([0.38]));
+
+        // A Sales Rep reads but may not import; a Viewer may not either.
+        create_user(&server, t, "rep@acme.test", "Sales Rep").await;
+        let rep = token_of(&server, "rep@acme.test").await;
+        let response = post_totals(&server, &rep, &fix.to_string(), "application/json").await;
+        problem(response, 403).await;
+        get(&server, &rep, "/api/v1/sales/market-share").await;
+        let response = post_totals(&server, t, "{}", "application/json").await;
+        assert_eq!(problem(response, 422).await["errors"][0]["field"], "rows");
+        let response = post_totals(&server, t, "a;b", "text/plain").await;
+        assert_eq!(
+            problem(response, 422).await["errors"][0]["field"],
+            "content-type"
+        );
+
+        // Another organisation sees no share.
+        let other = org(&server, "Other", "admin@other.test").await;
+        let theirs = get(&server, &other.admin_token, "/api/v1/sales/market-share").await;
+        assert_eq!(theirs["series"], json!([]));
     }
-    write(&server, acme.id, rows).await;
-
-    // Every bad row is reported by row and column; nothing is written.
-    let bad = "month,region,pack_type,market_value\n2025-10,North,can,100\n2025-13,North,can,100\n2025-11,,can,x\n";
-    let response = post_totals(&server, t, bad, "text/csv").await;
-    let body = problem(response, 422).await;
-    let fields: Vec<&str> = body["errors"]
-        .as_array()
-        .expect("errors")
-        .iter()
-        .map(|e| e["field"].as_str().expect("field"))
-        .collect();
-    assert_eq!(
-        fields,
-        vec!["rows[3].month", "rows[4].region", "rows[4].market_value"]
-    );
-    let stored: i64 = on_pool!(server.database.db, |p| sqlx::query_scalar(
-        "SELECT count(*) FROM sales_market_totals"
-    )
-    .fetch_one(p)
-    .await)
-    .expect("count");
-    assert_eq!(stored, 0, "all or nothing");
-
-    // A first upload with a wrong figure for January, then the right one replaces it.
-    let mut csv = "month,region,pack_type,market_value,market_qty\n".to_owned();
-    for month in ["2025-10", "2025-11", "2025-12"] {
-        csv.push_str(&format!("{month},North,can,100,10\n{month},South,can,100,\n"));
-    }
-    csv.push_str("2026-01,North,can,90,\n2026-01,South,can,100,\n");
-    let response = post_totals(&server, t, &csv, "text/csv").await;
-    assert_eq!(response.status(), 200);
-    let first: Value = response.json().await.expect("json");
-    assert_eq!(first["data"]["inserted"], 8);
-    let fix = json!({"rows": [{"month": "2026-01", "region": "North", "pack_type": "can", "market_value": "100"}]});
-    let response = post_totals(&server, t, &fix.to_string(), "application/json").await;
-    assert_eq!(response.status(), 200);
-    let second: Value = response.json().await.expect("json");
-    assert_eq!(second["data"]["replaced"], 1);
-    assert_eq!(second["data"]["inserted"], 0);
-
-    let share = get(
-        &server,
-        t,
-        "/api/v1/sales/market-share?by=region&from=2025-10&to=2026-01",
-    )
-    .await;
-    let north = &share["series"][0];
-    assert_eq!(north["key"], "North");
-    // Bottles have no market total: not counted in North's share.
-    assert_eq!(north["our_value"], json!(["30", "29", "28", "27"]));
-    assert_eq!(north["share"], json!([0.3, 0.29, 0.28, 0.27]));
-    assert_eq!(north["change"], -0.03);
-    assert_eq!(north["eroding"], true);
-    let south = &share["series"][1];
-    assert_eq!(south["key"], "South");
-    assert_eq!(south["eroding"], false);
-    // By pack type: can = North + South.
-    let by_pack = get(
-        &server,
-        t,
-        "/api/v1/sales/market-share?by=pack_type&from=2026-01&to=2026-01",
-    )
-    .await;
-    assert_eq!(by_pack["series"][0]["key"], "can");
-    assert_eq!(by_pack["series"][0]["share"], json!([0.38]));
-
-    // A Sales Rep reads but may not import; a Viewer may not either.
-    create_user(&server, t, "rep@acme.test", "Sales Rep").await;
-    let rep = token_of(&server, "rep@acme.test").await;
-    let response = post_totals(&server, &rep, &fix.to_string(), "application/json").await;
-    problem(response, 403).await;
-    get(&server, &rep, "/api/v1/sales/market-share").await;
-    let response = post_totals(&server, t, "{}", "application/json").await;
-    assert_eq!(problem(response, 422).await["errors"][0]["field"], "rows");
-    let response = post_totals(&server, t, "a;b", "text/plain").await;
-    assert_eq!(
-        problem(response, 422).await["errors"][0]["field"],
-        "content-type"
-    );
-
-    // Another organisation sees no share.
-    let other = org(&server, "Other", "admin@other.test").await;
-    let theirs = get(&server, &other.admin_token, "/api/v1/sales/market-share").await;
-    assert_eq!(theirs["series"], json!([]));
-});
+);
 
 async fn alert_events(server: &TestServer, event_type: &str) -> i64 {
     on_pool!(server.database.db, |p| sqlx::query_scalar::<_, i64>(
@@ -476,7 +499,14 @@ identity_test!(sales_analytics_alerts_are_raised_once, |server, _clock| {
     // A Viewer reads alerts but may not scan.
     create_user(&server, t, "viewer@acme.test", "Viewer").await;
     let viewer = token_of(&server, "viewer@acme.test").await;
-    let response = call(&server, Method::POST, "/api/v1/sales/alerts/scan", &viewer, None).await;
+    let response = call(
+        &server,
+        Method::POST,
+        "/api/v1/sales/alerts/scan",
+        &viewer,
+        None,
+    )
+    .await;
     problem(response, 403).await;
 
     let response = call(&server, Method::POST, "/api/v1/sales/alerts/scan", t, None).await;
@@ -526,12 +556,29 @@ identity_test!(sales_analytics_alerts_are_raised_once, |server, _clock| {
     .await;
     let listed: Value = listed.json().await.expect("json");
     assert_eq!(listed["data"].as_array().expect("alerts").len(), 1);
-    let response = call(&server, Method::GET, "/api/v1/sales/alerts?priority=urgent", t, None).await;
-    assert_eq!(problem(response, 422).await["errors"][0]["field"], "priority");
+    let response = call(
+        &server,
+        Method::GET,
+        "/api/v1/sales/alerts?priority=urgent",
+        t,
+        None,
+    )
+    .await;
+    assert_eq!(
+        problem(response, 422).await["errors"][0]["field"],
+        "priority"
+    );
 
     // Another organisation has no alerts, and its scan raises none.
     let other = org(&server, "Other", "admin@other.test").await;
-    let theirs = call(&server, Method::GET, "/api/v1/sales/alerts", &other.admin_token, None).await;
+    let theirs = call(
+        &server,
+        Method::GET,
+        "/api/v1/sales/alerts",
+        &other.admin_token,
+        None,
+    )
+    .await;
     let theirs: Value = theirs.json().await.expect("json");
     assert_eq!(theirs["data"], json!([]));
     let response = call(
