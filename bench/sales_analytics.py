@@ -370,7 +370,7 @@ def superstore_check(binary, work):
     import pandas as pd
     df = pd.read_csv(shared_data("demand_superstore") / "superstore_orders.csv")
     df["date"] = pd.to_datetime(df["Order Date"])
-    env = dict(os.environ, MERIDIAN_LOG="warn", MERIDIAN_ADMIN_PASSWORD=PASSWORD, MERIDIAN_KEY_FILE=f"{work}/keys-s.toml",
+    env = dict(os.environ, MERIDIAN_LOG="warn", MERIDIAN_ADMIN_PASSWORD=PASSWORD, MERIDIAN_KEY_FILE=f"{work}/keys.toml",
                MERIDIAN_RATE_LIMIT="100000000", MERIDIAN_RATE_LIMIT_BURST="100000000")
     url = f"sqlite://{work}/superstore.db"
     subprocess.run([binary, "migrate", "--database-url", url], env=env, check=True, capture_output=True)
@@ -467,6 +467,7 @@ def main():
     binary = str(meridian_binary(args.bin))
     print(f"load average at start: {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} {os.getloadavg()[2]:.2f}", flush=True)
     with tempfile.TemporaryDirectory(prefix="meridian-sales-bench-") as work:
+        subprocess.run(f"{binary} keys generate > {work}/keys.toml", shell=True, check=True)
         if args.superstore:
             superstore_check(binary, work)
             return

@@ -15,7 +15,7 @@
 //! area's outlets, not by the table's size.
 
 use std::cmp::Ordering;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use kernel::{Db, TenantContext, on_pool};
 use serde::{Deserialize, Serialize};
@@ -347,15 +347,21 @@ pub async fn compute_gaps(
     if q.flagged_only {
         rows.retain(|(_, r)| r.flagged);
     }
-    let mut named = 0;
+    let targets: Vec<(i64, String)> = rows
+        .iter()
+        .filter(|(_, r)| r.flagged)
+        .take(RECOMMENDED_ROWS)
+        .map(|(area_id, r)| (*area_id, r.pack_type.clone()))
+        .collect();
+    let mut outlets = zero_sales_outlets(db, org, &targets, from, to, &dims).await?;
     for (area_id, row) in rows.iter_mut().filter(|(_, r)| r.flagged) {
-        let outlets = if named < RECOMMENDED_ROWS {
-            named += 1;
-            Some(zero_sales_outlets(db, org, *area_id, &row.pack_type, from, to, &dims).await?)
-        } else {
-            None
-        };
-        row.recommendation = Some(recommendation(row, outlets.as_deref()));
+        let named = outlets.remove(&(*area_id, row.pack_type.clone()));
+        let named = named.or_else(|| {
+            targets
+                .contains(&(*area_id, row.pack_type.clone()))
+                .then(Vec::new)
+        });
+        row.recommendation = Some(recommendation(row, named.as_deref()));
     }
     Ok(GapReport {
         period: Period {
@@ -383,76 +389,105 @@ pub struct GapOutlet {
     pub value_scaled: i64,
 }
 
-/// The outlets of `area_id` with zero-sales records of `pack_type` in the period, the
-/// most zeros first (then the least sold, then by code). Reads the facts by key: the day
-/// list, the area's outlets and the pack type's SKUs are all inlined integer lists, so
-/// both databases seek the primary key `(org_id, day, outlet_id, sku_id)` per triple.
+/// For each (area, pack type) of `targets`: the area's outlets with zero-sales records of
+/// the pack type in the period, the most zeros first (then the least sold, then by code).
+/// One statement for all targets — a `UNION ALL` of one branch per target — that reads
+/// the facts by key: the day list, the area's outlets and the pack type's SKUs are all
+/// inlined integer lists, so both databases seek the primary key
+/// `(org_id, day, outlet_id, sku_id)` per triple instead of scanning the period.
 async fn zero_sales_outlets(
     db: &Db,
     org: Uuid,
-    area_id: i64,
-    pack_type: &str,
+    targets: &[(i64, String)],
     from: i32,
     to: i32,
     dims: &Dimensions,
-) -> Result<Vec<GapOutlet>, SalesError> {
-    let outlets: Vec<(i64, String, String)> = on_pool!(db, |p| {
-        sqlx::query_as(
-        "SELECT id, outlet_code, outlet_name FROM sales_fact_outlets WHERE org_id = $1 AND area_id = $2"
+) -> Result<HashMap<(i64, String), Vec<GapOutlet>>, SalesError> {
+    let mut found: HashMap<(i64, String), Vec<GapOutlet>> = HashMap::new();
+    if targets.is_empty() {
+        return Ok(found);
+    }
+    let mut area_ids: Vec<i64> = targets.iter().map(|t| t.0).collect();
+    area_ids.sort_unstable();
+    area_ids.dedup();
+    let sql = format!(
+        "SELECT id, area_id, outlet_code, outlet_name FROM sales_fact_outlets WHERE org_id = $1{}",
+        id_list_clause("area_id", &area_ids)
+    );
+    let outlets: Vec<(i64, i64, String, String)> = on_pool!(db, |p| sqlx::query_as(
+        sqlx::AssertSqlSafe(sql.clone())
     )
     .bind(org)
-    .bind(area_id)
     .fetch_all(p)
-    .await
-    })?;
-    let mut sku_ids: Vec<i64> = dims
-        .skus
-        .iter()
-        .filter(|(_, s)| s.pack_type == pack_type)
-        .map(|(id, _)| *id)
-        .collect();
-    sku_ids.sort_unstable();
-    if outlets.is_empty() || sku_ids.is_empty() {
-        return Ok(Vec::new());
-    }
+    .await)?;
     let days: Vec<i64> = (from..=to).map(i64::from).collect();
-    let outlet_ids: Vec<i64> = outlets.iter().map(|o| o.0).collect();
-    let sql = format!(
-        "SELECT outlet_id, CAST(COUNT(*) AS BIGINT), \
-         CAST(SUM(CASE WHEN qty_scaled = 0 THEN 1 ELSE 0 END) AS BIGINT), CAST(SUM(value_scaled) AS BIGINT) \
-         FROM sales_facts WHERE org_id = $1{}{}{} GROUP BY outlet_id",
-        id_list_clause("day", &days),
-        id_list_clause("outlet_id", &outlet_ids),
-        id_list_clause("sku_id", &sku_ids),
-    );
-    let counts: Vec<(i64, i64, i64, i64)> =
-        on_pool!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
-            .bind(org)
-            .fetch_all(p)
-            .await)?;
-    let names: BTreeMap<i64, (String, String)> = outlets
-        .into_iter()
-        .map(|(id, code, name)| (id, (code, name)))
+    let day_clause = id_list_clause("day", &days);
+    let mut branches = Vec::new();
+    for (n, (area_id, pack_type)) in targets.iter().enumerate() {
+        let outlet_ids: Vec<i64> = outlets
+            .iter()
+            .filter(|o| o.1 == *area_id)
+            .map(|o| o.0)
+            .collect();
+        let mut sku_ids: Vec<i64> = dims
+            .skus
+            .iter()
+            .filter(|(_, s)| &s.pack_type == pack_type)
+            .map(|(id, _)| *id)
+            .collect();
+        sku_ids.sort_unstable();
+        if outlet_ids.is_empty() || sku_ids.is_empty() {
+            continue;
+        }
+        branches.push(format!(
+            "SELECT CAST({n} AS BIGINT) AS target, outlet_id, CAST(COUNT(*) AS BIGINT) AS records, \
+             CAST(SUM(CASE WHEN qty_scaled = 0 THEN 1 ELSE 0 END) AS BIGINT) AS zero_records, \
+             CAST(SUM(value_scaled) AS BIGINT) AS value_scaled \
+             FROM sales_facts WHERE org_id = $1{day_clause}{}{} GROUP BY outlet_id",
+            id_list_clause("outlet_id", &outlet_ids),
+            id_list_clause("sku_id", &sku_ids),
+        ));
+    }
+    if branches.is_empty() {
+        return Ok(found);
+    }
+    let sql = branches.join(" UNION ALL ");
+    let counts: Vec<(i64, i64, i64, i64, i64)> = on_pool!(db, |p| sqlx::query_as(
+        sqlx::AssertSqlSafe(sql.clone())
+    )
+    .bind(org)
+    .fetch_all(p)
+    .await)?;
+    let names: HashMap<i64, (&str, &str)> = outlets
+        .iter()
+        .map(|(id, _, code, name)| (*id, (code.as_str(), name.as_str())))
         .collect();
-    let mut found: Vec<GapOutlet> = counts
-        .into_iter()
-        .filter(|c| c.2 > 0)
-        .filter_map(|(id, records, zero_records, value_scaled)| {
-            names.get(&id).map(|(code, name)| GapOutlet {
-                code: code.clone(),
-                name: name.clone(),
-                records,
-                zero_records,
-                value_scaled,
-            })
-        })
-        .collect();
-    found.sort_by(|a, b| {
-        b.zero_records
-            .cmp(&a.zero_records)
-            .then(a.value_scaled.cmp(&b.value_scaled))
-            .then_with(|| a.code.cmp(&b.code))
-    });
+    for (target, outlet_id, records, zero_records, value_scaled) in counts {
+        let (Some(key), Some((code, name))) = (
+            usize::try_from(target).ok().and_then(|t| targets.get(t)),
+            names.get(&outlet_id),
+        ) else {
+            continue;
+        };
+        if zero_records == 0 {
+            continue;
+        }
+        found.entry(key.clone()).or_default().push(GapOutlet {
+            code: (*code).to_owned(),
+            name: (*name).to_owned(),
+            records,
+            zero_records,
+            value_scaled,
+        });
+    }
+    for list in found.values_mut() {
+        list.sort_by(|a, b| {
+            b.zero_records
+                .cmp(&a.zero_records)
+                .then(a.value_scaled.cmp(&b.value_scaled))
+                .then_with(|| a.code.cmp(&b.code))
+        });
+    }
     Ok(found)
 }
 
