@@ -368,7 +368,10 @@ def check_against_duckdb(results, peer):
 def superstore_check(binary, work):
     """Trend MoM/YoY by region from the server on the Superstore order lines vs pandas."""
     import pandas as pd
-    df = pd.read_csv(shared_data("demand_superstore") / "superstore_orders.csv")
+    folder = shared_data("demand_superstore")
+    if not folder.exists():  # a git worktree lives one level deeper than the checkout
+        folder = Path(os.environ.get("MERIDIAN_SHARED_DATA", "/work/shared/data")) / "demand_superstore"
+    df = pd.read_csv(folder / "superstore_orders.csv")
     df["date"] = pd.to_datetime(df["Order Date"])
     env = dict(os.environ, MERIDIAN_LOG="warn", MERIDIAN_ADMIN_PASSWORD=PASSWORD, MERIDIAN_KEY_FILE=f"{work}/keys.toml",
                MERIDIAN_RATE_LIMIT="100000000", MERIDIAN_RATE_LIMIT_BURST="100000000")
