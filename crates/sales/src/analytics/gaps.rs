@@ -414,12 +414,11 @@ async fn zero_sales_outlets(
         "SELECT id, area_id, outlet_code, outlet_name FROM sales_fact_outlets WHERE org_id = $1{}",
         id_list_clause("area_id", &area_ids)
     );
-    let outlets: Vec<(i64, i64, String, String)> = on_pool!(db, |p| sqlx::query_as(
-        sqlx::AssertSqlSafe(sql.clone())
-    )
-    .bind(org)
-    .fetch_all(p)
-    .await)?;
+    let outlets: Vec<(i64, i64, String, String)> =
+        on_pool!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
+            .bind(org)
+            .fetch_all(p)
+            .await)?;
     let days: Vec<i64> = (from..=to).map(i64::from).collect();
     let day_clause = id_list_clause("day", &days);
     let mut branches = Vec::new();
@@ -452,12 +451,11 @@ async fn zero_sales_outlets(
         return Ok(found);
     }
     let sql = branches.join(" UNION ALL ");
-    let counts: Vec<(i64, i64, i64, i64, i64)> = on_pool!(db, |p| sqlx::query_as(
-        sqlx::AssertSqlSafe(sql.clone())
-    )
-    .bind(org)
-    .fetch_all(p)
-    .await)?;
+    let counts: Vec<(i64, i64, i64, i64, i64)> =
+        on_pool!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
+            .bind(org)
+            .fetch_all(p)
+            .await)?;
     let names: HashMap<i64, (&str, &str)> = outlets
         .iter()
         .map(|(id, _, code, name)| (*id, (code.as_str(), name.as_str())))

@@ -50,15 +50,14 @@ pub(crate) struct Dimensions {
 impl Dimensions {
     /// Reads the organisation's areas and SKUs.
     pub async fn load(db: &Db, org: Uuid) -> Result<Self, SalesError> {
-        let areas: Vec<(i64, String, String, String)> =
-            on_pool!(db, |p| {
-                sqlx::query_as(
+        let areas: Vec<(i64, String, String, String)> = on_pool!(db, |p| {
+            sqlx::query_as(
             "SELECT id, region, province, precision_area FROM sales_fact_areas WHERE org_id = $1"
         )
         .bind(org)
         .fetch_all(p)
         .await
-            })?;
+        })?;
         let skus: Vec<(i64, String, String)> = on_pool!(db, |p| sqlx::query_as(
             "SELECT id, sku, pack_type FROM sales_fact_skus WHERE org_id = $1"
         )

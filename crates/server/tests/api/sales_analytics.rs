@@ -6,6 +6,7 @@
 use chrono::NaiveDate;
 use kernel::on_pool;
 use reqwest::Method;
+use sales::analytics::alerts::{AlertKind, AlertPriority, NewAlert, raise_alert};
 use sales::facts::{FactRow, day_number, write_facts};
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -568,6 +569,31 @@ identity_test!(sales_analytics_alerts_are_raised_once, |server, _clock| {
         problem(response, 422).await["errors"][0]["field"],
         "priority"
     );
+
+    // The prediction work raises forecast deviations through `raise_alert`: once.
+    let clock: kernel::SharedClock = _clock.clone();
+    for expected_new in [true, false] {
+        let mut tx = server.database.db.begin().await.expect("begin");
+        let raised = raise_alert(
+            &mut tx,
+            &clock,
+            acme.id,
+            NewAlert {
+                kind: AlertKind::ForecastDeviation,
+                priority: AlertPriority::Info,
+                key: "SKU-P61/Central".to_owned(),
+                period: "2026-11".to_owned(),
+                title: "Sales 12% below forecast".to_owned(),
+                payload: json!({"deviation": -0.12}),
+                actor: Some("system".to_owned()),
+            },
+        )
+        .await
+        .expect("raise");
+        tx.commit().await.expect("commit");
+        assert_eq!(raised.is_some(), expected_new);
+    }
+    assert_eq!(alert_events(&server, "sales.forecast_deviation").await, 1);
 
     // Another organisation has no alerts, and its scan raises none.
     let other = org(&server, "Other", "admin@other.test").await;
