@@ -57,6 +57,8 @@ where
         .routes(routes!(get_payment))
         .routes(routes!(list_credit_notes, create_credit_note))
         .routes(routes!(get_credit_note))
+        .merge(crate::import_routes::router())
+        .merge(crate::analytics_routes::router())
         .merge(crate::predict_routes::router())
 }
 

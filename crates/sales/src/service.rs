@@ -27,6 +27,7 @@ pub struct Sales {
     pub(crate) db: Db,
     pub(crate) clock: SharedClock,
     pub(crate) crm: Crm,
+    importer: crate::import::SalesImporter,
     /// Open helpdesk tickets per company for the call priority (`None`: not wired, the
     /// factor scores 0); see [`Sales::with_open_issues`].
     pub(crate) open_issues: Option<Arc<dyn CustomerSectionProvider>>,
@@ -567,16 +568,33 @@ fn scaled(value: Decimal) -> i64 {
 impl Sales {
     /// The service over `db`; `crm` answers whether a company exists.
     pub fn new(db: Db, clock: SharedClock, crm: Crm) -> Self {
+        let importer = crate::import::SalesImporter::new(db.clone(), clock.clone());
         Self {
             db,
             clock,
             crm,
+            importer,
             open_issues: None,
         }
     }
 
+    /// Sales-data imports (CSV/XLSX into the sales facts) and their saved mappings.
+    pub fn importer(&self) -> &crate::import::SalesImporter {
+        &self.importer
+    }
+
     pub(crate) fn today(&self) -> NaiveDate {
         self.clock.now().date_naive()
+    }
+
+    /// The database, for the crate's other services (analytics).
+    pub(crate) fn db(&self) -> &Db {
+        &self.db
+    }
+
+    /// The injected clock, for the crate's other services (analytics).
+    pub(crate) fn clock(&self) -> &SharedClock {
+        &self.clock
     }
 
     // An audit row and an event per change.

@@ -11,10 +11,9 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use chrono::NaiveDate;
-use kernel::events::{self, NewEvent};
 use kernel::list::SqlValue;
 use kernel::sections::CustomerSectionProvider;
-use kernel::{TenantContext, bind_values, on_pool, on_tx};
+use kernel::{TenantContext, bind_values, on_pool};
 use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -24,6 +23,7 @@ use super::deviation::{self, Severity};
 use super::next_order::{self, LikelyItem, NextOrderParams};
 use super::priority::{self, StoreSignals};
 use super::upsell::{Assortments, Suggestion, UpsellParams};
+use crate::analytics::alerts::{AlertKind, AlertPriority, NewAlert, raise_alert};
 use crate::facts::{date_of_day, day_number, month_number};
 use crate::model::SalesError;
 use crate::service::{Sales, store_visibility};
@@ -35,9 +35,6 @@ pub const HISTORY_DAYS: i64 = 365;
 
 /// The order statuses that are real demand (drafts may never happen, cancellations did not).
 const DEMAND_STATUSES: &str = "('confirmed', 'delivered', 'invoiced')";
-
-/// The event raised when a month's actual leaves its forecast's 95% interval.
-pub const FORECAST_DEVIATION_EVENT: &str = "sales.forecast_deviation";
 
 // ------------------------------------------------------------------ wire types
 
@@ -286,22 +283,6 @@ fn round(v: f64, places: i32) -> f64 {
 
 fn unscale(v: i64) -> f64 {
     v as f64 / 10_000.0
-}
-
-/// A stable id for "this series' deviation in this month", so the alert is raised once
-/// however often the forecast is read (FNV-1a, 128 bits: stable across Rust releases).
-fn deviation_id(org: Uuid, key: &str, month: i32) -> Uuid {
-    let mut h: u128 = 0x6c62_272e_07bb_0142_62b8_2175_6295_c58d;
-    for b in org
-        .as_bytes()
-        .iter()
-        .chain(key.as_bytes())
-        .chain(&month.to_le_bytes())
-    {
-        h ^= u128::from(*b);
-        h = h.wrapping_mul(0x0000_0000_0100_0000_0000_0000_0000_013B);
-    }
-    Uuid::from_u128(h)
 }
 
 /// Catalogue products by SKU key: (id, name).
@@ -763,7 +744,8 @@ impl Sales {
         })
     }
 
-    /// Records the deviation event unless this series' month already has one.
+    /// Raises the deviation alert through the analytics' `raise_alert`, which logs it in
+    /// `sales_alerts` keyed by (kind, series key, month): a second read raises nothing.
     async fn raise_deviation(
         &self,
         ctx: &TenantContext,
@@ -772,43 +754,38 @@ impl Sales {
         check: &deviation::Backtest,
         severity: Severity,
     ) -> Result<(), SalesError> {
-        let org = ctx.org_id();
-        let record_id = deviation_id(org, key, month);
+        let priority = match severity {
+            Severity::Critical => AlertPriority::Critical,
+            Severity::High => AlertPriority::High,
+            Severity::Info => AlertPriority::Info,
+        };
+        let period = month_text(month);
         let mut tx = self.db.begin().await?;
-        let seen: i64 = on_tx!(tx, |c| {
-            sqlx::query_scalar(
-                "SELECT COUNT(*) FROM outbox_events WHERE org_id = $1 AND event_type = $2 AND record_id = $3",
-            )
-            .bind(org)
-            .bind(FORECAST_DEVIATION_EVENT)
-            .bind(record_id)
-            .fetch_one(c)
-            .await
-        })?;
-        if seen == 0 {
-            events::record(
-                &mut tx,
-                &self.clock,
-                NewEvent {
-                    event_type: FORECAST_DEVIATION_EVENT.to_owned(),
-                    org_id: org,
-                    actor: Some(ctx.actor().label()),
-                    record_type: "sales_forecast".to_owned(),
-                    record_id,
-                    data: serde_json::json!({
-                        "priority": severity.as_str(),
-                        "key": key,
-                        "month": month_text(month),
-                        "actual": round(check.actual, 4),
-                        "forecast": round(check.forecast, 4),
-                        "lower_95": round(check.lower_95, 4),
-                        "upper_95": round(check.upper_95, 4),
-                        "deviation": round(check.deviation, 4),
-                    }),
-                },
-            )
-            .await?;
-        }
+        raise_alert(
+            &mut tx,
+            &self.clock,
+            ctx.org_id(),
+            NewAlert {
+                kind: AlertKind::ForecastDeviation,
+                priority,
+                key: key.to_owned(),
+                period: period.clone(),
+                title: format!(
+                    "demand of {key} in {period}: {:.2} against a forecast of {:.2} (95% interval {:.2}–{:.2})",
+                    check.actual, check.forecast, check.lower_95, check.upper_95
+                ),
+                payload: serde_json::json!({
+                    "month": period,
+                    "actual": round(check.actual, 4),
+                    "forecast": round(check.forecast, 4),
+                    "lower_95": round(check.lower_95, 4),
+                    "upper_95": round(check.upper_95, 4),
+                    "deviation": round(check.deviation, 4),
+                }),
+                actor: Some(ctx.actor().label()),
+            },
+        )
+        .await?;
         tx.commit().await?;
         Ok(())
     }
@@ -876,22 +853,5 @@ mod tests {
                 other => panic!("{bad}: {other:?}"),
             }
         }
-    }
-
-    #[test]
-    fn deviation_ids_are_stable_and_distinct() {
-        let org = Uuid::from_u128(7);
-        assert_eq!(
-            deviation_id(org, "all", 24_300),
-            deviation_id(org, "all", 24_300)
-        );
-        assert_ne!(
-            deviation_id(org, "all", 24_300),
-            deviation_id(org, "all", 24_301)
-        );
-        assert_ne!(
-            deviation_id(org, "all", 24_300),
-            deviation_id(Uuid::from_u128(8), "all", 24_300)
-        );
     }
 }
