@@ -1470,16 +1470,7 @@ impl Crm {
         contact_ids: Vec<Uuid>,
     ) -> Result<Deal, CrmError> {
         let org = ctx.org_id();
-        let position: i64 = on_tx!(tx, |c| {
-            sqlx::query_scalar(
-            "SELECT COALESCE(MAX(position), -1) + 1 FROM deals WHERE org_id = $1 AND pipeline_id = $3 AND stage_id = $2"
-        )
-        .bind(org)
-        .bind(stage.id)
-        .bind(stage.pipeline_id)
-        .fetch_one(c)
-        .await
-        })?;
+        let position = next_position(tx, org, stage.pipeline_id, stage.id).await?;
         let now = self.now();
         let deal = Deal {
             id: Uuid::now_v7(),
@@ -1823,14 +1814,7 @@ impl Crm {
             // Make room at the target position: everything at or below it moves down one.
             let target = match patch.position {
                 Some(p) => p.max(0),
-                None => on_tx!(tx, |c| {
-                    sqlx::query_scalar("SELECT COALESCE(MAX(position), -1) + 1 FROM deals WHERE org_id = $1 AND pipeline_id = $3 AND stage_id = $2")
-                    .bind(org)
-                    .bind(next.stage_id)
-                    .bind(next.pipeline_id)
-                    .fetch_one(c)
-                    .await
-                })?,
+                None => next_position(&mut tx, org, next.pipeline_id, next.stage_id).await?,
             };
             on_tx!(tx, |c| {
                 sqlx::query("UPDATE deals SET position = position + 1 WHERE org_id = $1 AND pipeline_id = $5 AND stage_id = $2 AND position >= $3 AND id <> $4")
@@ -2038,6 +2022,32 @@ impl Crm {
             columns,
         })
     }
+}
+
+/// The position after the last deal of a stage's column (0 in an empty column).
+///
+/// Written as `ORDER BY position DESC LIMIT 1`, which is the backward walk of
+/// `deals_board` whatever the statistics say: as `MAX(position)`, PostgreSQL without
+/// statistics on `deals` (autovacuum off or behind) aggregated the whole column with heap
+/// fetches — 30 ms per deal created at 2,700 deals a stage, against 0.1 ms.
+async fn next_position(
+    tx: &mut Tx,
+    org: Uuid,
+    pipeline_id: Uuid,
+    stage_id: Uuid,
+) -> Result<i64, CrmError> {
+    let last: Option<i64> = on_tx!(tx, |c| {
+        sqlx::query_scalar(
+            "SELECT position FROM deals WHERE org_id = $1 AND pipeline_id = $2 AND stage_id = $3 \
+             ORDER BY position DESC LIMIT 1",
+        )
+        .bind(org)
+        .bind(pipeline_id)
+        .bind(stage_id)
+        .fetch_optional(c)
+        .await
+    })?;
+    Ok(last.map_or(0, |p| p + 1))
 }
 
 /// One deal's contribution to its board column's totals (`deal_stage_totals`), counted
