@@ -938,10 +938,13 @@ identity_test!(customer_360_composes_the_crm_records, |server, _clock| {
     assert_eq!(data["open_deals"][0]["id"], open["id"]);
     assert_eq!(data["closed_deals"][0]["amount"], "800.50");
     assert_eq!(data["recent_activities"][0]["subject"], "Buyer visit");
-    // The helpdesk serves the tickets section (none yet); sales does not exist yet.
+    // The helpdesk serves the tickets section (none yet); sales serves the orders
+    // section, empty for a company that is not a store.
     assert_eq!(data["tickets"]["available"], true);
     assert_eq!(data["tickets"]["data"]["open"], 0);
-    assert_eq!(data["orders"]["available"], false);
+    assert_eq!(data["orders"]["available"], true);
+    assert_eq!(data["orders"]["data"], serde_json::Value::Null);
+    assert_eq!(data["health"]["available"], false);
     let globex = org(&server, "Globex", "admin@globex.test").await;
     problem(
         call(
