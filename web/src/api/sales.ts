@@ -67,6 +67,10 @@ export interface SalesImport {
   processed_rows: number;
   errors: SalesImportError[];
   errors_truncated?: boolean;
+  /** New regions or pack types accepted with `allow_new_values` (one per value). */
+  warnings?: SalesImportError[];
+  /** An earlier committed import of the very same file, whose rows this one replaced. */
+  same_file_as?: string | null;
   created_at: string;
   finished_at: string | null;
 }
@@ -146,14 +150,50 @@ export interface Mover {
   growth: number | null;
 }
 
+export interface TrendSeries {
+  key: string;
+  values: number[];
+  mom_growth: (number | null)[];
+  yoy_growth: (number | null)[];
+}
+
+/** Trends as the pages use them: the server's exact decimal strings read as numbers (for charts). */
 export interface Trends {
   by: TrendDimension;
   measure: TrendMeasure;
   months: string[];
-  series: { key: string; values: number[]; mom_growth: (number | null)[]; yoy_growth: (number | null)[] }[];
-  total: { values: number[]; mom_growth: (number | null)[]; yoy_growth: (number | null)[] };
+  series: TrendSeries[];
+  total: TrendSeries;
   movers: { top: Mover[]; bottom: Mover[] };
-  seasonality: { month_of_year: number; index: number }[];
+  seasonality: { month_of_year: number; index: number | null }[];
+}
+
+type Decimalish = string | number;
+/** Trends as the server sends them: values and movers as exact decimal strings. */
+export interface TrendsWire extends Omit<Trends, 'series' | 'total' | 'movers'> {
+  series: (Omit<TrendSeries, 'values'> & { values: Decimalish[] })[];
+  total: Omit<TrendSeries, 'values'> & { values: Decimalish[] };
+  movers: Record<
+    'top' | 'bottom',
+    (Omit<Mover, 'latest' | 'previous'> & { latest: Decimalish; previous: Decimalish })[]
+  >;
+}
+
+/** Reads the decimal strings of a trend report as numbers, for charts and sums. */
+export function trendsFromWire(wire: TrendsWire): Trends {
+  const num = (v: Decimalish) => (typeof v === 'number' ? v : Number(v));
+  const series = (s: TrendsWire['total']): TrendSeries => ({ ...s, values: s.values.map(num) });
+  const mover = (m: TrendsWire['movers']['top'][number]): Mover => ({
+    ...m,
+    latest: num(m.latest),
+    previous: num(m.previous),
+  });
+  return {
+    ...wire,
+    series: wire.series.map(series),
+    total: series(wire.total),
+    movers: { top: wire.movers.top.map(mover), bottom: wire.movers.bottom.map(mover) },
+  };
 }
 
 export type AlertPriority = 'CRITICAL' | 'HIGH' | 'INFO';
@@ -186,7 +226,8 @@ export interface NextOrder {
   overdue_days: number;
   mean_interval_days: number | null;
   orders_seen: number;
-  confidence: number;
+  /** `low`, `medium` or `high`. */
+  confidence: string;
   basket: BasketItem[];
   basis: string;
 }
@@ -438,12 +479,14 @@ export function salesImportQuery(req: {
   mapping: string;
   dryRun: boolean;
   skipInvalid?: boolean;
+  allowNewValues?: boolean;
   background?: boolean;
   fileName?: string;
 }): string {
   const search = new URLSearchParams({ mapping: req.mapping });
   search.set('dry_run', String(req.dryRun));
   if (req.skipInvalid) search.set('skip_invalid', 'true');
+  if (req.allowNewValues) search.set('allow_new_values', 'true');
   if (req.background) search.set('background', 'true');
   if (req.fileName) search.set('file_name', req.fileName);
   return search.toString();
@@ -477,7 +520,13 @@ export function importErrorsOf(error: unknown): SalesImportError[] | null {
 export async function sendSalesImport(
   api: ApiClient,
   file: Blob & { name?: string },
-  options: { mapping: string; dryRun: boolean; skipInvalid?: boolean; background?: boolean },
+  options: {
+    mapping: string;
+    dryRun: boolean;
+    skipInvalid?: boolean;
+    allowNewValues?: boolean;
+    background?: boolean;
+  },
   signal?: AbortSignal,
 ): Promise<SalesImport> {
   const body = await file.arrayBuffer();
@@ -764,7 +813,8 @@ export function useTrends(
     queryKey: salesKeys.trends(query),
     enabled,
     placeholderData: keepPreviousData,
-    queryFn: ({ signal }) => looseData<Trends>(api, '/api/v1/sales/trends', query, signal),
+    queryFn: async ({ signal }) =>
+      trendsFromWire(await looseData<TrendsWire>(api, '/api/v1/sales/trends', query, signal)),
   });
 }
 

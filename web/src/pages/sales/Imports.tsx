@@ -4,6 +4,7 @@ import {
   Badge,
   Button,
   Card,
+  Checkbox,
   FileInput,
   Group,
   Loader,
@@ -63,6 +64,37 @@ const STATUS_COLOURS: Record<SalesImportStatus, string> = {
 
 const cellErrors = (errors: readonly SalesImportError[]): CellError[] =>
   errors.map((e) => ({ row: e.row, column: e.column, message: e.reason }));
+
+/** The import a 422 refusal describes: its extension members, else what we knew, with its errors. */
+function refusedImport(
+  error: unknown,
+  rows: SalesImportError[],
+  before: SalesImport | null,
+  mapping: string,
+  dryRun: boolean,
+): SalesImport {
+  const ext = (error instanceof ApiError ? error.problem : {}) as Partial<SalesImport>;
+  const invalid = new Set(rows.map((r) => r.row)).size;
+  return {
+    id: ext.id ?? before?.id ?? '',
+    file_name: ext.file_name ?? before?.file_name ?? null,
+    mapping,
+    status: 'rejected',
+    dry_run: dryRun,
+    skip_invalid: false,
+    rows_total: ext.rows_total ?? before?.rows_total ?? invalid,
+    rows_invalid: ext.rows_invalid ?? invalid,
+    rows_inserted: 0,
+    rows_replaced: 0,
+    period_from: ext.period_from ?? before?.period_from ?? null,
+    period_to: ext.period_to ?? before?.period_to ?? null,
+    processed_rows: 0,
+    errors: rows,
+    errors_truncated: ext.errors_truncated ?? false,
+    created_at: ext.created_at ?? new Date().toISOString(),
+    finished_at: null,
+  };
+}
 
 /** Earlier imports: when, which file, how many rows, which period. */
 export function SalesImportsPage() {
@@ -182,14 +214,14 @@ function Refusal({ error }: { error: unknown }) {
   if (!error) return null;
   let message = error instanceof Error ? error.message : 'Something went wrong';
   if (error instanceof ApiError) {
-    message =
-      error.status === 403
-        ? 'You may not import sales data.'
-        : ((error.fieldErrors
-            .map((f) => (f.field === 'file' ? f.message : `${f.field}: ${f.message}`))
-            .join(' · ') ||
-            error.detail) ??
-          error.title);
+    const rows = importErrorsOf(error);
+    const fields = error.fieldErrors
+      .filter((f) => typeof f.field === 'string' && typeof f.message === 'string')
+      .map((f) => (f.field === 'file' ? f.message : `${f.field}: ${f.message}`));
+    if (error.status === 403) message = 'You may not import sales data.';
+    else if (rows)
+      message = `The file was refused: ${String(new Set(rows.map((r) => r.row)).size)} rows have errors (listed below). Nothing was imported.`;
+    else message = fields.length ? fields.join(' · ') : (error.detail ?? error.title);
   }
   return (
     <Alert color="red" variant="light" icon={<IconAlertTriangle size={18} />} role="alert">
@@ -212,6 +244,7 @@ export function SalesImportWizard() {
   const [step, setStep] = useState(0);
   const [file, setFile] = useState<File | null>(null);
   const [mapping, setMapping] = useState('sheet6');
+  const [allowNew, setAllowNew] = useState(false);
   const [checked, setChecked] = useState<SalesImport | null>(null);
   const [result, setResult] = useState<SalesImport | null>(null);
   const [busy, setBusy] = useState<string | null>(null);
@@ -236,21 +269,23 @@ export function SalesImportWizard() {
     setRunning(null);
     setError(null);
     try {
-      const answer = await sendSalesImport(api, file, { mapping, background, ...options }, controller.signal);
+      const answer = await sendSalesImport(
+        api,
+        file,
+        { mapping, background, allowNewValues: allowNew, ...options },
+        controller.signal,
+      );
       return answer.status === 'running'
         ? await pollSalesImport(api, answer, setRunning, controller.signal)
         : answer;
     } catch (e) {
       if (controller.signal.aborted) return null;
-      // a refused commit carries the report as `errors`: show it as the check's result
+      // a refused file (dry run or commit) carries its report as `errors`: show it as the check
       const rows = importErrorsOf(e);
-      if (rows && checked)
-        setChecked({
-          ...checked,
-          status: 'rejected',
-          errors: rows,
-          rows_invalid: new Set(rows.map((r) => r.row)).size,
-        });
+      if (rows) {
+        setChecked(refusedImport(e, rows, checked, mapping, options.dryRun));
+        setStep(1);
+      }
       setError(e);
       return null;
     } finally {
@@ -334,6 +369,14 @@ export function SalesImportWizard() {
               allowDeselect={false}
               comboboxProps={{ withinPortal: true }}
             />
+            <Checkbox
+              label="Accept new regions and pack types"
+              description="Otherwise a region or pack type the organisation has never seen is refused as a typo"
+              checked={allowNew}
+              onChange={(e) => {
+                setAllowNew(e.currentTarget.checked);
+              }}
+            />
             {background && file ? (
               <Text size="xs" c="dimmed">
                 A large file: it is checked and imported in the background, with progress shown here.
@@ -363,6 +406,22 @@ export function SalesImportWizard() {
                 truncated={Boolean(checked.errors_truncated)}
                 downloadName={`${(file?.name ?? 'sales').replace(/\.[^.]+$/, '')}-errors.csv`}
               />
+              {checked.warnings?.length ? (
+                <Alert
+                  color="yellow"
+                  variant="light"
+                  title="New values accepted"
+                  data-testid="import-warnings"
+                >
+                  {checked.warnings.map((w) => `row ${String(w.row)}, ${w.column}: ${w.reason}`).join(' · ')}
+                </Alert>
+              ) : null}
+              {checked.same_file_as ? (
+                <Text size="sm" c="dimmed">
+                  This file was imported before: importing it again replaces its rows, nothing is counted
+                  twice.
+                </Text>
+              ) : null}
               {busy ? <Working label={busy} running={running} /> : <Refusal error={error} />}
               {invalid > 0 ? (
                 <Alert color="orange" variant="light" icon={<IconAlertTriangle size={18} />}>

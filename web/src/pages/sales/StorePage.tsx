@@ -125,7 +125,7 @@ function NextOrderCard({ storeId }: { storeId: string }) {
               {next.data.mean_interval_days
                 ? ` · every ${next.data.mean_interval_days.toFixed(0)} days on average`
                 : ''}{' '}
-              · confidence {percent(next.data.confidence)}
+              · {next.data.confidence} confidence
             </Text>
             {next.data.basket.slice(0, 5).map((b) => (
               <Group key={b.sku} justify="space-between" gap="xs">

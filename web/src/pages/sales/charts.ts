@@ -161,7 +161,11 @@ export function seasonalityOption(trends: Trends): ChartOption {
     },
     yAxis: { type: 'value', min: 0 },
     series: [
-      { type: 'bar', name: 'Seasonality index', data: sorted.map((s) => Math.round(s.index * 100) / 100) },
+      {
+        type: 'bar',
+        name: 'Seasonality index',
+        data: sorted.map((s) => (s.index === null ? null : Math.round(s.index * 100) / 100)),
+      },
     ],
   };
 }
