@@ -7,6 +7,9 @@
 //! machine — pure, unit-tested), [`model`] (wire types, `SalesError`), [`service`] (the
 //! rules, testable without HTTP), [`routes`] (thin handlers).
 
+pub mod facts;
+pub mod import;
+pub mod import_routes;
 pub mod model;
 pub mod money;
 pub mod routes;

@@ -57,6 +57,7 @@ where
         .routes(routes!(get_payment))
         .routes(routes!(list_credit_notes, create_credit_note))
         .routes(routes!(get_credit_note))
+        .merge(crate::import_routes::router())
 }
 
 /// Stores (`?region=`, `?channel=`, `?assigned_rep=`, `?sort=`, `?cursor=`); a caller with

@@ -25,6 +25,7 @@ pub struct Sales {
     db: Db,
     clock: SharedClock,
     crm: Crm,
+    importer: crate::import::SalesImporter,
 }
 
 const fn field(
@@ -562,7 +563,18 @@ fn scaled(value: Decimal) -> i64 {
 impl Sales {
     /// The service over `db`; `crm` answers whether a company exists.
     pub fn new(db: Db, clock: SharedClock, crm: Crm) -> Self {
-        Self { db, clock, crm }
+        let importer = crate::import::SalesImporter::new(db.clone(), clock.clone());
+        Self {
+            db,
+            clock,
+            crm,
+            importer,
+        }
+    }
+
+    /// Sales-data imports (CSV/XLSX into the sales facts) and their saved mappings.
+    pub fn importer(&self) -> &crate::import::SalesImporter {
+        &self.importer
     }
 
     fn today(&self) -> NaiveDate {

@@ -63,6 +63,9 @@ enum Command {
     /// Create a demo organisation with a year of generated CRM data (companies, contacts,
     /// deals on the board, leads, activities). Does nothing if it exists already.
     Demo(DemoArgs),
+    /// Import data files into an organisation.
+    #[command(subcommand)]
+    Import(ImportCommand),
     /// Manage users of an organisation.
     #[command(subcommand)]
     User(UserCommand),
@@ -120,6 +123,19 @@ struct DemoArgs {
     /// Activities to generate.
     #[arg(long, default_value_t = 1500)]
     activities: usize,
+}
+
+#[derive(Debug, Subcommand)]
+enum ImportCommand {
+    /// Import sales data (CSV or XLSX, one row per outlet × SKU × day) with the same
+    /// rules as the API: prints a summary and every bad cell as `row N, column C: reason`;
+    /// exits non-zero when the file is rejected (then nothing is imported).
+    Sales {
+        #[command(flatten)]
+        database: DatabaseArgs,
+        #[command(flatten)]
+        args: crate::sales_import_cli::ImportSalesArgs,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -266,6 +282,19 @@ struct ServeArgs {
     /// Region of the bucket. Default: us-east-1
     #[arg(long, env = "MERIDIAN_ATTACHMENTS_S3_REGION", value_name = "REGION")]
     attachments_s3_region: Option<String>,
+
+    /// Folder of sales files (.csv, .xlsx) imported on a schedule; each file moves to
+    /// done/ or rejected/ with its report beside it. Default: none
+    #[arg(long, env = "MERIDIAN_SALES_WATCH_DIR", value_name = "DIR")]
+    sales_watch_dir: Option<PathBuf>,
+
+    /// Organisation (id or slug) the watched sales files belong to.
+    #[arg(long, env = "MERIDIAN_SALES_WATCH_ORG", value_name = "ORG")]
+    sales_watch_org: Option<String>,
+
+    /// Time between scans of the sales watch folder. Default: 1m
+    #[arg(long, env = "MERIDIAN_SALES_WATCH_INTERVAL", value_name = "DURATION")]
+    sales_watch_interval: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -297,6 +326,8 @@ enum CliError {
     Sentiment(#[from] crate::sentiment_cli::SentimentCliError),
     #[error(transparent)]
     HelpdeskEval(#[from] crate::helpdesk_eval_cli::HelpdeskEvalError),
+    #[error(transparent)]
+    SalesImport(#[from] crate::sales_import_cli::SalesImportCliError),
 }
 
 impl CliError {
@@ -492,6 +523,16 @@ async fn run(cli: Cli) -> Result<(), CliError> {
                 );
             }
             Ok(())
+        }
+        Command::Import(ImportCommand::Sales { database, args }) => {
+            crate::telemetry::init(log_format, log_filter.as_deref())?;
+            let db = open_db(&database, &file).await?;
+            kernel::migrate::run(&db, &crate::MODULES).await?;
+            let org = find_org_id(&db, &args.org).await?;
+            let importer = sales::import::SalesImporter::new(db.clone(), Arc::new(SystemClock));
+            let outcome = crate::sales_import_cli::run(&importer, org, &args).await;
+            db.close().await;
+            Ok(outcome?)
         }
         Command::User(command) => {
             crate::telemetry::init(log_format, log_filter.as_deref())?;
@@ -749,6 +790,12 @@ async fn serve(
             "--rate-limit-burst / MERIDIAN_RATE_LIMIT_BURST / rate_limit_burst",
         )?,
     };
+    let sales_watch = config::resolve_sales_watch(
+        args.sales_watch_dir.as_deref(),
+        args.sales_watch_org.as_deref(),
+        args.sales_watch_interval.as_deref(),
+        file,
+    )?;
     // Check every setting before touching keys or the database.
     config::resolve_database_url(args.database.database_url.as_deref(), file)?;
     config::resolve_addr(args.addr.as_deref(), file)?;
@@ -792,6 +839,19 @@ async fn serve(
         identity::IdentitySettings::default(),
     )
     .with_helpdesk_settings(helpdesk_settings);
+    if let Some(watch) = sales_watch {
+        let org = find_org_id(&state.db, &watch.org).await?;
+        tracing::info!(dir = %watch.dir.display(), every = ?watch.interval, "watching for sales files");
+        tokio::spawn(crate::sales_import_cli::watch_folder(
+            state.sales.importer().clone(),
+            crate::sales_import_cli::WatchSettings {
+                dir: watch.dir,
+                org,
+                interval: watch.interval,
+                mapping: watch.mapping,
+            },
+        ));
+    }
     http::serve(listener, state, None, http::shutdown_signal()).await?;
     tracing::info!("stopped");
     Ok(())

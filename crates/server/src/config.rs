@@ -95,6 +95,14 @@ pub struct FileSettings {
     pub attachments_s3_endpoint: Option<String>,
     /// Region of the bucket (default `us-east-1`).
     pub attachments_s3_region: Option<String>,
+    /// Folder of sales files (`.csv`, `.xlsx`) that `serve` imports on a schedule.
+    pub sales_watch_dir: Option<PathBuf>,
+    /// Organisation (id or slug) the watched sales files belong to.
+    pub sales_watch_org: Option<String>,
+    /// Time between scans of the watched folder (`5m`, `30s`; default 1m).
+    pub sales_watch_interval: Option<String>,
+    /// Column mapping of the watched files (default `sheet6`).
+    pub sales_watch_mapping: Option<String>,
 }
 
 /// Loads the TOML file. An explicitly named file must exist; the default
@@ -276,6 +284,72 @@ pub fn resolve_web_dir(
             format!("{} has no index.html", dir.display()),
         ))
     }
+}
+
+/// Default time between scans of the sales watch folder.
+pub const DEFAULT_SALES_WATCH_INTERVAL: Duration = Duration::from_secs(60);
+
+/// The sales watch folder as configured: folder, organisation (id or slug, resolved
+/// against the database later), scan interval and mapping; `None` when no folder is set.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SalesWatch {
+    /// The folder.
+    pub dir: PathBuf,
+    /// Organisation id or slug.
+    pub org: String,
+    /// Time between scans.
+    pub interval: Duration,
+    /// Mapping name.
+    pub mapping: String,
+}
+
+/// Resolves the sales watch folder settings (flags and environment first, then the file).
+pub fn resolve_sales_watch(
+    dir: Option<&Path>,
+    org: Option<&str>,
+    interval: Option<&str>,
+    file: &FileSettings,
+) -> Result<Option<SalesWatch>, ConfigError> {
+    let Some(dir) = dir
+        .map(Path::to_path_buf)
+        .or_else(|| file.sales_watch_dir.clone())
+    else {
+        return Ok(None);
+    };
+    if !dir.is_dir() {
+        return Err(ConfigError::new(
+            "--sales-watch-dir / MERIDIAN_SALES_WATCH_DIR / sales_watch_dir",
+            format!("{} is not a folder", dir.display()),
+        ));
+    }
+    let org = org
+        .map(str::to_owned)
+        .or_else(|| file.sales_watch_org.clone())
+        .filter(|o| !o.trim().is_empty())
+        .ok_or_else(|| {
+            ConfigError::new(
+                "--sales-watch-org / MERIDIAN_SALES_WATCH_ORG / sales_watch_org",
+                "a watched sales folder needs the organisation its files belong to",
+            )
+        })?;
+    let interval = match interval.or(file.sales_watch_interval.as_deref()) {
+        Some(text) => parse_duration(text).map_err(|reason| {
+            ConfigError::new(
+                "--sales-watch-interval / MERIDIAN_SALES_WATCH_INTERVAL / sales_watch_interval",
+                reason,
+            )
+        })?,
+        None => DEFAULT_SALES_WATCH_INTERVAL,
+    };
+    Ok(Some(SalesWatch {
+        dir,
+        org,
+        interval,
+        mapping: file
+            .sales_watch_mapping
+            .clone()
+            .unwrap_or_else(|| "sheet6".to_owned()),
+    }))
 }
 
 /// The attachment settings given as flags or environment variables (clap fills them).

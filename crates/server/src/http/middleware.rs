@@ -66,10 +66,33 @@ pub async fn problem_responses(req: Request, next: Next) -> Response<Body> {
         .get(header::CONTENT_TYPE)
         .is_some_and(|v| v.as_bytes().starts_with(PROBLEM_CONTENT_TYPE.as_bytes()));
     let (mut parts, body) = response.into_parts();
-    // Error bodies are small; anything larger than this is not ours to rewrite.
-    let bytes = axum::body::to_bytes(body, 64 * 1024)
+    // Error bodies are small; anything larger than this is not ours to rewrite (a
+    // rejected import lists up to 1,000 bad cells: ~150 KiB).
+    let bytes = axum::body::to_bytes(body, 1024 * 1024)
         .await
         .unwrap_or_default();
+    // A handler's problem keeps its extension members (RFC 9457 section 3.2), such as
+    // the `{row, column, reason}` errors of a rejected import: only the request id and
+    // the path are filled in.
+    if is_problem
+        && let Ok(serde_json::Value::Object(mut map)) =
+            serde_json::from_slice::<serde_json::Value>(&bytes)
+        && map.get("errors").is_some_and(|e| {
+            e.as_array()
+                .and_then(|a| a.first())
+                .is_some_and(|first| first.get("field").is_none())
+        })
+    {
+        if map.get("request_id").is_none_or(serde_json::Value::is_null) {
+            map.insert("request_id".to_owned(), serde_json::json!(request_id));
+        }
+        if map.get("instance").is_none_or(serde_json::Value::is_null) {
+            map.insert("instance".to_owned(), serde_json::json!(path));
+        }
+        let body = serde_json::to_vec(&map).unwrap_or_default();
+        parts.headers.remove(header::CONTENT_LENGTH);
+        return Response::from_parts(parts, Body::from(body));
+    }
     let mut problem = if is_problem {
         match serde_json::from_slice::<Problem>(&bytes) {
             Ok(problem) => problem,

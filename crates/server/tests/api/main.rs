@@ -12,3 +12,4 @@ mod helpdesk_s3;
 mod identity;
 mod platform;
 mod sales;
+mod sales_import;
