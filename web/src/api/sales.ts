@@ -41,61 +41,18 @@ export const PAYMENT_METHODS: readonly { value: PaymentMethod; label: string }[]
 // (served by the import / analytics / prediction slices; called through the loose client
 // until their paths are in openapi.json)
 
-/** One bad cell of an imported sales file (spreadsheet row, 1 = the header). */
-export interface SalesImportError {
-  row: number;
-  column: string;
-  reason: string;
-}
+/** One bad cell of an imported sales file (spreadsheet row, 1 = the header; the file's column header). */
+export type SalesImportError = components['schemas']['RowIssue'];
 
+/**
+ * A sales-data import: a dry run, a commit, or a background run with its progress.
+ * `status`: `validated` | `rejected` | `committed` | `running` | `failed`.
+ */
+export type SalesImport = components['schemas']['SalesImport'];
 export type SalesImportStatus = 'validated' | 'rejected' | 'committed' | 'running' | 'failed';
 
-/** A sales-data import: a dry run, a commit, or a background run with its progress. */
-export interface SalesImport {
-  id: string;
-  file_name: string | null;
-  mapping: string;
-  status: SalesImportStatus;
-  dry_run: boolean;
-  skip_invalid: boolean;
-  rows_total: number;
-  rows_invalid: number;
-  rows_inserted: number;
-  rows_replaced: number;
-  period_from: string | null;
-  period_to: string | null;
-  processed_rows: number;
-  errors: SalesImportError[];
-  errors_truncated?: boolean;
-  /** New regions or pack types accepted with `allow_new_values` (one per value). */
-  warnings?: SalesImportError[];
-  /** An earlier committed import of the very same file, whose rows this one replaced. */
-  same_file_as?: string | null;
-  created_at: string;
-  finished_at: string | null;
-}
-
-/** The columns of a sales file the import reads. */
-export const SALES_IMPORT_COLUMNS = [
-  'date',
-  'region',
-  'province',
-  'precision_area',
-  'outlet_code',
-  'outlet_name',
-  'channel',
-  'pack_type',
-  'sku',
-  'sales_qty',
-  'sales_value',
-] as const;
-export type SalesImportColumn = (typeof SALES_IMPORT_COLUMNS)[number];
-
 /** A saved mapping: which header of the file holds each column (`sheet6` is built in). */
-export interface SalesImportMapping {
-  name: string;
-  columns: Partial<Record<SalesImportColumn, string>>;
-}
+export type SalesImportMapping = components['schemas']['SalesImportMapping'];
 
 export type Urgency = 'HIGH' | 'MEDIUM' | null;
 
@@ -548,12 +505,7 @@ export async function fetchSalesImport(
   id: string,
   signal?: AbortSignal,
 ): Promise<SalesImport> {
-  const result = (await unwrap(
-    loose(api).GET(`/api/v1/sales/imports/${encodeURIComponent(id)}`, { signal }),
-  )) as {
-    data: SalesImport;
-  };
-  return result.data;
+  return (await unwrap(api.GET('/api/v1/sales/imports/{id}', { signal, params: { path: { id } } }))).data;
 }
 
 /** Polls a running import until it is no longer running; `onProgress` sees every state. */
@@ -870,7 +822,8 @@ export function useSalesImports(enabled = true) {
   return useQuery<SalesImport[], ApiError>({
     queryKey: salesKeys.imports,
     enabled,
-    queryFn: ({ signal }) => looseData<SalesImport[]>(api, '/api/v1/sales/imports', {}, signal),
+    queryFn: async ({ signal }) =>
+      (await unwrap(api.GET('/api/v1/sales/imports', { signal, ...withQuery({ limit: 100 }) }))).data,
   });
 }
 
@@ -879,8 +832,7 @@ export function useSalesImportMappings(enabled = true) {
   return useQuery<SalesImportMapping[], ApiError>({
     queryKey: salesKeys.importMappings,
     enabled,
-    queryFn: ({ signal }) =>
-      looseData<SalesImportMapping[]>(api, '/api/v1/sales/import-mappings', {}, signal),
+    queryFn: async ({ signal }) => (await unwrap(api.GET('/api/v1/sales/import-mappings', { signal }))).data,
     staleTime: 60_000,
   });
 }

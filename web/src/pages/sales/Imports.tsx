@@ -54,7 +54,7 @@ import { EmptyState } from './shared';
 /** Files above this size are imported in the background, with a progress bar. */
 export const BACKGROUND_SALES_BYTES = 512 * 1024;
 
-const STATUS_COLOURS: Record<SalesImportStatus, string> = {
+const STATUS_COLOURS: Partial<Record<string, string>> & Record<SalesImportStatus, string> = {
   validated: 'blue',
   rejected: 'red',
   committed: 'teal',
@@ -65,33 +65,43 @@ const STATUS_COLOURS: Record<SalesImportStatus, string> = {
 const cellErrors = (errors: readonly SalesImportError[]): CellError[] =>
   errors.map((e) => ({ row: e.row, column: e.column, message: e.reason }));
 
-/** The import a 422 refusal describes: its extension members, else what we knew, with its errors. */
+/**
+ * The import a 422 refusal of a commit describes: the check we had (or an empty one) with the
+ * refusal's errors (`errors`, `errors_truncated` and `import_id` extension members).
+ */
 function refusedImport(
   error: unknown,
   rows: SalesImportError[],
   before: SalesImport | null,
+  fileName: string,
   mapping: string,
   dryRun: boolean,
 ): SalesImport {
-  const ext = (error instanceof ApiError ? error.problem : {}) as Partial<SalesImport>;
+  const ext = (error instanceof ApiError ? error.problem : {}) as {
+    import_id?: string;
+    errors_truncated?: boolean;
+  };
   const invalid = new Set(rows.map((r) => r.row)).size;
   return {
-    id: ext.id ?? before?.id ?? '',
-    file_name: ext.file_name ?? before?.file_name ?? null,
+    id: ext.import_id ?? before?.id ?? '',
+    file_name: before?.file_name ?? fileName,
+    file_sha256: before?.file_sha256 ?? '',
+    source: 'api',
     mapping,
     status: 'rejected',
     dry_run: dryRun,
     skip_invalid: false,
-    rows_total: ext.rows_total ?? before?.rows_total ?? invalid,
-    rows_invalid: ext.rows_invalid ?? invalid,
+    rows_total: before?.rows_total ?? invalid,
+    rows_invalid: Math.max(invalid, before?.rows_invalid ?? 0),
     rows_inserted: 0,
     rows_replaced: 0,
-    period_from: ext.period_from ?? before?.period_from ?? null,
-    period_to: ext.period_to ?? before?.period_to ?? null,
+    period_from: before?.period_from ?? null,
+    period_to: before?.period_to ?? null,
     processed_rows: 0,
     errors: rows,
     errors_truncated: ext.errors_truncated ?? false,
-    created_at: ext.created_at ?? new Date().toISOString(),
+    warnings: before?.warnings ?? [],
+    created_at: before?.created_at ?? new Date().toISOString(),
     finished_at: null,
   };
 }
@@ -145,9 +155,9 @@ export function SalesImportsPage() {
               {rows.map((r) => (
                 <Table.Tr key={r.id}>
                   <Table.Td>{formatDate(r.created_at, true)}</Table.Td>
-                  <Table.Td>{r.file_name ?? '–'}</Table.Td>
+                  <Table.Td>{r.file_name}</Table.Td>
                   <Table.Td>
-                    <Badge color={STATUS_COLOURS[r.status]} variant="light">
+                    <Badge color={STATUS_COLOURS[r.status] ?? 'gray'} variant="light">
                       {r.dry_run && r.status === 'validated' ? 'dry run' : r.status}
                     </Badge>
                   </Table.Td>
@@ -283,7 +293,7 @@ export function SalesImportWizard() {
       // a refused file (dry run or commit) carries its report as `errors`: show it as the check
       const rows = importErrorsOf(e);
       if (rows) {
-        setChecked(refusedImport(e, rows, checked, mapping, options.dryRun));
+        setChecked(refusedImport(e, rows, checked, file.name, mapping, options.dryRun));
         setStep(1);
       }
       setError(e);
@@ -403,10 +413,10 @@ export function SalesImportWizard() {
               <Counts result={checked} />
               <ImportErrorTable
                 errors={cellErrors(checked.errors)}
-                truncated={Boolean(checked.errors_truncated)}
+                truncated={checked.errors_truncated}
                 downloadName={`${(file?.name ?? 'sales').replace(/\.[^.]+$/, '')}-errors.csv`}
               />
-              {checked.warnings?.length ? (
+              {checked.warnings.length ? (
                 <Alert
                   color="yellow"
                   variant="light"
