@@ -30,6 +30,7 @@ let token = '';
 let storeId = '';
 let orderId = '';
 let invoiceId = '';
+let adminId = '';
 
 /** @param {string} name @param {() => Promise<void>} fn */
 const step = (name, fn) => runStep(() => page, name, fn);
@@ -46,6 +47,7 @@ describe('sales order → invoice → payment served by meridian', { timeout: 30
     const bin = preflight();
     await server.setUp(bin);
     token = await server.token(ADMIN_EMAIL, ADMIN_PASSWORD);
+    adminId = (await server.api('GET', '/api/v1/auth/me', { token })).body.data.user.id;
     const company = await create('/api/v1/companies', { name: 'Duka la Mama Njeri' });
     const product = await create('/api/v1/products', {
       sku: 'COLA-330',
@@ -66,6 +68,7 @@ describe('sales order → invoice → payment served by meridian', { timeout: 30
       credit_limit: { amount: '100.00', currency: 'KES' },
       price_list_id: prices.id,
       visit_frequency_days: 7,
+      assigned_rep: adminId,
     });
     storeId = store.id;
     browser = await openBrowser(server.base);
@@ -203,5 +206,29 @@ describe('sales order → invoice → payment served by meridian', { timeout: 30
       assert.equal(await payments.locator('tbody tr').count(), 2);
       await screenshot(page, 'sales-store-page', true);
       assert.deepEqual(browser?.foreignRequests, []);
+    }));
+
+  it("shows the rep's calls for today at a phone's size", () =>
+    step('sales-calls-phone', async () => {
+      await page.setViewportSize({ width: 390, height: 844 });
+      await page.goto(`${server.base}/sales/calls`);
+      await page.getByRole('heading', { name: /^Calls for / }).waitFor();
+      const list = await server.api('GET', `/api/v1/sales/call-list?rep_id=${adminId}`, { token });
+      if (list.status === 200) {
+        // the store assigned to the admin, with its score, its reasons and the way to an order
+        const card = page.getByTestId('call-card').filter({ hasText: 'Duka la Mama Njeri' });
+        await card.waitFor();
+        await card.getByRole('link', { name: 'Take an order' }).waitFor();
+        assert.ok(((await card.getByLabel('score').textContent()) ?? '').match(/^\d+$/));
+      } else {
+        // the predictions are not served by this build: the page says what it needs
+        assert.equal(list.status, 404, JSON.stringify(list.body));
+        await page.getByTestId('empty-state').getByText('No call list yet').waitFor();
+      }
+      // nothing wider than the phone
+      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      assert.ok(overflow <= 0, `the page is ${String(overflow)} px wider than the phone`);
+      await screenshot(page, 'sales-calls-phone', true);
+      await page.setViewportSize({ width: 1440, height: 900 });
     }));
 });
