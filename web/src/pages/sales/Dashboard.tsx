@@ -205,7 +205,6 @@ export function SalesDashboardPage() {
               <EChart
                 option={heatmapOption(heatmap.data)}
                 height={Math.max(260, 44 * heatmap.data.row_labels.length + 90)}
-                renderer="canvas"
                 label="Distribution gap heat map by region and pack type"
                 notMerge
               />

@@ -92,7 +92,6 @@ export function GapsPage() {
           <EChart
             option={heatmapOption(heatmap.data)}
             height={Math.max(260, 44 * heatmap.data.row_labels.length + 90)}
-            renderer="canvas"
             label="Distribution gap heat map by region and pack type"
             notMerge
           />

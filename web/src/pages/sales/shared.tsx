@@ -61,7 +61,7 @@ export function Kpi({
   color?: string;
 }) {
   return (
-    <Card withBorder padding="md" data-testid={`kpi-${label.toLowerCase().replace(/[^a-z]+/g, '-')}`}>
+    <Card withBorder padding="md" data-testid={`kpi-${label.toLowerCase().replace(/[^a-z0-9]+/g, '-')}`}>
       <Text size="xs" c="dimmed" tt="uppercase" fw={600}>
         {label}
       </Text>
