@@ -7,6 +7,8 @@
 //! machine — pure, unit-tested), [`model`] (wire types, `SalesError`), [`service`] (the
 //! rules, testable without HTTP), [`routes`] (thin handlers).
 
+pub mod analytics;
+pub mod analytics_routes;
 pub mod facts;
 pub mod import;
 pub mod import_routes;

@@ -58,6 +58,7 @@ where
         .routes(routes!(list_credit_notes, create_credit_note))
         .routes(routes!(get_credit_note))
         .merge(crate::import_routes::router())
+        .merge(crate::analytics_routes::router())
 }
 
 /// Stores (`?region=`, `?channel=`, `?assigned_rep=`, `?sort=`, `?cursor=`); a caller with

@@ -581,6 +581,16 @@ impl Sales {
         self.clock.now().date_naive()
     }
 
+    /// The database, for the crate's other services (analytics).
+    pub(crate) fn db(&self) -> &Db {
+        &self.db
+    }
+
+    /// The injected clock, for the crate's other services (analytics).
+    pub(crate) fn clock(&self) -> &SharedClock {
+        &self.clock
+    }
+
     // An audit row and an event per change.
     #[allow(clippy::too_many_arguments)]
     async fn record(

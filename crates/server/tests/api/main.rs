@@ -13,3 +13,4 @@ mod identity;
 mod platform;
 mod sales;
 mod sales_import;
+mod sales_analytics;
