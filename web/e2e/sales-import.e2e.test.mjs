@@ -179,7 +179,10 @@ describe('sales-data import served by meridian', { timeout: 300_000 }, () => {
       await page.getByRole('img', { name: 'Sales value by month' }).waitFor();
       await page.getByRole('tab', { name: 'Management' }).click();
       await page.getByRole('img', { name: 'Distribution gap heat map by region and pack type' }).waitFor();
-      await page.getByRole('table', { name: 'Top gaps' }).getByText('1L PET').waitFor();
+      await page
+        .getByRole('table', { name: 'Top gaps' })
+        .getByRole('cell', { name: '1L PET', exact: true })
+        .waitFor();
       await screenshot(page, 'sales-dashboard-management', true);
       assert.deepEqual(browser?.foreignRequests, []);
     }));

@@ -54,40 +54,17 @@ export type SalesImportStatus = 'validated' | 'rejected' | 'committed' | 'runnin
 /** A saved mapping: which header of the file holds each column (`sheet6` is built in). */
 export type SalesImportMapping = components['schemas']['SalesImportMapping'];
 
-export type Urgency = 'HIGH' | 'MEDIUM' | null;
-
-export interface GapRow {
-  region: string;
-  province: string;
-  precision_area: string;
-  pack_type: string;
-  total_records: number;
-  zero_records: number;
-  zero_share: number;
-  flagged: boolean;
-  urgency: Urgency;
-  recommendation: string | null;
-}
-
-export interface DistributionGaps {
-  period: { from: string | null; to: string | null };
-  rows: GapRow[];
-  summary: { total_records: number; zero_records: number; zero_share: number; flagged: number; high: number };
-}
-
-export interface GapHeatmap {
-  period: { from: string | null; to: string | null };
-  row_labels: string[];
-  column_labels: string[];
-  cells: {
-    row: string;
-    column: string;
-    total_records: number;
-    zero_records: number;
-    zero_share: number;
-    urgency: Urgency;
-  }[];
-}
+export type Urgency = components['schemas']['Urgency'] | null;
+/** A distribution gap: an area × pack type with its share of zero-sales records. */
+export type GapRow = components['schemas']['GapRow'];
+export type DistributionGaps = components['schemas']['GapReport'];
+/** The heat map: region (or province) × pack type. */
+export type GapHeatmap = components['schemas']['Heatmap'];
+/** An analytic alert (`sales.distribution_gap`, `sales.share_erosion`, `sales.forecast_deviation`). */
+export type SalesAlert = components['schemas']['Alert'];
+export type AlertPriority = components['schemas']['AlertPriority'];
+/** The trend report as the server sends it: values and movers as exact decimal strings. */
+export type TrendsWire = components['schemas']['TrendReport'];
 
 export const TREND_DIMENSIONS = [
   { value: 'region', label: 'Region' },
@@ -116,57 +93,43 @@ export interface TrendSeries {
 
 /** Trends as the pages use them: the server's exact decimal strings read as numbers (for charts). */
 export interface Trends {
-  by: TrendDimension;
-  measure: TrendMeasure;
+  by: string;
+  measure: string;
   months: string[];
   series: TrendSeries[];
   total: TrendSeries;
   movers: { top: Mover[]; bottom: Mover[] };
-  seasonality: { month_of_year: number; index: number | null }[];
+  seasonality: { month_of_year: number; index?: number | null }[];
 }
 
-type Decimalish = string | number;
-/** Trends as the server sends them: values and movers as exact decimal strings. */
-export interface TrendsWire extends Omit<Trends, 'series' | 'total' | 'movers'> {
-  series: (Omit<TrendSeries, 'values'> & { values: Decimalish[] })[];
-  total: Omit<TrendSeries, 'values'> & { values: Decimalish[] };
-  movers: Record<
-    'top' | 'bottom',
-    (Omit<Mover, 'latest' | 'previous'> & { latest: Decimalish; previous: Decimalish })[]
-  >;
+/** True when a trend report holds no sales at all (the server answers zeros before any import). */
+export function hasNoSales(trends: Trends): boolean {
+  return trends.series.length === 0 || trends.total.values.every((v) => v === 0);
 }
 
 /** Reads the decimal strings of a trend report as numbers, for charts and sums. */
 export function trendsFromWire(wire: TrendsWire): Trends {
-  const num = (v: Decimalish) => (typeof v === 'number' ? v : Number(v));
-  const series = (s: TrendsWire['total']): TrendSeries => ({ ...s, values: s.values.map(num) });
+  const series = (s: TrendsWire['total']): TrendSeries => ({
+    key: s.key,
+    values: s.values.map(Number),
+    mom_growth: s.mom_growth.map((g) => g ?? null),
+    yoy_growth: s.yoy_growth.map((g) => g ?? null),
+  });
   const mover = (m: TrendsWire['movers']['top'][number]): Mover => ({
-    ...m,
-    latest: num(m.latest),
-    previous: num(m.previous),
+    key: m.key,
+    latest: Number(m.latest),
+    previous: Number(m.previous),
+    growth: m.growth,
   });
   return {
-    ...wire,
+    by: wire.by,
+    measure: wire.measure,
+    months: wire.months,
     series: wire.series.map(series),
     total: series(wire.total),
     movers: { top: wire.movers.top.map(mover), bottom: wire.movers.bottom.map(mover) },
+    seasonality: wire.seasonality,
   };
-}
-
-export type AlertPriority = 'CRITICAL' | 'HIGH' | 'INFO';
-
-/** An analytic alert (`sales.distribution_gap`, `sales.share_erosion`, `sales.forecast_deviation`). */
-export interface SalesAlert {
-  id?: string;
-  kind?: string;
-  event_type?: string;
-  priority: AlertPriority;
-  title?: string;
-  message?: string;
-  detail?: string;
-  region?: string | null;
-  occurred_at?: string;
-  created_at?: string;
 }
 
 export interface BasketItem {
@@ -735,8 +698,8 @@ export function useGaps(params: Record<string, string>, enabled = true) {
     queryKey: salesKeys.gaps(params),
     enabled,
     placeholderData: keepPreviousData,
-    queryFn: ({ signal }) =>
-      looseData<DistributionGaps>(api, '/api/v1/sales/distribution-gaps', params, signal),
+    queryFn: async ({ signal }) =>
+      (await unwrap(api.GET('/api/v1/sales/distribution-gaps', { signal, ...withQuery(params) }))).data,
   });
 }
 
@@ -745,13 +708,15 @@ export function useGapHeatmap(params: Record<string, string>, enabled = true) {
   return useQuery<GapHeatmap, ApiError>({
     queryKey: salesKeys.heatmap(params),
     enabled,
-    queryFn: ({ signal }) =>
-      looseData<GapHeatmap>(
-        api,
-        '/api/v1/sales/distribution-gaps/heatmap',
-        { rows: 'region', columns: 'pack_type', ...params },
-        signal,
-      ),
+    queryFn: async ({ signal }) =>
+      (
+        await unwrap(
+          api.GET('/api/v1/sales/distribution-gaps/heatmap', {
+            signal,
+            ...withQuery({ rows: 'region', columns: 'pack_type', ...params }),
+          }),
+        )
+      ).data,
   });
 }
 
@@ -766,7 +731,7 @@ export function useTrends(
     enabled,
     placeholderData: keepPreviousData,
     queryFn: async ({ signal }) =>
-      trendsFromWire(await looseData<TrendsWire>(api, '/api/v1/sales/trends', query, signal)),
+      trendsFromWire((await unwrap(api.GET('/api/v1/sales/trends', { signal, ...withQuery(query) }))).data),
   });
 }
 
@@ -775,15 +740,9 @@ export function useSalesAlerts(params: Record<string, string>, enabled = true) {
   return useQuery<SalesAlert[], ApiError>({
     queryKey: salesKeys.alerts(params),
     enabled,
-    queryFn: async ({ signal }) => {
-      const body = await looseData<SalesAlert[] | { alerts: SalesAlert[] }>(
-        api,
-        '/api/v1/sales/alerts',
-        params,
-        signal,
-      );
-      return Array.isArray(body) ? body : body.alerts;
-    },
+    queryFn: async ({ signal }) =>
+      (await unwrap(api.GET('/api/v1/sales/alerts', { signal, ...withQuery({ limit: 20, ...params }) })))
+        .data,
   });
 }
 

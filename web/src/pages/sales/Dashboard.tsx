@@ -16,6 +16,7 @@ import { useSearchParams } from 'react-router';
 import { Link } from 'react-router';
 import {
   compactNumber,
+  hasNoSales,
   isMissing,
   type Mover,
   percent,
@@ -84,17 +85,15 @@ function Alerts({ alerts }: { alerts: SalesAlert[] | undefined }) {
         </Text>
       ) : (
         <Stack gap={6}>
-          {alerts.slice(0, 8).map((a, i) => (
-            <Group key={a.id ?? String(i)} gap="xs" wrap="nowrap" align="flex-start">
+          {alerts.slice(0, 8).map((a) => (
+            <Group key={a.id} gap="xs" wrap="nowrap" align="flex-start">
               <Badge color={PRIORITY_COLOURS[a.priority]} variant="light" miw={76}>
                 {a.priority}
               </Badge>
               <div>
-                <Text size="sm">{a.title ?? a.message ?? a.detail ?? a.kind ?? a.event_type}</Text>
+                <Text size="sm">{a.title}</Text>
                 <Text size="xs" c="dimmed">
-                  {[a.kind ?? a.event_type, a.region, formatDate(a.occurred_at ?? a.created_at ?? null)]
-                    .filter((v) => v && v !== '–')
-                    .join(' · ')}
+                  {a.kind.replace('sales.', '').replace('_', ' ')} · {a.period} · {formatDate(a.created_at)}
                 </Text>
               </div>
             </Group>
@@ -130,7 +129,7 @@ export function SalesDashboardPage() {
   const alerts = useSalesAlerts({});
 
   if (trends.isPending) return <Skeleton h={320} />;
-  const noData = isMissing(trends.error) || trends.data?.months.length === 0;
+  const noData = isMissing(trends.error) || (trends.data ? hasNoSales(trends.data) : false);
   if (noData) {
     return (
       <EmptyState title="No sales data yet" action={<ImportSalesAction />}>
@@ -246,7 +245,7 @@ export function SalesDashboardPage() {
                       <Table.Td>{g.pack_type}</Table.Td>
                       <Table.Td ta="right">{percent(g.zero_share)}</Table.Td>
                       <Table.Td>
-                        <UrgencyBadge urgency={g.urgency} />
+                        <UrgencyBadge urgency={g.urgency ?? null} />
                       </Table.Td>
                       <Table.Td>
                         <Text size="sm">{g.recommendation ?? '–'}</Text>

@@ -18,7 +18,8 @@ export function GapsPage() {
   const gaps = useGaps({ ...filters, flagged_only: String(flaggedOnly) });
   const heatmap = useGapHeatmap({ from: filters.from, to: filters.to });
 
-  if (isMissing(gaps.error)) {
+  const empty = gaps.data?.summary.total_records === 0 && !from && !to && !region && !packType;
+  if (isMissing(gaps.error) || empty) {
     return (
       <EmptyState title="No sales data yet" action={<ImportSalesAction />}>
         Distribution gaps come from imported sales data: the share of records with zero sales per area and
@@ -130,7 +131,7 @@ export function GapsPage() {
                   <Table.Td ta="right">{g.total_records.toLocaleString()}</Table.Td>
                   <Table.Td ta="right">{percent(g.zero_share, 1)}</Table.Td>
                   <Table.Td>
-                    <UrgencyBadge urgency={g.urgency} />
+                    <UrgencyBadge urgency={g.urgency ?? null} />
                   </Table.Td>
                   <Table.Td>
                     <Text size="sm">{g.recommendation ?? '–'}</Text>

@@ -12,6 +12,7 @@ import {
 } from '@mantine/core';
 import { useState } from 'react';
 import {
+  hasNoSales,
   isMissing,
   TREND_DIMENSIONS,
   type TrendDimension,
@@ -31,7 +32,7 @@ export function TrendsPage() {
   const [to, setTo] = useState('');
   const trends = useTrends({ by, measure, from, to });
 
-  if (isMissing(trends.error)) {
+  if (isMissing(trends.error) || (trends.data && hasNoSales(trends.data) && !from && !to)) {
     return (
       <EmptyState title="No sales data yet" action={<ImportSalesAction />}>
         Trends are computed from imported sales data, month by month.

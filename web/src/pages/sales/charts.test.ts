@@ -4,7 +4,9 @@ import { growthOption, heatmapOption, monthLabel } from './charts';
 describe('sales charts', () => {
   it('places each gap cell at its region and pack type, coloured by zero share, HIGH cells marked', () => {
     const option = heatmapOption({
-      period: { from: null, to: null },
+      period: { from: '2026-11-01', to: '2026-11-30', default: true },
+      rows: 'region',
+      columns: 'pack_type',
       row_labels: ['Central', 'Coast'],
       column_labels: ['1L PET', '330ml can'],
       cells: [

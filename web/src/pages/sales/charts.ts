@@ -164,7 +164,9 @@ export function seasonalityOption(trends: Trends): ChartOption {
       {
         type: 'bar',
         name: 'Seasonality index',
-        data: sorted.map((s) => (s.index === null ? null : Math.round(s.index * 100) / 100)),
+        data: sorted.map((s) =>
+          s.index === null || s.index === undefined ? null : Math.round(s.index * 100) / 100,
+        ),
       },
     ],
   };
