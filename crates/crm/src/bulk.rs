@@ -50,12 +50,47 @@ impl ImportProgress {
     }
 }
 
+/// Below this many items `in_parallel` stays on the calling thread: starting threads
+/// costs more than it saves.
+const PARALLEL_FROM: usize = 2_000;
+
+/// `f` over `items` on every core, results in input order. For the CPU-bound steps of a
+/// large import (blind indexes, encryption, event payloads: ~0.8 s per 100,000 rows on
+/// one core). Runs on the calling thread, which it blocks, like the serial loop it
+/// replaces; scoped threads need no dependency and no `'static` data.
+pub(crate) fn in_parallel<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    if threads < 2 || items.len() < PARALLEL_FROM {
+        return items.iter().map(&f).collect();
+    }
+    let per_thread = items.len().div_ceil(threads);
+    let f = &f;
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = items
+            .chunks(per_thread)
+            .map(|part| scope.spawn(move || part.iter().map(f).collect::<Vec<R>>()))
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|w| match w.join() {
+                Ok(part) => part,
+                // A panic in `f` is a bug: carry it to the caller as a serial loop would.
+                Err(panic) => std::panic::resume_unwind(panic),
+            })
+            .collect()
+    })
+}
+
 /// A validated contact to insert (email normalised, phone trimmed).
 pub(crate) struct ContactInput {
     pub(crate) first_name: String,
     pub(crate) last_name: String,
     pub(crate) email: Option<String>,
+    /// Blind index of `email` (computed once, for the duplicate check).
+    pub(crate) email_index: Option<String>,
     pub(crate) phone: Option<String>,
+    /// Blind index of the phone's digits.
+    pub(crate) phone_index: Option<String>,
     pub(crate) title: Option<String>,
     pub(crate) company_id: Option<Uuid>,
     pub(crate) custom: CustomValues,
@@ -149,67 +184,21 @@ impl Crm {
         let org = ctx.org_id();
         let now = self.now();
         let owner = ctx.actor().user_id();
-        let mut prepared = Vec::with_capacity(contacts.len());
-        let mut created = Vec::with_capacity(contacts.len());
-        for input in contacts {
-            let id = Uuid::now_v7();
-            let email_enc = match &input.email {
-                Some(e) => Some(self.encrypt(e, &pii_aad(org, "contacts", id, "email"))?),
-                None => None,
-            };
-            let phone_enc = match &input.phone {
-                Some(p) => Some(self.encrypt(p, &pii_aad(org, "contacts", id, "phone"))?),
-                None => None,
-            };
-            let phone_digits = input.phone.as_deref().map(normalise_phone);
-            let full_name = format!("{} {}", input.first_name, input.last_name);
-            // What `index_record` indexes: the name, and the email and phone digits.
-            let search = DocInput {
-                kind: Kind::Contact,
-                id,
-                clear: vec![full_name.clone()],
-                private: input
-                    .email
-                    .iter()
-                    .chain(phone_digits.iter())
-                    .cloned()
-                    .collect(),
-            };
-            created.push(NewEvent {
-                event_type: "contact.created".to_owned(),
-                org_id: org,
-                actor: Some(ctx.actor().label()),
-                record_type: "contact".to_owned(),
-                record_id: id,
-                // PII stays out of events: only that it was set.
-                data: serde_json::json!({
-                    "first_name": {"before": null, "after": input.first_name},
-                    "last_name": {"before": null, "after": input.last_name},
-                    "company_id": {"before": null, "after": input.company_id},
-                    "owner_id": {"before": null, "after": owner},
-                    "email": {"before": null, "after": input.email.as_ref().map(|_| "(set)")},
-                    "phone": {"before": null, "after": input.phone.as_ref().map(|_| "(set)")},
-                }),
-            });
-            prepared.push(PreparedContact {
-                id,
-                company_id: input.company_id,
-                name_key: name_key(&full_name),
-                email_index: input
-                    .email
-                    .as_deref()
-                    .map(|e| self.ring.blind_index("contact-email", e)),
-                phone_index: phone_digits
-                    .as_deref()
-                    .map(|p| self.ring.blind_index("contact-phone", p)),
-                first_name: input.first_name,
-                last_name: input.last_name,
-                email_enc,
-                phone_enc,
-                title: input.title,
-                custom: values_text(&input.custom),
-                search,
-            });
+        let actor = ctx.actor().label();
+        // Ids first, on one thread: v7 ids in input order keep the primary key's inserts
+        // appending at the end of its B-tree.
+        let inputs: Vec<(Uuid, ContactInput)> =
+            contacts.into_iter().map(|c| (Uuid::now_v7(), c)).collect();
+        let prepared_rows = in_parallel(&inputs, |(id, input)| {
+            self.prepare_contact(org, owner, &actor, *id, input)
+        });
+        drop(inputs);
+        let mut prepared = Vec::with_capacity(prepared_rows.len());
+        let mut created = Vec::with_capacity(prepared_rows.len());
+        for row in prepared_rows {
+            let (contact, event) = row?;
+            prepared.push(contact);
+            created.push(event);
         }
         tracing::debug!(target: "meridian::import", "prepared");
         for chunk in prepared.chunks(CHUNK) {
@@ -256,6 +245,65 @@ impl Crm {
                 .collect(),
         );
         Ok(ids)
+    }
+
+    /// One contact's row (email and phone encrypted) and its `contact.created` event.
+    fn prepare_contact(
+        &self,
+        org: Uuid,
+        owner: Option<Uuid>,
+        actor: &str,
+        id: Uuid,
+        input: &ContactInput,
+    ) -> Result<(PreparedContact, NewEvent), CrmError> {
+        let email_enc = match &input.email {
+            Some(e) => Some(self.encrypt(e, &pii_aad(org, "contacts", id, "email"))?),
+            None => None,
+        };
+        let phone_enc = match &input.phone {
+            Some(p) => Some(self.encrypt(p, &pii_aad(org, "contacts", id, "phone"))?),
+            None => None,
+        };
+        let phone_digits = input.phone.as_deref().map(normalise_phone);
+        let full_name = format!("{} {}", input.first_name, input.last_name);
+        // What `index_record` indexes: the name, and the email and phone digits.
+        let search = DocInput {
+            kind: Kind::Contact,
+            id,
+            clear: vec![full_name.clone()],
+            private: input.email.iter().cloned().chain(phone_digits).collect(),
+        };
+        let event = NewEvent {
+            event_type: "contact.created".to_owned(),
+            org_id: org,
+            actor: Some(actor.to_owned()),
+            record_type: "contact".to_owned(),
+            record_id: id,
+            // PII stays out of events: only that it was set.
+            data: serde_json::json!({
+                "first_name": {"before": null, "after": input.first_name},
+                "last_name": {"before": null, "after": input.last_name},
+                "company_id": {"before": null, "after": input.company_id},
+                "owner_id": {"before": null, "after": owner},
+                "email": {"before": null, "after": input.email.as_ref().map(|_| "(set)")},
+                "phone": {"before": null, "after": input.phone.as_ref().map(|_| "(set)")},
+            }),
+        };
+        let contact = PreparedContact {
+            id,
+            company_id: input.company_id,
+            name_key: name_key(&full_name),
+            email_index: input.email_index.clone(),
+            phone_index: input.phone_index.clone(),
+            first_name: input.first_name.clone(),
+            last_name: input.last_name.clone(),
+            email_enc,
+            phone_enc,
+            title: input.title.clone(),
+            custom: values_text(&input.custom),
+            search,
+        };
+        Ok((contact, event))
     }
 
     /// The import's one audit row.

@@ -14,7 +14,10 @@ pub mod import;
 pub mod import_routes;
 pub mod model;
 pub mod money;
+pub mod predict;
+pub mod predict_routes;
 pub mod routes;
+pub mod section;
 pub mod service;
 
 pub use model::SalesError;

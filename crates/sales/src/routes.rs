@@ -59,6 +59,7 @@ where
         .routes(routes!(get_credit_note))
         .merge(crate::import_routes::router())
         .merge(crate::analytics_routes::router())
+        .merge(crate::predict_routes::router())
 }
 
 /// Stores (`?region=`, `?channel=`, `?assigned_rep=`, `?sort=`, `?cursor=`); a caller with

@@ -6,11 +6,13 @@
 //! payments.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use crm::Crm;
 use kernel::audit;
 use kernel::list::{FieldKind, FieldSpec, ListSpec, Page, SqlValue};
+use kernel::sections::CustomerSectionProvider;
 use kernel::{Db, FieldError, SharedClock, TenantContext, Tx, bind_values, on_pool, on_tx};
 use rust_decimal::Decimal;
 use sqlx::FromRow;
@@ -22,10 +24,13 @@ use crate::money::{self, LineAmounts, LineInput, from_scaled, plain_from_scaled,
 /// The sales service.
 #[derive(Clone)]
 pub struct Sales {
-    db: Db,
-    clock: SharedClock,
-    crm: Crm,
+    pub(crate) db: Db,
+    pub(crate) clock: SharedClock,
+    pub(crate) crm: Crm,
     importer: crate::import::SalesImporter,
+    /// Open helpdesk tickets per company for the call priority (`None`: not wired, the
+    /// factor scores 0); see [`Sales::with_open_issues`].
+    pub(crate) open_issues: Option<Arc<dyn CustomerSectionProvider>>,
 }
 
 const fn field(
@@ -144,7 +149,7 @@ pub const CREDIT_NOTE_LIST: ListSpec = ListSpec {
 // ------------------------------------------------------------------ rows
 
 #[derive(Debug, FromRow)]
-struct StoreRow {
+pub(crate) struct StoreRow {
     company_id: Uuid,
     region: Option<String>,
     province: Option<String>,
@@ -493,7 +498,7 @@ fn json<T: serde::Serialize>(value: &T) -> serde_json::Value {
 
 /// Who may see which stores: `None` = every store; `Some(user)` = only those assigned to
 /// `user` (a caller holding `stores:read:own` but not `stores:read`).
-fn store_visibility(ctx: &TenantContext) -> Result<Option<Uuid>, SalesError> {
+pub(crate) fn store_visibility(ctx: &TenantContext) -> Result<Option<Uuid>, SalesError> {
     if ctx.can("stores:read") {
         return Ok(None);
     }
@@ -569,6 +574,7 @@ impl Sales {
             clock,
             crm,
             importer,
+            open_issues: None,
         }
     }
 
@@ -577,7 +583,7 @@ impl Sales {
         &self.importer
     }
 
-    fn today(&self) -> NaiveDate {
+    pub(crate) fn today(&self) -> NaiveDate {
         self.clock.now().date_naive()
     }
 
@@ -661,7 +667,11 @@ impl Sales {
         })?)
     }
 
-    async fn store_row(&self, ctx: &TenantContext, id: Uuid) -> Result<StoreRow, SalesError> {
+    pub(crate) async fn store_row(
+        &self,
+        ctx: &TenantContext,
+        id: Uuid,
+    ) -> Result<StoreRow, SalesError> {
         let rep = store_visibility(ctx)?;
         let row: Option<StoreRow> = on_pool!(self.db, |p| {
             sqlx::query_as(sqlx::AssertSqlSafe(format!(

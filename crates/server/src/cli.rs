@@ -57,6 +57,9 @@ enum Command {
     /// Train and evaluate the helpdesk's ticket classifier (priority, type) on a labelled
     /// CSV with a fixed stratified split: accuracy, macro-F1, majority baseline.
     HelpdeskEval(crate::helpdesk_eval_cli::HelpdeskEvalArgs),
+    /// Evaluate the sales predictions on real data (next order, basket, upsell, call
+    /// priority on an order history; monthly forecasts), each metric with its baseline.
+    SalesEval(crate::sales_eval_cli::SalesEvalArgs),
     /// Create an organisation (with the built-in roles) and its first admin; prints the
     /// organisation id. Run again with another name for another organisation.
     Init(InitArgs),
@@ -327,6 +330,8 @@ enum CliError {
     #[error(transparent)]
     HelpdeskEval(#[from] crate::helpdesk_eval_cli::HelpdeskEvalError),
     #[error(transparent)]
+    SalesEval(#[from] crate::sales_eval_cli::SalesEvalError),
+    #[error(transparent)]
     SalesImport(#[from] crate::sales_import_cli::SalesImportCliError),
 }
 
@@ -336,6 +341,7 @@ impl CliError {
             CliError::Config(_) => 2,
             CliError::Sentiment(e) => e.exit_code(),
             CliError::HelpdeskEval(e) => e.exit_code(),
+            CliError::SalesEval(e) => e.exit_code(),
             _ => 1,
         }
     }
@@ -423,6 +429,9 @@ async fn run(cli: Cli) -> Result<(), CliError> {
         })?),
         Command::HelpdeskEval(args) => Ok(tokio::task::block_in_place(|| {
             crate::helpdesk_eval_cli::run(&args)
+        })?),
+        Command::SalesEval(args) => Ok(tokio::task::block_in_place(|| {
+            crate::sales_eval_cli::run(&args)
         })?),
         Command::Keys(KeysCommand::Generate) => {
             let keys = crate::keys::KeyFile::generate()?;

@@ -11,6 +11,7 @@ pub mod helpdesk_eval_cli;
 pub mod http;
 pub mod insight_cli;
 pub mod keys;
+pub mod sales_eval_cli;
 pub mod sales_import_cli;
 pub mod sentiment_cli;
 pub mod telemetry;

@@ -749,9 +749,8 @@ impl SalesImporter {
         if name.eq_ignore_ascii_case(SHEET6) {
             return Ok(Layout::sheet6());
         }
-        let row: Option<MappingRow> =
-            on_pool!(self.db, |p| {
-                sqlx::query_as(
+        let row: Option<MappingRow> = on_pool!(self.db, |p| {
+            sqlx::query_as(
             "SELECT id, name, columns, created_at, updated_at, version FROM sales_import_mappings \
              WHERE org_id = $1 AND name = $2"
         )
@@ -759,7 +758,7 @@ impl SalesImporter {
         .bind(name.trim())
         .fetch_optional(p)
         .await
-            })?;
+        })?;
         let row = row.ok_or_else(|| {
             SalesError::field(
                 "mapping",
@@ -779,25 +778,23 @@ impl SalesImporter {
         ctx: &TenantContext,
     ) -> Result<Vec<SalesImportMapping>, SalesError> {
         ctx.authorize("sales:read")?;
-        let rows: Vec<MappingRow> =
-            on_pool!(self.db, |p| {
-                sqlx::query_as(
+        let rows: Vec<MappingRow> = on_pool!(self.db, |p| {
+            sqlx::query_as(
             "SELECT id, name, columns, created_at, updated_at, version FROM sales_import_mappings \
              WHERE org_id = $1 ORDER BY name"
         )
         .bind(ctx.org_id())
         .fetch_all(p)
         .await
-            })?;
+        })?;
         let mut all = vec![built_in_mapping()];
         all.extend(rows.into_iter().map(SalesImportMapping::from));
         Ok(all)
     }
 
     async fn mapping_row(&self, org: Uuid, id: Uuid) -> Result<MappingRow, SalesError> {
-        let row: Option<MappingRow> =
-            on_pool!(self.db, |p| {
-                sqlx::query_as(
+        let row: Option<MappingRow> = on_pool!(self.db, |p| {
+            sqlx::query_as(
             "SELECT id, name, columns, created_at, updated_at, version FROM sales_import_mappings \
              WHERE org_id = $1 AND id = $2"
         )
@@ -805,7 +802,7 @@ impl SalesImporter {
         .bind(id)
         .fetch_optional(p)
         .await
-            })?;
+        })?;
         row.ok_or(SalesError::NotFound("import mapping"))
     }
 

@@ -131,9 +131,14 @@ impl AppState {
         // The customer 360 view's `tickets` section comes from the helpdesk's service.
         let crm = Crm::new(db.clone(), clock.clone(), keys.ring().clone())
             .with_customer_section(Arc::new(helpdesk.clone()));
+        // Sales checks that a store's company exists through the CRM's service, and reads
+        // open tickets for the call priority through the helpdesk's section.
+        let sales = Sales::new(db.clone(), clock.clone(), crm.clone())
+            .with_open_issues(Arc::new(helpdesk.clone()));
+        // The customer 360 view's `orders` section comes from the sales service.
+        let crm = crm.with_customer_section(Arc::new(sales.clone()));
         Self {
-            // Sales checks that a store's company exists through the CRM's service.
-            sales: Sales::new(db.clone(), clock.clone(), crm.clone()),
+            sales,
             crm,
             helpdesk,
             identity: Identity::new(db.clone(), clock.clone(), Arc::new(keys), identity_settings),
@@ -150,6 +155,8 @@ impl AppState {
         self.crm = self
             .crm
             .with_customer_section(Arc::new(self.helpdesk.clone()));
+        self.sales = self.sales.with_open_issues(Arc::new(self.helpdesk.clone()));
+        self.crm = self.crm.with_customer_section(Arc::new(self.sales.clone()));
         self
     }
 

@@ -338,6 +338,143 @@ identity_test!(
     }
 );
 
+identity_test!(board_totals_follow_every_deal_write, |server, _clock| {
+    // The board's totals are kept by the deal writes (`deal_stage_totals`), not summed
+    // on each load: after creates, moves, amount and currency edits (and another
+    // organisation's deals) they must equal the sums over the deals themselves.
+    let acme = org(&server, "Acme", "admin@acme.test").await;
+    let other = org(&server, "Other", "admin@other.test").await;
+    let t = &acme.admin_token;
+    let pipelines = get(&server, t, "/api/v1/pipelines").await;
+    let pipeline = pipelines["data"][0]["id"].as_str().expect("id").to_owned();
+    let stages: Vec<Value> = pipelines["data"][0]["stages"]
+        .as_array()
+        .expect("stages")
+        .clone();
+    let stage = |i: usize| stages[i]["id"].clone();
+    let mut deals = Vec::new();
+    for (i, (amount, currency)) in [
+        ("100", "USD"),
+        ("200.50", "USD"),
+        ("0.01", "USD"),
+        ("333.33", "EUR"),
+        ("999999.99", "SAR"),
+        ("7", "EUR"),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        deals.push(
+                post(&server, t, "/api/v1/deals",
+                    json!({"title": format!("D{i}"), "amount": amount, "currency": currency, "stage_id": stage(i % 3)}),
+                )
+                .await,
+            );
+    }
+    post(
+        &server,
+        &other.admin_token,
+        "/api/v1/deals",
+        json!({"title": "Theirs", "amount": "5000", "currency": "USD"}),
+    )
+    .await;
+    for (deal, patch) in [
+        (0, json!({"stage_id": stage(3)})),
+        (1, json!({"amount": "210.75"})),
+        (2, json!({"currency": "EUR", "stage_id": stage(4)})),
+        (3, json!({"stage_id": stage(5), "lost_reason": "price"})),
+        (4, json!({"title": "renamed only"})),
+        (0, json!({"stage_id": stage(2), "position": 0})),
+    ] {
+        let id = deals[deal]["id"].as_str().expect("id").to_owned();
+        let current = get(&server, t, &format!("/api/v1/deals/{id}")).await;
+        let mut body = patch;
+        body["version"] = current["data"]["version"].clone();
+        let moved = call(
+            &server,
+            Method::PATCH,
+            &format!("/api/v1/deals/{id}"),
+            t,
+            Some(body),
+        )
+        .await;
+        assert_eq!(moved.status(), 200);
+    }
+    // A refused (stale) move changes nothing.
+    let id = deals[5]["id"].as_str().expect("id");
+    let stale = call(
+        &server,
+        Method::PATCH,
+        &format!("/api/v1/deals/{id}"),
+        t,
+        Some(json!({"stage_id": stage(4), "version": 99})),
+    )
+    .await;
+    assert_eq!(stale.status(), 412);
+
+    let board = get(&server, t, &format!("/api/v1/pipelines/{pipeline}/board")).await;
+    let mut shown: Vec<(String, String, i64, i64, i64)> = Vec::new();
+    for column in board["data"]["columns"].as_array().expect("columns") {
+        let mut count = 0;
+        for total in column["totals"].as_array().expect("totals") {
+            let scaled = |v: &Value| {
+                (v.as_str().expect("amount").parse::<f64>().expect("number") * 10_000.0).round()
+                    as i64
+            };
+            shown.push((
+                column["stage"]["id"].as_str().expect("id").to_owned(),
+                total["currency"].as_str().expect("currency").to_owned(),
+                0,
+                scaled(&total["amount"]),
+                scaled(&total["weighted"]),
+            ));
+            count += 1;
+        }
+        assert!(column["count"].as_i64().expect("count") >= count);
+    }
+    let db = &server.database.db;
+    let org_id = acme.id;
+    let summed: Vec<(Uuid, String, i64, i64, i64)> = kernel::on_pool!(db, |p| sqlx::query_as(
+        "SELECT stage_id, currency, COUNT(*), CAST(SUM(amount_scaled) AS BIGINT), \
+             CAST(SUM(amount_scaled * probability / 100) AS BIGINT) FROM deals WHERE org_id = $1 \
+             GROUP BY stage_id, currency"
+    )
+    .bind(org_id)
+    .fetch_all(p)
+    .await)
+    .expect("sums");
+    let mut expected: Vec<(String, String, i64, i64, i64)> = summed
+        .iter()
+        .map(|(stage, currency, _, amount, weighted)| {
+            (stage.to_string(), currency.clone(), 0, *amount, *weighted)
+        })
+        .collect();
+    expected.sort();
+    shown.sort();
+    assert_eq!(shown, expected);
+    // Counts per column, from the same sums.
+    for column in board["data"]["columns"].as_array().expect("columns") {
+        let id = Uuid::parse_str(column["stage"]["id"].as_str().expect("id")).expect("uuid");
+        let deals: i64 = summed.iter().filter(|s| s.0 == id).map(|s| s.2).sum();
+        assert_eq!(
+            column["count"].as_i64(),
+            Some(deals),
+            "{}",
+            column["stage"]["name"]
+        );
+    }
+    // The organisation's board cannot be read by another organisation.
+    let theirs = call(
+        &server,
+        Method::GET,
+        &format!("/api/v1/pipelines/{pipeline}/board"),
+        &other.admin_token,
+        None,
+    )
+    .await;
+    assert_eq!(theirs.status(), 404);
+});
+
 identity_test!(
     contact_pii_is_masked_and_searchable_blind,
     |server, _clock| {
@@ -801,10 +938,13 @@ identity_test!(customer_360_composes_the_crm_records, |server, _clock| {
     assert_eq!(data["open_deals"][0]["id"], open["id"]);
     assert_eq!(data["closed_deals"][0]["amount"], "800.50");
     assert_eq!(data["recent_activities"][0]["subject"], "Buyer visit");
-    // The helpdesk serves the tickets section (none yet); sales does not exist yet.
+    // The helpdesk serves the tickets section (none yet); sales serves the orders
+    // section, empty for a company that is not a store.
     assert_eq!(data["tickets"]["available"], true);
     assert_eq!(data["tickets"]["data"]["open"], 0);
-    assert_eq!(data["orders"]["available"], false);
+    assert_eq!(data["orders"]["available"], true);
+    assert_eq!(data["orders"]["data"], serde_json::Value::Null);
+    assert_eq!(data["health"]["available"], false);
     let globex = org(&server, "Globex", "admin@globex.test").await;
     problem(
         call(

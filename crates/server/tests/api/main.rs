@@ -12,5 +12,6 @@ mod helpdesk_s3;
 mod identity;
 mod platform;
 mod sales;
-mod sales_import;
 mod sales_analytics;
+mod sales_import;
+mod sales_predict;

@@ -1,0 +1,717 @@
+//! Sales predictions through HTTP: next order on a hand-built history (orders and
+//! imported facts), the rep's call list with explained scores, reps scoped to their own
+//! stores, upsell from similar stores, forecasts with the deviation alert raised once,
+//! the customer 360 `orders` section, tenancy and roles.
+
+use chrono::{Datelike, Duration, NaiveDate};
+use kernel::clock::Clock;
+use kernel::on_pool;
+use reqwest::Method;
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use sales::facts::{FactRow, day_number, write_facts};
+
+use crate::harness::{TestServer, problem};
+use crate::helpdesk::{get, patch, post};
+use crate::identity::{PASSWORD, call, create_user, login, org};
+use crate::identity_test;
+
+async fn token_of(server: &TestServer, email: &str) -> String {
+    login(server, email, PASSWORD, None).await["access_token"]
+        .as_str()
+        .expect("token")
+        .to_owned()
+}
+
+fn id(v: &Value) -> String {
+    v["id"].as_str().expect("id").to_owned()
+}
+
+async fn store(server: &TestServer, token: &str, name: &str, extra: Value) -> Value {
+    let company = post(server, token, "/api/v1/companies", json!({"name": name})).await;
+    let mut body = json!({"company_id": company["id"], "region": "Central", "channel": "grocery"});
+    if let (Some(b), Some(e)) = (body.as_object_mut(), extra.as_object()) {
+        b.extend(e.clone());
+    }
+    post(server, token, "/api/v1/stores", body).await
+}
+
+async fn product(server: &TestServer, token: &str, sku: &str) -> Value {
+    post(
+        server,
+        token,
+        "/api/v1/products",
+        json!({"sku": sku, "name": format!("Product {sku}"), "category": "Drinks",
+               "pack_type": "can", "unit_of_measure": "case"}),
+    )
+    .await
+}
+
+/// An order of `lines` (product, quantity, unit price) on `date`, moved to `status`
+/// (`draft` leaves it as created).
+async fn order_on(
+    server: &TestServer,
+    token: &str,
+    store: &Value,
+    date: NaiveDate,
+    lines: &[(&Value, &str, &str)],
+    status: &str,
+) -> Value {
+    let lines: Vec<Value> = lines
+        .iter()
+        .map(|(p, q, price)| json!({"product_id": p["id"], "quantity": q, "unit_price": price}))
+        .collect();
+    let order = post(
+        server,
+        token,
+        "/api/v1/sales-orders",
+        json!({"store_id": store["id"], "currency": "SAR", "order_date": date, "lines": lines}),
+    )
+    .await;
+    if status == "draft" {
+        return order;
+    }
+    patch(
+        server,
+        token,
+        &format!("/api/v1/sales-orders/{}", id(&order)),
+        json!({"status": status, "version": order["version"]}),
+    )
+    .await
+}
+
+fn today(clock: &kernel::clock::FixedClock) -> NaiveDate {
+    clock.now().date_naive()
+}
+
+async fn status_of(server: &TestServer, token: &str, path: &str) -> u16 {
+    call(server, Method::GET, path, token, None)
+        .await
+        .status()
+        .as_u16()
+}
+
+identity_test!(
+    sales_next_order_from_orders_and_facts_is_exact,
+    |server, clock| {
+        let acme = org(&server, "Acme", "admin@acme.test").await;
+        let t = &acme.admin_token;
+        let today = today(&clock);
+        let cola = product(&server, t, "COLA-1").await;
+        let water = product(&server, t, "WATER-1").await;
+        let chips = product(&server, t, "CHIPS-1").await;
+        let kiosk = store(&server, t, "Kiosk", json!({})).await;
+        let day = |n: i64| today - Duration::days(n);
+        // Confirmed orders 44 and 34 days ago, then the store's outlet bought through the
+        // distributor's data 24 and 14 days ago: a 10-day rhythm, due 4 days ago.
+        order_on(
+            &server,
+            t,
+            &kiosk,
+            day(44),
+            &[(&cola, "10", "2"), (&chips, "1", "3")],
+            "confirmed",
+        )
+        .await;
+        order_on(
+            &server,
+            t,
+            &kiosk,
+            day(34),
+            &[(&cola, "10", "2")],
+            "confirmed",
+        )
+        .await;
+        // Drafts and cancelled orders are not demand.
+        order_on(&server, t, &kiosk, day(2), &[(&chips, "50", "3")], "draft").await;
+        order_on(
+            &server,
+            t,
+            &kiosk,
+            day(5),
+            &[(&chips, "50", "3")],
+            "cancelled",
+        )
+        .await;
+        let org_id = acme.id;
+        let store_id = Uuid::parse_str(&id(&kiosk)).expect("uuid");
+        // The distributor's data, through the facts writer; then the outlet is linked to
+        // the store. (days ago, sku, qty): a zero quantity is a visit without a purchase.
+        let facts = [
+            (24, "cola-1", 10),
+            (24, "water-1", 5),
+            (14, "cola-1", 10),
+            (14, "water-1", 5),
+            (9, "cola-1", 0),
+        ];
+        let rows: Vec<FactRow> = facts
+            .iter()
+            .map(|(ago, sku, qty)| FactRow {
+                day: day_number(day(*ago)),
+                region: "Central".into(),
+                province: "Riyadh".into(),
+                precision_area: "Olaya".into(),
+                outlet_code: "K-1".into(),
+                outlet_name: "Kiosk".into(),
+                channel: "grocery".into(),
+                pack_type: "can".into(),
+                sku: (*sku).into(),
+                qty_scaled: qty * 10_000,
+                value_scaled: qty * 20_000,
+            })
+            .collect();
+        let db = &server.database.db;
+        let mut tx = db.begin().await.expect("tx");
+        write_facts(&mut tx, org_id, Uuid::now_v7(), &rows)
+            .await
+            .expect("facts");
+        tx.commit().await.expect("commit");
+        on_pool!(db, |p| sqlx::query(
+            "UPDATE sales_fact_outlets SET store_id = $2 WHERE org_id = $1 AND outlet_code = 'K-1'"
+        )
+        .bind(org_id)
+        .bind(store_id)
+        .execute(p)
+        .await
+        .map(|_| ()))
+        .expect("link outlet");
+
+        let next = get(
+            &server,
+            t,
+            &format!("/api/v1/stores/{}/next-order", id(&kiosk)),
+        )
+        .await;
+        assert_eq!(next["store_id"], json!(id(&kiosk)));
+        assert_eq!(next["orders_seen"], 4);
+        assert_eq!(next["mean_interval_days"], 10.0);
+        assert_eq!(next["expected_on"], json!(day(4)));
+        assert_eq!(next["overdue_days"], 4);
+        assert_eq!(next["confidence"], "medium");
+        // COLA in all 4 orders; WATER in the last 2 (weights 1 and 2^-1/4 of 3.1426);
+        // CHIPS only in the oldest (0.19 < 0.3).
+        let basket = next["basket"].as_array().expect("basket");
+        assert_eq!(basket.len(), 2, "{next}");
+        assert_eq!(basket[0]["sku"], "COLA-1");
+        assert_eq!(basket[0]["product_id"], cola["id"]);
+        assert_eq!(basket[0]["name"], "Product COLA-1");
+        assert_eq!(basket[0]["expected_qty"], 10.0);
+        assert_eq!(basket[0]["probability"], 1.0);
+        assert_eq!(basket[1]["sku"], "WATER-1");
+        assert_eq!(basket[1]["expected_qty"], 5.0);
+        assert_eq!(basket[1]["probability"], 0.5858);
+        assert!(
+            next["basis"]
+                .as_str()
+                .expect("basis")
+                .contains("4 order days")
+        );
+
+        // The monthly demand adds the facts (through the monthly rollup) to the orders;
+        // the current, incomplete month is left out.
+        let month_start = today.with_day(1).expect("first of the month");
+        let expected: f64 = [44, 34, 24, 14]
+            .iter()
+            .filter(|ago| day(**ago) < month_start)
+            .map(|_| 10.0)
+            .sum();
+        let demand = get(
+            &server,
+            t,
+            "/api/v1/sales/forecasts?sku=COLA-1&region=Central",
+        )
+        .await;
+        let total: f64 = demand["history"]
+            .as_array()
+            .expect("history")
+            .iter()
+            .filter_map(|m| m["value"].as_f64())
+            .sum();
+        assert_eq!(total, expected, "{demand}");
+
+        // A store that never ordered: nothing to predict, no error.
+        let new = store(&server, t, "New", json!({})).await;
+        let empty = get(
+            &server,
+            t,
+            &format!("/api/v1/stores/{}/next-order", id(&new)),
+        )
+        .await;
+        assert_eq!(empty["expected_on"], Value::Null);
+        assert_eq!(empty["orders_seen"], 0);
+        assert_eq!(empty["confidence"], "low");
+
+        // Another organisation cannot see the store; a helpdesk agent lacks stores:read.
+        let other = org(&server, "Other", "admin@other.test").await;
+        for path in [
+            format!("/api/v1/stores/{}/next-order", id(&kiosk)),
+            format!("/api/v1/stores/{}/upsell", id(&kiosk)),
+        ] {
+            problem(
+                call(&server, Method::GET, &path, &other.admin_token, None).await,
+                404,
+            )
+            .await;
+        }
+        create_user(&server, t, "agent@acme.test", "Support Agent").await;
+        let agent = token_of(&server, "agent@acme.test").await;
+        problem(
+            call(
+                &server,
+                Method::GET,
+                &format!("/api/v1/stores/{}/next-order", id(&kiosk)),
+                &agent,
+                None,
+            )
+            .await,
+            403,
+        )
+        .await;
+        problem(
+            call(
+                &server,
+                Method::GET,
+                "/api/v1/sales/call-list",
+                &agent,
+                None,
+            )
+            .await,
+            403,
+        )
+        .await;
+        problem(
+            call(
+                &server,
+                Method::GET,
+                "/api/v1/sales/forecasts",
+                &agent,
+                None,
+            )
+            .await,
+            403,
+        )
+        .await;
+        // Bad input names the field.
+        let bad = call(
+            &server,
+            Method::GET,
+            &format!("/api/v1/stores/{}/upsell?limit=x", id(&kiosk)),
+            t,
+            None,
+        )
+        .await;
+        assert_eq!(problem(bad, 422).await["errors"][0]["field"], "limit");
+        let bad = call(
+            &server,
+            Method::GET,
+            "/api/v1/sales/call-list?on=yesterday",
+            t,
+            None,
+        )
+        .await;
+        assert_eq!(problem(bad, 422).await["errors"][0]["field"], "on");
+        let bad = call(
+            &server,
+            Method::GET,
+            "/api/v1/sales/call-list?rep_id=nope",
+            t,
+            None,
+        )
+        .await;
+        assert_eq!(problem(bad, 422).await["errors"][0]["field"], "rep_id");
+
+        // The customer 360 view carries the sales section.
+        let view = get(&server, t, &format!("/api/v1/customers/{}/360", id(&kiosk))).await;
+        let orders = &view["orders"];
+        assert_eq!(orders["available"], true, "{view}");
+        assert_eq!(orders["data"]["store_id"], json!(id(&kiosk)));
+        // The draft is open; the confirmed orders are too until delivered.
+        assert_eq!(
+            orders["data"]["open_orders"].as_array().map(Vec::len),
+            Some(3)
+        );
+        assert_eq!(
+            orders["data"]["last_orders"].as_array().map(Vec::len),
+            Some(4)
+        );
+        assert_eq!(orders["data"]["unpaid_invoices"], "0.00");
+        assert_eq!(
+            orders["data"]["next_expected_order"]["expected_on"],
+            json!(day(4))
+        );
+        assert_eq!(orders["data"]["next_expected_order"]["overdue_days"], 4);
+    }
+);
+
+identity_test!(
+    sales_call_list_ranks_and_explains_and_scopes_reps,
+    |server, clock| {
+        let acme = org(&server, "Acme", "admin@acme.test").await;
+        let t = &acme.admin_token;
+        let today = today(&clock);
+        let day = |n: i64| today - Duration::days(n);
+        post(
+            &server,
+            t,
+            "/api/v1/roles",
+            json!({"name": "Territory Rep", "permissions": [
+        "stores:read:own", "companies:read", "products:read", "orders:read", "sales:read"]}),
+        )
+        .await;
+        let rep = create_user(&server, t, "rep1@acme.test", "Territory Rep").await;
+        let rep2 = create_user(&server, t, "rep2@acme.test", "Territory Rep").await;
+        let rep_token = token_of(&server, "rep1@acme.test").await;
+        let mine = json!({"assigned_rep": rep["id"]});
+        let cola = product(&server, t, "COLA-1").await;
+        let overdue = store(&server, t, "Overdue Mart", mine.clone()).await;
+        let fresh = store(&server, t, "Fresh Grocer", mine.clone()).await;
+        let declining = store(&server, t, "Declining Deli", mine.clone()).await;
+        let silent = store(&server, t, "Silent Shop", mine.clone()).await;
+        let elsewhere = store(
+            &server,
+            t,
+            "Other Rep's Store",
+            json!({"assigned_rep": rep2["id"]}),
+        )
+        .await;
+        // Overdue: every 10 days, last 20 days ago (40 points), 400 in the last 90 days.
+        for ago in [50, 40, 30, 20] {
+            order_on(
+                &server,
+                t,
+                &overdue,
+                day(ago),
+                &[(&cola, "10", "10")],
+                "confirmed",
+            )
+            .await;
+        }
+        // Fresh: every 10 days, last 2 days ago, the biggest buyer (2,000).
+        for ago in [32, 22, 12, 2] {
+            order_on(
+                &server,
+                t,
+                &fresh,
+                day(ago),
+                &[(&cola, "50", "10")],
+                "confirmed",
+            )
+            .await;
+        }
+        // Declining: 1,000 five months ago, 50 last month (−95%: 19 points).
+        order_on(
+            &server,
+            t,
+            &declining,
+            day(150),
+            &[(&cola, "100", "10")],
+            "confirmed",
+        )
+        .await;
+        order_on(
+            &server,
+            t,
+            &declining,
+            day(30),
+            &[(&cola, "5", "10")],
+            "confirmed",
+        )
+        .await;
+        order_on(
+            &server,
+            t,
+            &elsewhere,
+            day(20),
+            &[(&cola, "5", "10")],
+            "confirmed",
+        )
+        .await;
+
+        let list = get(&server, &rep_token, "/api/v1/sales/call-list").await;
+        assert_eq!(list["rep_id"], rep["id"]);
+        assert_eq!(list["on"], json!(today));
+        let stores = list["stores"].as_array().expect("stores");
+        let names: Vec<&str> = stores
+            .iter()
+            .map(|s| s["name"].as_str().unwrap_or("?"))
+            .collect();
+        assert_eq!(
+            names,
+            vec![
+                "Overdue Mart",
+                "Declining Deli",
+                "Fresh Grocer",
+                "Silent Shop"
+            ]
+        );
+        // Value percentiles (mid-rank) among the four: 400 → 0.625, 2,000 → 0.875, 50 → 0.375, 0 → 0.
+        let scores: Vec<f64> = stores
+            .iter()
+            .map(|s| s["score"].as_f64().unwrap_or(-1.0))
+            .collect();
+        assert_eq!(scores, vec![58.8, 30.3, 26.3, 0.0]);
+        let top = &stores[0];
+        assert_eq!(top["store_id"], overdue["id"]);
+        assert_eq!(top["reasons"][0]["factor"], "overdue");
+        assert_eq!(top["reasons"][0]["points"], 40.0);
+        assert_eq!(top["reasons"].as_array().map(Vec::len), Some(4));
+        assert_eq!(top["expected_on"], json!(day(10)));
+        assert_eq!(top["overdue_days"], 10);
+        assert_eq!(top["basket"][0]["sku"], "COLA-1");
+        assert_eq!(stores[1]["reasons"][0]["factor"], "decline");
+        assert_eq!(stores[1]["reasons"][0]["points"], 19.0);
+        // The rep has no tickets:read: open issues count 0 for them.
+        assert!(
+            stores
+                .iter()
+                .all(|s| s["reasons"].as_array().is_some_and(|r| r
+                    .iter()
+                    .any(|r| r["factor"] == "open_issues" && r["points"] == 0.0)))
+        );
+
+        // The manager sees the same rep's list, with the open ticket of Fresh Grocer counted.
+        post(
+            &server,
+            t,
+            "/api/v1/tickets",
+            json!({"subject": "Fridge broken", "description": "d",
+        "type": "Incident", "priority": "High", "company_id": fresh["id"]}),
+        )
+        .await;
+        let managed = get(
+            &server,
+            t,
+            &format!("/api/v1/sales/call-list?rep_id={}&limit=2", id(&rep)),
+        )
+        .await;
+        let stores = managed["stores"].as_array().expect("stores");
+        assert_eq!(stores.len(), 2);
+        assert_eq!(stores[1]["name"], "Fresh Grocer");
+        assert_eq!(stores[1]["score"], 31.3);
+        // The list for a past day reads only the history before it.
+        let earlier = get(
+            &server,
+            t,
+            &format!("/api/v1/sales/call-list?rep_id={}&on={}", id(&rep), day(31)),
+        )
+        .await;
+        let overdue_then = earlier["stores"]
+            .as_array()
+            .expect("stores")
+            .iter()
+            .find(|s| s["store_id"] == overdue["id"])
+            .cloned()
+            .unwrap_or_default();
+        assert_eq!(overdue_then["expected_on"], json!(day(30)));
+
+        // Scoped: another rep's list is forbidden, their store is not found.
+        problem(
+            call(
+                &server,
+                Method::GET,
+                &format!("/api/v1/sales/call-list?rep_id={}", id(&rep2)),
+                &rep_token,
+                None,
+            )
+            .await,
+            403,
+        )
+        .await;
+        assert_eq!(
+            status_of(
+                &server,
+                &rep_token,
+                &format!("/api/v1/stores/{}/next-order", id(&elsewhere))
+            )
+            .await,
+            404
+        );
+        assert_eq!(
+            status_of(
+                &server,
+                &rep_token,
+                &format!("/api/v1/stores/{}/next-order", id(&overdue))
+            )
+            .await,
+            200
+        );
+        // Another organisation's admin sees none of these stores for this rep id.
+        let other = org(&server, "Other", "admin@other.test").await;
+        let foreign = get(
+            &server,
+            &other.admin_token,
+            &format!("/api/v1/sales/call-list?rep_id={}", id(&rep)),
+        )
+        .await;
+        assert_eq!(foreign["stores"].as_array().map(Vec::len), Some(0));
+    }
+);
+
+identity_test!(
+    sales_upsell_suggests_what_similar_stores_buy,
+    |server, clock| {
+        let acme = org(&server, "Acme", "admin@acme.test").await;
+        let t = &acme.admin_token;
+        let when = today(&clock) - Duration::days(10);
+        let cola = product(&server, t, "COLA-1").await;
+        let water = product(&server, t, "WATER-1").await;
+        let nuts = product(&server, t, "NUTS-1").await;
+        let soap = product(&server, t, "SOAP-1").await;
+        let target = store(&server, t, "Target", json!({})).await;
+        order_on(
+            &server,
+            t,
+            &target,
+            when,
+            &[(&cola, "1", "1"), (&water, "1", "1")],
+            "confirmed",
+        )
+        .await;
+        for name in ["Peer 1", "Peer 2", "Peer 3"] {
+            let peer = store(&server, t, name, json!({})).await;
+            order_on(
+                &server,
+                t,
+                &peer,
+                when,
+                &[(&cola, "1", "1"), (&water, "1", "1"), (&nuts, "1", "1")],
+                "confirmed",
+            )
+            .await;
+        }
+        let unrelated = store(&server, t, "Unrelated", json!({})).await;
+        order_on(
+            &server,
+            t,
+            &unrelated,
+            when,
+            &[(&soap, "1", "1")],
+            "confirmed",
+        )
+        .await;
+
+        let up = get(
+            &server,
+            t,
+            &format!("/api/v1/stores/{}/upsell?limit=5", id(&target)),
+        )
+        .await;
+        assert_eq!(up["store_id"], target["id"]);
+        let s = up["suggestions"].as_array().expect("suggestions");
+        assert_eq!(s.len(), 1, "{up}");
+        assert_eq!(s[0]["sku"], "NUTS-1");
+        assert_eq!(s[0]["product_id"], nuts["id"]);
+        assert_eq!(s[0]["name"], "Product NUTS-1");
+        assert_eq!(s[0]["similar_stores_share"], 1.0);
+        // 3 of 3 similar stores against 3 of 5 stores overall.
+        assert_eq!(s[0]["lift"], 1.67);
+        assert!(
+            s[0]["reason"]
+                .as_str()
+                .expect("reason")
+                .contains("3 of the 3")
+        );
+        let bad = call(
+            &server,
+            Method::GET,
+            &format!("/api/v1/stores/{}/upsell?limit=0", id(&target)),
+            t,
+            None,
+        )
+        .await;
+        assert_eq!(problem(bad, 422).await["errors"][0]["field"], "limit");
+    }
+);
+
+identity_test!(
+    sales_forecast_has_nested_intervals_and_raises_deviation_once,
+    |server, clock| {
+        let acme = org(&server, "Acme", "admin@acme.test").await;
+        let t = &acme.admin_token;
+        let today = today(&clock);
+        let cola = product(&server, t, "COLA-1").await;
+        let shop = store(&server, t, "Shop", json!({})).await;
+        // 14 complete months of about 20 units, then last month 200.
+        let first = NaiveDate::from_ymd_opt(today.year(), today.month(), 10).expect("date");
+        for back in (1..=15).rev() {
+            let date = first - chrono::Months::new(back);
+            let qty = if back == 1 {
+                "200"
+            } else if back % 2 == 0 {
+                "20"
+            } else {
+                "22"
+            };
+            order_on(&server, t, &shop, date, &[(&cola, qty, "1")], "confirmed").await;
+        }
+        let path = "/api/v1/sales/forecasts?sku=cola-1&region=Central&horizon=3";
+        let f = get(&server, t, path).await;
+        assert_eq!(f["key"], "sku=COLA-1;region=Central");
+        let history = f["history"].as_array().expect("history");
+        assert_eq!(history.len(), 15);
+        let last_month = first - chrono::Months::new(1);
+        assert_eq!(
+            history[14]["month"],
+            format!("{:04}-{:02}", last_month.year(), last_month.month())
+        );
+        assert_eq!(history[14]["value"], 200.0);
+        let forecast = f["forecast"].as_array().expect("forecast");
+        assert_eq!(forecast.len(), 3);
+        assert_ne!(f["model"], "none");
+        for m in forecast {
+            let v = |k: &str| m[k].as_f64().unwrap_or(f64::NAN);
+            assert!(
+                v("lower_95") <= v("lower_80") && v("lower_80") <= v("mean"),
+                "{m}"
+            );
+            assert!(
+                v("mean") <= v("upper_80") && v("upper_80") <= v("upper_95"),
+                "{m}"
+            );
+        }
+        let backtest = f["backtest"].as_array().expect("backtest");
+        let latest = backtest.last().expect("latest");
+        assert_eq!(latest["actual"], 200.0);
+        assert_eq!(latest["priority"], "CRITICAL");
+        // Read again: the same month's deviation is not raised twice.
+        get(&server, t, path).await;
+        let events: Vec<Value> = on_pool!(server.database.db, |p| sqlx::query_scalar::<_, String>(
+        "SELECT CAST(data AS TEXT) FROM outbox_events WHERE org_id = $1 AND event_type = 'sales.forecast_deviation'"
+    )
+    .bind(acme.id)
+    .fetch_all(p)
+    .await)
+    .expect("events")
+    .iter()
+    .map(|d| serde_json::from_str(d).unwrap_or_default())
+    .collect();
+        assert_eq!(events.len(), 1);
+        assert_eq!(events[0]["priority"], "CRITICAL");
+        assert_eq!(events[0]["key"], "sku=COLA-1;region=Central");
+        assert_eq!(events[0]["actual"], 200.0);
+
+        // Another region has no sales: an empty history, no forecast, no event.
+        let none = get(
+            &server,
+            t,
+            "/api/v1/sales/forecasts?sku=COLA-1&region=North",
+        )
+        .await;
+        assert_eq!(none["model"], "none");
+        assert_eq!(none["forecast"].as_array().map(Vec::len), Some(0));
+        // Another organisation sees none of it.
+        let other = org(&server, "Other", "admin@other.test").await;
+        let foreign = get(&server, &other.admin_token, path).await;
+        assert_eq!(foreign["history"].as_array().map(Vec::len), Some(0));
+        let bad = call(
+            &server,
+            Method::GET,
+            "/api/v1/sales/forecasts?horizon=99",
+            t,
+            None,
+        )
+        .await;
+        assert_eq!(problem(bad, 422).await["errors"][0]["field"], "horizon");
+    }
+);
