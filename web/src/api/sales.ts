@@ -132,63 +132,16 @@ export function trendsFromWire(wire: TrendsWire): Trends {
   };
 }
 
-export interface BasketItem {
-  sku: string;
-  product_id: string | null;
-  name: string | null;
-  expected_qty: number;
-  probability: number;
-}
-
-export interface NextOrder {
-  store_id: string;
-  expected_on: string | null;
-  overdue_days: number;
-  mean_interval_days: number | null;
-  orders_seen: number;
-  /** `low`, `medium` or `high`. */
-  confidence: string;
-  basket: BasketItem[];
-  basis: string;
-}
-
-export interface UpsellSuggestion {
-  sku: string;
-  product_id: string | null;
-  name: string | null;
-  score: number;
-  lift: number;
-  similar_stores_share: number;
-  reason: string;
-}
-
-export interface Upsell {
-  store_id: string;
-  suggestions: UpsellSuggestion[];
-}
-
-export interface CallReason {
-  factor: string;
-  points: number;
-  detail: string;
-}
-
-export interface CallStore {
-  store_id: string;
-  name: string;
-  score: number;
-  reasons: CallReason[];
-  expected_on: string | null;
-  overdue_days: number;
-  basket: BasketItem[];
-  upsell: UpsellSuggestion[];
-}
-
-export interface CallList {
-  rep_id: string;
-  on: string;
-  stores: CallStore[];
-}
+/** A product the store is likely to order next, with how much and how likely. */
+export type BasketItem = components['schemas']['BasketLine'];
+/** A store's predicted next order: when, how sure (`low` / `medium` / `high`), what. */
+export type NextOrder = components['schemas']['NextOrderView'];
+export type UpsellSuggestion = components['schemas']['UpsellLine'];
+export type Upsell = components['schemas']['UpsellView'];
+export type CallReason = components['schemas']['ScoreReason'];
+export type CallStore = components['schemas']['CallListStore'];
+/** The rep's stores to call on a day, highest priority first, each with its reasons. */
+export type CallList = components['schemas']['CallList'];
 
 // ------------------------------------------------------------------ keys
 
@@ -672,21 +625,6 @@ export function usePayments(filters: Record<string, string>, enabled = true) {
   });
 }
 
-/** A GET through the loose client, answering `data` of the `Single` envelope. */
-async function looseData<T>(
-  api: ApiClient,
-  path: string,
-  params: Record<string, string>,
-  signal: AbortSignal,
-) {
-  const search = new URLSearchParams(Object.entries(params).filter(([, v]) => v !== ''));
-  const body: unknown = await unwrap(
-    loose(api).GET(path, { signal, querySerializer: () => search.toString() }),
-  );
-  if (typeof body === 'object' && body !== null && 'data' in body) return (body as { data: T }).data;
-  return body as T;
-}
-
 /** True for the 404 of an analytic the server does not serve (yet) or has no data for. */
 export function isMissing(error: unknown): boolean {
   return error instanceof ApiError && error.status === 404;
@@ -751,8 +689,9 @@ export function useNextOrder(storeId: string) {
   return useQuery<NextOrder, ApiError>({
     queryKey: salesKeys.nextOrder(storeId),
     enabled: Boolean(storeId),
-    queryFn: ({ signal }) =>
-      looseData<NextOrder>(api, `/api/v1/stores/${encodeURIComponent(storeId)}/next-order`, {}, signal),
+    queryFn: async ({ signal }) =>
+      (await unwrap(api.GET('/api/v1/stores/{id}/next-order', { signal, params: { path: { id: storeId } } })))
+        .data,
   });
 }
 
@@ -761,8 +700,15 @@ export function useUpsell(storeId: string) {
   return useQuery<Upsell, ApiError>({
     queryKey: salesKeys.upsell(storeId),
     enabled: Boolean(storeId),
-    queryFn: ({ signal }) =>
-      looseData<Upsell>(api, `/api/v1/stores/${encodeURIComponent(storeId)}/upsell`, { limit: '5' }, signal),
+    queryFn: async ({ signal }) =>
+      (
+        await unwrap(
+          api.GET('/api/v1/stores/{id}/upsell', {
+            signal,
+            params: { path: { id: storeId }, query: { limit: 5 } },
+          }),
+        )
+      ).data,
   });
 }
 
@@ -771,8 +717,12 @@ export function useCallList(repId: string, on: string) {
   return useQuery<CallList, ApiError>({
     queryKey: salesKeys.callList(repId, on),
     enabled: Boolean(repId),
-    queryFn: ({ signal }) =>
-      looseData<CallList>(api, '/api/v1/sales/call-list', { rep_id: repId, on, limit: '20' }, signal),
+    queryFn: async ({ signal }) =>
+      (
+        await unwrap(
+          api.GET('/api/v1/sales/call-list', { signal, params: { query: { rep_id: repId, on, limit: 20 } } }),
+        )
+      ).data,
   });
 }
 
