@@ -226,7 +226,7 @@ describe('sales order → invoice → payment served by meridian', { timeout: 30
         await page.getByTestId('empty-state').getByText('No call list yet').waitFor();
       }
       // nothing wider than the phone
-      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      const overflow = await page.locator('html').evaluate((html) => html.scrollWidth - html.clientWidth);
       assert.ok(overflow <= 0, `the page is ${String(overflow)} px wider than the phone`);
       await screenshot(page, 'sales-calls-phone', true);
       await page.setViewportSize({ width: 1440, height: 900 });
