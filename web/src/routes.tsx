@@ -19,6 +19,14 @@ import { TicketPage } from './pages/helpdesk/TicketPage';
 import { SlaSettingsPage } from './pages/settings/SlaSettings';
 import { TeamsSettingsPage } from './pages/settings/TeamsSettings';
 import { LoginPage } from './pages/Login';
+import { CallsPage } from './pages/sales/Calls';
+import { SalesImportsPage, SalesImportWizard } from './pages/sales/Imports';
+import { OrderEntryPage } from './pages/sales/OrderEntry';
+import { InvoicePage, OrderPage } from './pages/sales/OrderPage';
+import { OrdersPage } from './pages/sales/Orders';
+import { SalesLayout } from './pages/sales/SalesLayout';
+import { StorePage } from './pages/sales/StorePage';
+import { StoresPage } from './pages/sales/Stores';
 import { NotFound } from './pages/NotFound';
 import { ApiKeysPage } from './pages/settings/ApiKeys';
 import { AuditPage } from './pages/settings/Audit';
@@ -30,13 +38,19 @@ import { UsersPage } from './pages/settings/Users';
 
 // ECharts is only needed on the status page: keep it out of the first load.
 const StatusPage = lazy(async () => ({ default: (await import('./pages/Status')).StatusPage }));
-// ...and on the helpdesk dashboard.
+// ...and on the helpdesk dashboard, and the sales charts.
+const SalesDashboardPage = lazy(async () => ({
+  default: (await import('./pages/sales/Dashboard')).SalesDashboardPage,
+}));
+const GapsPage = lazy(async () => ({ default: (await import('./pages/sales/Gaps')).GapsPage }));
+const TrendsPage = lazy(async () => ({ default: (await import('./pages/sales/Trends')).TrendsPage }));
+const lazyPage = (element: ReactNode) => <Suspense fallback={<PageLoader />}>{element}</Suspense>;
 const HelpdeskDashboardPage = lazy(async () => ({
   default: (await import('./pages/helpdesk/HelpdeskDashboard')).HelpdeskDashboardPage,
 }));
 
 /** Modules with their own pages; the others show their coming-soon page. */
-export const BUILT = new Set(['/crm', '/helpdesk']);
+export const BUILT = new Set(['/crm', '/helpdesk', '/sales']);
 
 const SETTINGS_PAGES: Record<string, { element: ReactNode; what: string }> = {
   users: { element: <UsersPage />, what: 'the users of your organisation' },
@@ -98,6 +112,26 @@ export const routes: RouteObject[] = [
                 ),
               },
               { path: 'kb', element: <KnowledgeBasePage /> },
+              { path: '*', element: <NotFound /> },
+            ],
+          },
+          {
+            path: 'sales',
+            element: <SalesLayout />,
+            children: [
+              { index: true, element: lazyPage(<SalesDashboardPage />) },
+              { path: 'dashboard', element: <Navigate to="/sales" replace /> },
+              { path: 'calls', element: <CallsPage /> },
+              { path: 'stores', element: <StoresPage /> },
+              { path: 'stores/:id', element: <StorePage /> },
+              { path: 'orders', element: <OrdersPage /> },
+              { path: 'orders/new', element: <OrderEntryPage /> },
+              { path: 'orders/:id', element: <OrderPage /> },
+              { path: 'invoices/:id', element: <InvoicePage /> },
+              { path: 'gaps', element: lazyPage(<GapsPage />) },
+              { path: 'trends', element: lazyPage(<TrendsPage />) },
+              { path: 'imports', element: <SalesImportsPage /> },
+              { path: 'imports/new', element: <SalesImportWizard /> },
               { path: '*', element: <NotFound /> },
             ],
           },

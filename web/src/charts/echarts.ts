@@ -3,7 +3,14 @@
  * `echarts/core` subpaths only, so the bundle holds just what we use; a module that needs
  * another series type (heatmap, candlestick, ...) adds it here and to `ChartOption`.
  */
-import { BarChart, type BarSeriesOption, LineChart, type LineSeriesOption } from 'echarts/charts';
+import {
+  BarChart,
+  type BarSeriesOption,
+  HeatmapChart,
+  type HeatmapSeriesOption,
+  LineChart,
+  type LineSeriesOption,
+} from 'echarts/charts';
 import {
   AriaComponent,
   type AriaComponentOption,
@@ -17,6 +24,8 @@ import {
   type MarkAreaComponentOption,
   TooltipComponent,
   type TooltipComponentOption,
+  VisualMapComponent,
+  type VisualMapComponentOption,
 } from 'echarts/components';
 import * as echarts from 'echarts/core';
 import { CanvasRenderer, SVGRenderer } from 'echarts/renderers';
@@ -24,12 +33,14 @@ import { CanvasRenderer, SVGRenderer } from 'echarts/renderers';
 echarts.use([
   LineChart,
   BarChart,
+  HeatmapChart,
   LegendComponent,
   AriaComponent,
   DatasetComponent,
   GridComponent,
   MarkAreaComponent,
   TooltipComponent,
+  VisualMapComponent,
   CanvasRenderer,
   SVGRenderer,
 ]);
@@ -38,12 +49,14 @@ echarts.use([
 export type ChartOption = echarts.ComposeOption<
   | LineSeriesOption
   | BarSeriesOption
+  | HeatmapSeriesOption
   | LegendComponentOption
   | AriaComponentOption
   | DatasetComponentOption
   | GridComponentOption
   | MarkAreaComponentOption
   | TooltipComponentOption
+  | VisualMapComponentOption
 >;
 
 export { echarts };

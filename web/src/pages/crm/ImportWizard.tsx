@@ -7,7 +7,6 @@ import {
   FileInput,
   Group,
   Loader,
-  Pagination,
   Progress,
   Select,
   SimpleGrid,
@@ -44,12 +43,10 @@ import {
   useImportMappings,
 } from '../../api/imports';
 import { useCan } from '../../auth/me';
+import { ImportErrorTable } from '../../components/ImportErrorTable';
 import { NoAccess } from '../../components/NoAccess';
 import { readHeader, type SpreadsheetFormat, spreadsheetFormat } from '../../lib/spreadsheet';
 import { useCrmOutlet } from './tabs';
-
-/** Errors shown per page of the error report. */
-export const ERRORS_PER_PAGE = 50;
 
 type Mapping = Record<string, string>;
 
@@ -129,54 +126,9 @@ export function ReportCounts({ report }: { report: ImportReport }) {
   );
 }
 
-/** Every bad cell: row, column, reason (a page at a time). */
+/** Every bad cell: row, column, reason (a page at a time): the shared error report. */
 export function ErrorTable({ report }: { report: ImportReport }) {
-  const [page, setPage] = useState(1);
-  const pages = Math.max(1, Math.ceil(report.errors.length / ERRORS_PER_PAGE));
-  const shown = report.errors.slice((page - 1) * ERRORS_PER_PAGE, page * ERRORS_PER_PAGE);
-  if (report.errors.length === 0) {
-    return (
-      <Text size="sm" c="teal" data-testid="no-errors">
-        Every row is valid.
-      </Text>
-    );
-  }
-  return (
-    <Stack gap="xs">
-      <Title order={3} fz={16}>
-        {fmt(report.errors.length)} {report.errors.length === 1 ? 'problem' : 'problems'}
-      </Title>
-      <Table.ScrollContainer minWidth={420}>
-        <Table striped aria-label="Import errors" verticalSpacing={6}>
-          <Table.Thead>
-            <Table.Tr>
-              <Table.Th w={80}>Row</Table.Th>
-              <Table.Th w={180}>Column</Table.Th>
-              <Table.Th>Problem</Table.Th>
-            </Table.Tr>
-          </Table.Thead>
-          <Table.Tbody>
-            {shown.map((e, i) => (
-              <Table.Tr key={`${String(e.row)}-${e.column}-${String(i)}`}>
-                <Table.Td ff="monospace">{e.row}</Table.Td>
-                <Table.Td>{e.column}</Table.Td>
-                <Table.Td>{e.message}</Table.Td>
-              </Table.Tr>
-            ))}
-          </Table.Tbody>
-        </Table>
-      </Table.ScrollContainer>
-      {pages > 1 ? (
-        <Pagination
-          total={pages}
-          value={page}
-          onChange={setPage}
-          size="sm"
-          getControlProps={(control) => ({ 'aria-label': `${control} page` })}
-        />
-      ) : null}
-    </Stack>
-  );
+  return <ImportErrorTable errors={report.errors} />;
 }
 
 /** Rows that match an existing contact or an earlier row (imported all the same). */
