@@ -67,6 +67,7 @@ import { useCrmOutlet } from './tabs';
 import { LeadStatusBadge } from './Lists';
 import { saveProblem, useCanSome } from './permissions';
 import { CompanyName } from './shared';
+import { CustomerOrdersSection } from '../sales/CustomerOrders';
 import { CustomerTicketsSection } from '../helpdesk/CustomerTickets';
 
 /**
@@ -631,10 +632,7 @@ function Customer360Panel({ companyId }: { companyId: string }) {
   if (view.isPending) return <Skeleton h={200} />;
   if (view.isError) return <ErrorAlert error={view.error} what="the customer view" />;
   const v = view.data;
-  const pending = [
-    { label: 'Orders', section: v.orders },
-    { label: 'Health', section: v.health },
-  ];
+  const pending = [{ label: 'Health', section: v.health }];
   return (
     <Card withBorder padding="md" data-testid="customer-360">
       <Title order={3} fz={16} mb="sm">
@@ -724,6 +722,7 @@ function Customer360Panel({ companyId }: { companyId: string }) {
           )}
         </Stack>
         <CustomerTicketsSection section={v.tickets} />
+        <CustomerOrdersSection section={v.orders} />
         <SimpleGrid cols={2} spacing="xs">
           {pending.map(({ label, section }) => (
             <Card key={label} withBorder padding="xs" bg="var(--mantine-color-default-hover)">
