@@ -86,7 +86,7 @@ pub fn read_file(path: &Path) -> Result<ImportFile, SalesImportCliError> {
     Ok(ImportFile {
         name,
         format,
-        bytes: Arc::new(bytes),
+        bytes: bytes.into(),
     })
 }
 

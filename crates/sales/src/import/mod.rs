@@ -28,7 +28,7 @@ use sqlx::types::Json;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::facts::{self, FactRow};
+use crate::facts;
 use crate::model::SalesError;
 pub use job::ImportProgress;
 use job::RunningImports;
@@ -47,8 +47,8 @@ pub struct ImportFile {
     pub name: String,
     /// CSV or XLSX.
     pub format: FileFormat,
-    /// Its bytes.
-    pub bytes: Arc<Vec<u8>>,
+    /// Its bytes (cheap to clone: shared, not copied).
+    pub bytes: axum::body::Bytes,
 }
 
 /// How to run an import.
@@ -486,9 +486,10 @@ impl SalesImporter {
         })?;
         let today = self.now().date_naive();
         // Parsing and checking a million rows is CPU work: off the async workers.
-        let validated = {
+        let mut validated = {
             let progress = progress.clone();
-            let bytes = file.bytes.clone();
+            // Moved, not cloned: the file's memory is freed once it has been read.
+            let bytes = file.bytes;
             let format = file.format;
             let allow_new = options.allow_new_values;
             tokio::task::spawn_blocking(move || {
@@ -529,23 +530,24 @@ impl SalesImporter {
             period_from: validated.first_day.map(facts::date_of_day),
             period_to: validated.last_day.map(facts::date_of_day),
             processed_rows: validated.rows_total as u64,
-            errors: validated.errors.clone(),
+            errors: std::mem::take(&mut validated.errors),
             errors_truncated: false,
-            warnings: validated.warnings.clone(),
+            warnings: std::mem::take(&mut validated.warnings),
             same_file_as,
             created_at,
             finished_at: None,
         };
         let mut tx = self.db.begin().await?;
         if status == "committed" {
-            let rows = fact_rows(&validated);
-            drop(validated);
             if let Some(p) = &progress {
                 // Reading and checking was the first half of the work; writing the second.
-                p.set_total(rows.len() * 2);
-                p.set_processed(rows.len());
+                let n = validated.batch.facts.len();
+                p.set_total(validated.rows_total + n);
+                p.set_processed(validated.rows_total);
             }
-            let written = facts::write_facts(&mut tx, ctx.org_id(), id, &rows).await?;
+            let written =
+                facts::write_fact_batch(&mut tx, ctx.org_id(), id, &validated.batch).await?;
+            drop(validated);
             record.rows_inserted = written.inserted;
             record.rows_replaced = written.replaced;
             let summary = serde_json::json!({
@@ -749,9 +751,8 @@ impl SalesImporter {
         if name.eq_ignore_ascii_case(SHEET6) {
             return Ok(Layout::sheet6());
         }
-        let row: Option<MappingRow> =
-            on_pool!(self.db, |p| {
-                sqlx::query_as(
+        let row: Option<MappingRow> = on_pool!(self.db, |p| {
+            sqlx::query_as(
             "SELECT id, name, columns, created_at, updated_at, version FROM sales_import_mappings \
              WHERE org_id = $1 AND name = $2"
         )
@@ -759,7 +760,7 @@ impl SalesImporter {
         .bind(name.trim())
         .fetch_optional(p)
         .await
-            })?;
+        })?;
         let row = row.ok_or_else(|| {
             SalesError::field(
                 "mapping",
@@ -779,25 +780,23 @@ impl SalesImporter {
         ctx: &TenantContext,
     ) -> Result<Vec<SalesImportMapping>, SalesError> {
         ctx.authorize("sales:read")?;
-        let rows: Vec<MappingRow> =
-            on_pool!(self.db, |p| {
-                sqlx::query_as(
+        let rows: Vec<MappingRow> = on_pool!(self.db, |p| {
+            sqlx::query_as(
             "SELECT id, name, columns, created_at, updated_at, version FROM sales_import_mappings \
              WHERE org_id = $1 ORDER BY name"
         )
         .bind(ctx.org_id())
         .fetch_all(p)
         .await
-            })?;
+        })?;
         let mut all = vec![built_in_mapping()];
         all.extend(rows.into_iter().map(SalesImportMapping::from));
         Ok(all)
     }
 
     async fn mapping_row(&self, org: Uuid, id: Uuid) -> Result<MappingRow, SalesError> {
-        let row: Option<MappingRow> =
-            on_pool!(self.db, |p| {
-                sqlx::query_as(
+        let row: Option<MappingRow> = on_pool!(self.db, |p| {
+            sqlx::query_as(
             "SELECT id, name, columns, created_at, updated_at, version FROM sales_import_mappings \
              WHERE org_id = $1 AND id = $2"
         )
@@ -805,7 +804,7 @@ impl SalesImporter {
         .bind(id)
         .fetch_optional(p)
         .await
-            })?;
+        })?;
         row.ok_or(SalesError::NotFound("import mapping"))
     }
 
@@ -1080,7 +1079,7 @@ pub fn validate_file(
             validator.row(row, cells);
             seen += 1;
             if let Some(p) = progress
-                && seen % 4096 == 0
+                && seen.is_multiple_of(4096)
             {
                 p.set_processed(seen);
             }
@@ -1093,29 +1092,4 @@ pub fn validate_file(
         p.set_processed(validated.rows_total);
     }
     Ok(validated)
-}
-
-/// The valid rows as facts for the writer.
-fn fact_rows(v: &Validated) -> Vec<FactRow> {
-    v.rows
-        .iter()
-        .map(|r| {
-            let outlet = &v.outlets[r.outlet as usize];
-            let area = &v.areas[outlet.area as usize];
-            let sku = &v.skus[r.sku as usize];
-            FactRow {
-                day: r.day,
-                region: area.region.clone(),
-                province: area.province.clone(),
-                precision_area: area.precision_area.clone(),
-                outlet_code: outlet.code.clone(),
-                outlet_name: outlet.name.clone(),
-                channel: outlet.channel.clone(),
-                pack_type: sku.pack_type.clone(),
-                sku: sku.sku.clone(),
-                qty_scaled: r.qty_scaled,
-                value_scaled: r.value_scaled,
-            }
-        })
-        .collect()
 }
