@@ -265,8 +265,21 @@ pub async fn write_fact_batch(
         return Ok(FactsWritten::default());
     };
     let areas = upsert_areas(tx, org_id, &batch.areas).await?;
-    let outlets = upsert_outlets(tx, org_id, &batch.outlets, &areas).await?;
-    let skus = upsert_skus(tx, org_id, &batch.skus).await?;
+    let (outlets, moved) = upsert_outlets(tx, org_id, &batch.outlets, &areas).await?;
+    let (skus, repacked) = upsert_skus(tx, org_id, &batch.skus).await?;
+    // An outlet that changed area or channel, or a SKU that changed pack type, is rolled
+    // up differently from now on: its earlier days are rebuilt too, so the rollups stay
+    // a GROUP BY of the facts.
+    let mut rebuild = (first_day, last_day);
+    for span in [
+        days_of(tx, org_id, "outlet_id", &moved).await?,
+        days_of(tx, org_id, "sku_id", &repacked).await?,
+    ]
+    .into_iter()
+    .flatten()
+    {
+        rebuild = (rebuild.0.min(span.0), rebuild.1.max(span.1));
+    }
 
     let mut facts: Vec<KeyedFact> = Vec::with_capacity(batch.facts.len());
     for f in &batch.facts {
@@ -298,7 +311,7 @@ pub async fn write_fact_batch(
     }
     let after = count_facts(tx, org_id, first_day, last_day).await?;
     let inserted = after.saturating_sub(before);
-    rebuild_rollups(tx, org_id, first_day, last_day).await?;
+    rebuild_rollups(tx, org_id, rebuild.0, rebuild.1).await?;
     Ok(FactsWritten {
         inserted,
         replaced: (facts.len() as u64).saturating_sub(inserted),
@@ -463,7 +476,7 @@ async fn upsert_outlets(
     org_id: Uuid,
     outlets: &[BatchOutlet],
     area_ids: &[i64],
-) -> Result<Vec<i64>, SalesError> {
+) -> Result<(Vec<i64>, Vec<i64>), SalesError> {
     let stored: Vec<(i64, String, String, String, i64)> = on_tx!(tx, |c| {
         sqlx::query_as(
         "SELECT id, outlet_code, outlet_name, channel, area_id FROM sales_fact_outlets WHERE org_id = $1"
@@ -478,13 +491,18 @@ async fn upsert_outlets(
         current.insert(code, (id, name, channel, area_id));
     }
     let mut new: Vec<(&BatchOutlet, i64)> = Vec::new();
+    let mut moved: Vec<i64> = Vec::new();
     for o in outlets {
         let area_id = area_ids.get(o.area as usize).copied().ok_or_else(|| {
             SalesError::Conflict(format!("outlet {} refers to a missing area", o.code))
         })?;
         match current.get(o.code.as_str()) {
             None => new.push((o, area_id)),
-            Some((_, n, ch, a)) if *n != o.name || *ch != o.channel || *a != area_id => {
+            Some((id, n, ch, a)) if *n != o.name || *ch != o.channel || *a != area_id => {
+                if *ch != o.channel || *a != area_id {
+                    // Its earlier days are rolled up under the old area or channel.
+                    moved.push(*id);
+                }
                 on_tx!(tx, |c| sqlx::query(
                     "UPDATE sales_fact_outlets SET outlet_name = $1, channel = $2, area_id = $3 \
                      WHERE org_id = $4 AND outlet_code = $5"
@@ -533,7 +551,7 @@ async fn upsert_outlets(
             current.insert(code, (id, String::new(), String::new(), 0));
         }
     }
-    outlets
+    let ids = outlets
         .iter()
         .map(|o| {
             current
@@ -541,12 +559,17 @@ async fn upsert_outlets(
                 .map(|(id, ..)| *id)
                 .ok_or_else(|| SalesError::Conflict(format!("outlet {} was not stored", o.code)))
         })
-        .collect()
+        .collect::<Result<Vec<i64>, SalesError>>()?;
+    Ok((ids, moved))
 }
 
 /// Ids of the batch's SKUs (by index), inserting new ones (linked to the product with the
 /// same SKU when there is one) and updating the pack type of known ones to the batch's.
-async fn upsert_skus(tx: &mut Tx, org_id: Uuid, skus: &[BatchSku]) -> Result<Vec<i64>, SalesError> {
+async fn upsert_skus(
+    tx: &mut Tx,
+    org_id: Uuid,
+    skus: &[BatchSku],
+) -> Result<(Vec<i64>, Vec<i64>), SalesError> {
     let stored: Vec<(i64, String, String)> = on_tx!(tx, |c| sqlx::query_as(
         "SELECT id, sku, pack_type FROM sales_fact_skus WHERE org_id = $1"
     )
@@ -558,10 +581,12 @@ async fn upsert_skus(tx: &mut Tx, org_id: Uuid, skus: &[BatchSku]) -> Result<Vec
         current.insert(sku, (id, pack));
     }
     let mut new: Vec<&BatchSku> = Vec::new();
+    let mut repacked: Vec<i64> = Vec::new();
     for s in skus {
         match current.get(s.sku.as_str()) {
             None => new.push(s),
-            Some((_, pack)) if *pack != s.pack_type => {
+            Some((id, pack)) if *pack != s.pack_type => {
+                repacked.push(*id);
                 on_tx!(tx, |c| sqlx::query(
                     "UPDATE sales_fact_skus SET pack_type = $1 WHERE org_id = $2 AND sku = $3"
                 )
@@ -613,14 +638,44 @@ async fn upsert_skus(tx: &mut Tx, org_id: Uuid, skus: &[BatchSku]) -> Result<Vec
     .execute(c)
     .await
     .map(|_| ()))?;
-    skus.iter()
+    let ids = skus
+        .iter()
         .map(|s| {
             current
                 .get(s.sku.as_str())
                 .map(|(id, _)| *id)
                 .ok_or_else(|| SalesError::Conflict(format!("SKU {} was not stored", s.sku)))
         })
-        .collect()
+        .collect::<Result<Vec<i64>, SalesError>>()?;
+    Ok((ids, repacked))
+}
+
+/// The days holding facts of `ids` in `column` (`outlet_id` or `sku_id`), if any.
+async fn days_of(
+    tx: &mut Tx,
+    org_id: Uuid,
+    column: &str,
+    ids: &[i64],
+) -> Result<Option<(i32, i32)>, SalesError> {
+    let mut span: Option<(i32, i32)> = None;
+    for chunk in ids.chunks(SQLITE_CHUNK) {
+        let list: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 2)).collect();
+        let sql = format!(
+            "SELECT MIN(day), MAX(day) FROM sales_facts WHERE org_id = $1 AND {column} IN ({})",
+            list.join(", ")
+        );
+        let (first, last): (Option<i32>, Option<i32>) = on_tx!(tx, |c| {
+            let mut query = sqlx::query_as(sqlx::AssertSqlSafe(sql.clone())).bind(org_id);
+            for id in chunk {
+                query = query.bind(*id);
+            }
+            query.fetch_one(c).await
+        })?;
+        if let (Some(a), Some(b)) = (first, last) {
+            span = Some(span.map_or((a, b), |(x, y)| (x.min(a), y.max(b))));
+        }
+    }
+    Ok(span)
 }
 
 /// Recomputes both rollups from the facts: the daily one for days `first_day..=last_day`,
@@ -792,6 +847,7 @@ mod tests {
             // An outlet that moved area follows its latest row.
             let mut moved = rows[0].clone();
             moved.precision_area = "East".into();
+            moved.day = may_1 + 40;
             let mut tx = test.db.begin().await.expect("begin");
             write_facts(&mut tx, org, Uuid::now_v7(), &[moved])
                 .await
@@ -806,6 +862,19 @@ mod tests {
             .await)
             .expect("area");
             assert_eq!(area, "East");
+            // The move touched only day `may_1 + 40`, yet O1's May 1 now rolls up under
+            // East: the rollups still equal a GROUP BY of the facts.
+            let east: i64 = on_pool!(test.db, |p| sqlx::query_scalar(
+                "SELECT CAST(COALESCE(SUM(r.records), 0) AS BIGINT) FROM sales_daily_rollup r \
+                 JOIN sales_fact_areas a ON a.id = r.area_id \
+                 WHERE r.org_id = $1 AND r.day = $2 AND a.precision_area = 'East'"
+            )
+            .bind(org)
+            .bind(may_1)
+            .fetch_one(p)
+            .await)
+            .expect("east");
+            assert_eq!(east, 1);
         }
     );
 
