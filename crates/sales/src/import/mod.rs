@@ -123,6 +123,9 @@ pub struct SalesImport {
     /// An earlier committed import of the very same file (same SHA-256); importing it
     /// again replaced its rows, nothing doubled.
     pub same_file_as: Option<Uuid>,
+    /// Why a background import failed (status `failed`: an unreadable file, a database
+    /// error); nothing was written.
+    pub failure: Option<String>,
     /// Started.
     pub created_at: DateTime<Utc>,
     /// Finished.
@@ -212,6 +215,7 @@ impl From<ImportRow> for SalesImport {
             errors_truncated: report.errors_truncated,
             warnings: report.warnings,
             same_file_as: report.same_file_as,
+            failure: report.failure,
             created_at: r.created_at,
             finished_at: r.finished_at,
         }
@@ -409,6 +413,7 @@ impl SalesImporter {
             errors_truncated: false,
             warnings: Vec::new(),
             same_file_as: None,
+            failure: None,
             created_at,
             finished_at: None,
         };
@@ -445,9 +450,8 @@ impl SalesImporter {
                     let mut failed = started.clone();
                     failed.status = "failed".to_owned();
                     failed.finished_at = Some(importer.now());
-                    importer
-                        .save_with_failure(&mut tx, &ctx, &failed, true, Some(message))
-                        .await?;
+                    failed.failure = Some(message);
+                    importer.save(&mut tx, &ctx, &failed, true).await?;
                     tx.commit().await?;
                     Ok::<(), SalesError>(())
                 };
@@ -534,6 +538,7 @@ impl SalesImporter {
             errors_truncated: false,
             warnings: std::mem::take(&mut validated.warnings),
             same_file_as,
+            failure: None,
             created_at,
             finished_at: None,
         };
@@ -598,24 +603,13 @@ impl SalesImporter {
         Ok(record)
     }
 
+    /// Inserts (or, for a background import, updates) the log row of `record`.
     async fn save(
         &self,
         tx: &mut Tx,
         ctx: &TenantContext,
         record: &SalesImport,
         exists: bool,
-    ) -> Result<(), SalesError> {
-        self.save_with_failure(tx, ctx, record, exists, None).await
-    }
-
-    /// Inserts (or, for a background import, updates) the log row of `record`.
-    async fn save_with_failure(
-        &self,
-        tx: &mut Tx,
-        ctx: &TenantContext,
-        record: &SalesImport,
-        exists: bool,
-        failure: Option<String>,
     ) -> Result<(), SalesError> {
         let report = Json(StoredReport {
             errors: record
@@ -627,7 +621,7 @@ impl SalesImporter {
             errors_truncated: record.errors_truncated || record.errors.len() > MAX_REPORTED_ERRORS,
             warnings: record.warnings.clone(),
             same_file_as: record.same_file_as,
-            failure,
+            failure: record.failure.clone(),
         });
         let period_from = record.period_from.map(facts::day_number);
         let period_to = record.period_to.map(facts::day_number);
@@ -686,9 +680,8 @@ impl SalesImporter {
         if import.status == "running"
             && let Some(progress) = self.running.get(id)
         {
-            // Read and check, then write: two units of work per row.
-            import.rows_total = (progress.total() as u64).max(import.rows_total);
-            import.processed_rows = progress.processed() as u64;
+            import.rows_total = progress.rows() as u64;
+            import.processed_rows = progress.processed_as_rows() as u64;
         }
         Ok(import)
     }
@@ -1072,6 +1065,7 @@ pub fn validate_file(
         &sheet,
         &mut |total| {
             if let Some(p) = progress {
+                p.set_rows(total.saturating_sub(1));
                 p.set_total(total.saturating_sub(1));
             }
         },
@@ -1088,6 +1082,7 @@ pub fn validate_file(
     .map_err(|e| SalesError::field("file", e.0))?;
     let validated = validator.finish();
     if let Some(p) = progress {
+        p.set_rows(validated.rows_total);
         p.set_total(validated.rows_total);
         p.set_processed(validated.rows_total);
     }
