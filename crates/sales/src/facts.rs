@@ -109,6 +109,133 @@ const SQLITE_CHUNK: usize = 1_000;
 /// Rows per `UNNEST` statement on PostgreSQL (arrays: no parameter limit applies).
 const POSTGRES_CHUNK: usize = 20_000;
 
+/// A batch of facts with its dimensions listed once: what an importer that has already
+/// interned its rows hands over, so a million rows do not carry eight strings each.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FactBatch {
+    /// Geographies; facts refer to them through their outlet.
+    pub areas: Vec<BatchArea>,
+    /// Outlets, with the index of their area in `areas`.
+    pub outlets: Vec<BatchOutlet>,
+    /// SKUs with their pack type.
+    pub skus: Vec<BatchSku>,
+    /// The observations, by index into `outlets` and `skus`.
+    pub facts: Vec<BatchFact>,
+}
+
+/// A geography of a [`FactBatch`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BatchArea {
+    /// Region.
+    pub region: String,
+    /// Province.
+    pub province: String,
+    /// Precision area.
+    pub precision_area: String,
+}
+
+/// An outlet of a [`FactBatch`]: what it is now (name, channel, area).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BatchOutlet {
+    /// The outlet's code.
+    pub code: String,
+    /// Its name.
+    pub name: String,
+    /// Its channel.
+    pub channel: String,
+    /// Index into [`FactBatch::areas`].
+    pub area: u32,
+}
+
+/// A SKU of a [`FactBatch`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BatchSku {
+    /// The SKU code.
+    pub sku: String,
+    /// Its pack type.
+    pub pack_type: String,
+}
+
+/// One observation of a [`FactBatch`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BatchFact {
+    /// Days since 1970-01-01.
+    pub day: i32,
+    /// Index into [`FactBatch::outlets`].
+    pub outlet: u32,
+    /// Index into [`FactBatch::skus`].
+    pub sku: u32,
+    /// Quantity × 10,000.
+    pub qty_scaled: i64,
+    /// Value × 10,000.
+    pub value_scaled: i64,
+}
+
+impl FactBatch {
+    /// Interns `rows`: an outlet (or SKU) takes the attributes of its last row, and of
+    /// rows with the same key (day, outlet, SKU) the last one wins.
+    pub fn from_rows(rows: &[FactRow]) -> Self {
+        let mut batch = FactBatch::default();
+        let mut areas: HashMap<(&str, &str, &str), u32> = HashMap::new();
+        let mut outlets: HashMap<&str, u32> = HashMap::new();
+        let mut skus: HashMap<&str, u32> = HashMap::new();
+        let mut keys: HashMap<(i32, u32, u32), usize> = HashMap::with_capacity(rows.len());
+        for row in rows {
+            let area = *areas
+                .entry((&row.region, &row.province, &row.precision_area))
+                .or_insert_with(|| {
+                    batch.areas.push(BatchArea {
+                        region: row.region.clone(),
+                        province: row.province.clone(),
+                        precision_area: row.precision_area.clone(),
+                    });
+                    (batch.areas.len() - 1) as u32
+                });
+            let outlet = *outlets.entry(&row.outlet_code).or_insert_with(|| {
+                batch.outlets.push(BatchOutlet {
+                    code: row.outlet_code.clone(),
+                    name: String::new(),
+                    channel: String::new(),
+                    area,
+                });
+                (batch.outlets.len() - 1) as u32
+            });
+            let o = &mut batch.outlets[outlet as usize];
+            if o.name != row.outlet_name || o.channel != row.channel || o.area != area {
+                o.name.clone_from(&row.outlet_name);
+                o.channel.clone_from(&row.channel);
+                o.area = area;
+            }
+            let sku = *skus.entry(&row.sku).or_insert_with(|| {
+                batch.skus.push(BatchSku {
+                    sku: row.sku.clone(),
+                    pack_type: String::new(),
+                });
+                (batch.skus.len() - 1) as u32
+            });
+            let s = &mut batch.skus[sku as usize];
+            if s.pack_type != row.pack_type {
+                s.pack_type.clone_from(&row.pack_type);
+            }
+            let fact = BatchFact {
+                day: row.day,
+                outlet,
+                sku,
+                qty_scaled: row.qty_scaled,
+                value_scaled: row.value_scaled,
+            };
+            match keys.get(&(row.day, outlet, sku)) {
+                Some(&i) => batch.facts[i] = fact,
+                None => {
+                    keys.insert((row.day, outlet, sku), batch.facts.len());
+                    batch.facts.push(fact);
+                }
+            }
+        }
+        batch
+    }
+}
+
 /// Upserts the dimensions, inserts or replaces the facts, then rebuilds the daily and
 /// monthly rollups for the days and months touched — all inside the caller's `tx`.
 ///
@@ -120,34 +247,62 @@ pub async fn write_facts(
     import_id: Uuid,
     rows: &[FactRow],
 ) -> Result<FactsWritten, SalesError> {
+    write_fact_batch(tx, org_id, import_id, &FactBatch::from_rows(rows)).await
+}
+
+/// [`write_facts`] for rows already interned into a [`FactBatch`] (the importer's path).
+/// Outlets and SKUs already stored take the batch's name, channel, area and pack type.
+pub async fn write_fact_batch(
+    tx: &mut Tx,
+    org_id: Uuid,
+    import_id: Uuid,
+    batch: &FactBatch,
+) -> Result<FactsWritten, SalesError> {
     let (Some(first_day), Some(last_day)) = (
-        rows.iter().map(|r| r.day).min(),
-        rows.iter().map(|r| r.day).max(),
+        batch.facts.iter().map(|r| r.day).min(),
+        batch.facts.iter().map(|r| r.day).max(),
     ) else {
         return Ok(FactsWritten::default());
     };
-    let areas = upsert_areas(tx, org_id, rows).await?;
-    let outlets = upsert_outlets(tx, org_id, rows, &areas).await?;
-    let skus = upsert_skus(tx, org_id, rows).await?;
-
-    // Resolve to ids; the last row of a repeated key wins.
-    let mut keyed: HashMap<(i32, i64, i64), (i64, i64)> = HashMap::with_capacity(rows.len());
-    for row in rows {
-        let (Some(&outlet_id), Some(&sku_id)) = (
-            outlets.get(row.outlet_code.as_str()),
-            skus.get(row.sku.as_str()),
-        ) else {
-            // Both maps hold every code of `rows`: upsert_* inserted the missing ones.
-            continue;
-        };
-        keyed.insert(
-            (row.day, outlet_id, sku_id),
-            (row.qty_scaled, row.value_scaled),
-        );
+    let areas = upsert_areas(tx, org_id, &batch.areas).await?;
+    let (outlets, moved) = upsert_outlets(tx, org_id, &batch.outlets, &areas).await?;
+    let (skus, repacked) = upsert_skus(tx, org_id, &batch.skus).await?;
+    // An outlet that changed area or channel, or a SKU that changed pack type, is rolled
+    // up differently from now on: its earlier days are rebuilt too, so the rollups stay
+    // a GROUP BY of the facts.
+    let mut rebuild = (first_day, last_day);
+    for span in [
+        days_of(tx, org_id, "outlet_id", &moved).await?,
+        days_of(tx, org_id, "sku_id", &repacked).await?,
+    ]
+    .into_iter()
+    .flatten()
+    {
+        rebuild = (rebuild.0.min(span.0), rebuild.1.max(span.1));
     }
-    let mut facts: Vec<KeyedFact> = keyed.into_iter().collect();
-    // Key order makes the B-tree inserts sequential.
-    facts.sort_unstable_by_key(|(key, _)| *key);
+
+    let mut facts: Vec<KeyedFact> = Vec::with_capacity(batch.facts.len());
+    for f in &batch.facts {
+        let (Some(&outlet_id), Some(&sku_id)) =
+            (outlets.get(f.outlet as usize), skus.get(f.sku as usize))
+        else {
+            return Err(SalesError::Conflict(
+                "a fact refers to an outlet or SKU missing from its batch".to_owned(),
+            ));
+        };
+        facts.push(((f.day, outlet_id, sku_id), (f.qty_scaled, f.value_scaled)));
+    }
+    // Key order makes the B-tree inserts sequential; a repeated key keeps its last row
+    // (the sort is stable, so the last of a run is the last given).
+    facts.sort_by_key(|(key, _)| *key);
+    let mut unique: Vec<KeyedFact> = Vec::with_capacity(facts.len());
+    for fact in facts {
+        match unique.last_mut() {
+            Some(last) if last.0 == fact.0 => *last = fact,
+            _ => unique.push(fact),
+        }
+    }
+    let facts = unique;
 
     let before = count_facts(tx, org_id, first_day, last_day).await?;
     match tx.backend() {
@@ -156,7 +311,7 @@ pub async fn write_facts(
     }
     let after = count_facts(tx, org_id, first_day, last_day).await?;
     let inserted = after.saturating_sub(before);
-    rebuild_rollups(tx, org_id, first_day, last_day).await?;
+    rebuild_rollups(tx, org_id, rebuild.0, rebuild.1).await?;
     Ok(FactsWritten {
         inserted,
         replaced: (facts.len() as u64).saturating_sub(inserted),
@@ -251,44 +406,54 @@ async fn insert_facts_postgres(
 
 type AreaKey = (String, String, String);
 
-/// Ids of the areas in `rows`, inserting the new ones.
+/// Ids of the batch's areas (by index), inserting the new ones.
 async fn upsert_areas(
     tx: &mut Tx,
     org_id: Uuid,
-    rows: &[FactRow],
-) -> Result<HashMap<AreaKey, i64>, SalesError> {
+    areas: &[BatchArea],
+) -> Result<Vec<i64>, SalesError> {
+    let key = |a: &BatchArea| {
+        (
+            a.region.clone(),
+            a.province.clone(),
+            a.precision_area.clone(),
+        )
+    };
     let mut known = load_areas(tx, org_id).await?;
-    let mut missing: Vec<AreaKey> = Vec::new();
-    for row in rows {
-        let key = (
-            row.region.clone(),
-            row.province.clone(),
-            row.precision_area.clone(),
-        );
-        if !known.contains_key(&key) && !missing.contains(&key) {
-            missing.push(key);
+    let missing: Vec<&BatchArea> = areas
+        .iter()
+        .filter(|a| !known.contains_key(&key(a)))
+        .collect();
+    if !missing.is_empty() {
+        let backend = tx.backend();
+        for chunk in missing.chunks(SQLITE_CHUNK) {
+            let sql = format!(
+                "INSERT INTO sales_fact_areas (org_id, region, province, precision_area) VALUES {} \
+                 ON CONFLICT (org_id, region, province, precision_area) DO NOTHING",
+                values_placeholders(backend, chunk.len(), 4)
+            );
+            on_tx!(tx, |c| {
+                let mut query = sqlx::query(sqlx::AssertSqlSafe(sql.clone()));
+                for a in chunk {
+                    query = query
+                        .bind(org_id)
+                        .bind(&a.region)
+                        .bind(&a.province)
+                        .bind(&a.precision_area);
+                }
+                query.execute(c).await.map(|_| ())
+            })?;
         }
+        known = load_areas(tx, org_id).await?;
     }
-    if missing.is_empty() {
-        return Ok(known);
-    }
-    let backend = tx.backend();
-    for chunk in missing.chunks(SQLITE_CHUNK) {
-        let sql = format!(
-            "INSERT INTO sales_fact_areas (org_id, region, province, precision_area) VALUES {} \
-             ON CONFLICT (org_id, region, province, precision_area) DO NOTHING",
-            values_placeholders(backend, chunk.len(), 4)
-        );
-        on_tx!(tx, |c| {
-            let mut query = sqlx::query(sqlx::AssertSqlSafe(sql.clone()));
-            for (region, province, area) in chunk {
-                query = query.bind(org_id).bind(region).bind(province).bind(area);
-            }
-            query.execute(c).await.map(|_| ())
-        })?;
-    }
-    known = load_areas(tx, org_id).await?;
-    Ok(known)
+    areas
+        .iter()
+        .map(|a| {
+            known.get(&key(a)).copied().ok_or_else(|| {
+                SalesError::Conflict(format!("area {} was not stored", a.precision_area))
+            })
+        })
+        .collect()
 }
 
 async fn load_areas(tx: &mut Tx, org_id: Uuid) -> Result<HashMap<AreaKey, i64>, SalesError> {
@@ -304,14 +469,14 @@ async fn load_areas(tx: &mut Tx, org_id: Uuid) -> Result<HashMap<AreaKey, i64>, 
         .collect())
 }
 
-/// Ids of the outlets in `rows` by code, inserting new ones and updating the name,
-/// channel and area of known ones to the latest values in `rows`.
+/// Ids of the batch's outlets (by index), inserting new ones and updating the name,
+/// channel and area of known ones to the batch's.
 async fn upsert_outlets(
     tx: &mut Tx,
     org_id: Uuid,
-    rows: &[FactRow],
-    areas: &HashMap<AreaKey, i64>,
-) -> Result<HashMap<String, i64>, SalesError> {
+    outlets: &[BatchOutlet],
+    area_ids: &[i64],
+) -> Result<(Vec<i64>, Vec<i64>), SalesError> {
     let stored: Vec<(i64, String, String, String, i64)> = on_tx!(tx, |c| {
         sqlx::query_as(
         "SELECT id, outlet_code, outlet_name, channel, area_id FROM sales_fact_outlets WHERE org_id = $1"
@@ -320,42 +485,33 @@ async fn upsert_outlets(
     .fetch_all(c)
     .await
     })?;
-    let mut ids: HashMap<String, i64> = HashMap::with_capacity(stored.len());
-    let mut current: HashMap<String, (String, String, i64)> = HashMap::with_capacity(stored.len());
+    let mut current: HashMap<String, (i64, String, String, i64)> =
+        HashMap::with_capacity(stored.len());
     for (id, code, name, channel, area_id) in stored {
-        ids.insert(code.clone(), id);
-        current.insert(code, (name, channel, area_id));
+        current.insert(code, (id, name, channel, area_id));
     }
-    // The latest row of each outlet in the file says what the outlet is now.
-    let mut wanted: HashMap<&str, (&str, &str, i64)> = HashMap::new();
-    for row in rows {
-        let area_key = (
-            row.region.clone(),
-            row.province.clone(),
-            row.precision_area.clone(),
-        );
-        let Some(&area_id) = areas.get(&area_key) else {
-            continue;
-        };
-        wanted.insert(
-            row.outlet_code.as_str(),
-            (row.outlet_name.as_str(), row.channel.as_str(), area_id),
-        );
-    }
-    let mut new: Vec<(&str, &str, &str, i64)> = Vec::new();
-    for (code, (name, channel, area_id)) in &wanted {
-        match current.get(*code) {
-            None => new.push((code, name, channel, *area_id)),
-            Some((n, ch, a)) if n != name || ch != channel || a != area_id => {
+    let mut new: Vec<(&BatchOutlet, i64)> = Vec::new();
+    let mut moved: Vec<i64> = Vec::new();
+    for o in outlets {
+        let area_id = area_ids.get(o.area as usize).copied().ok_or_else(|| {
+            SalesError::Conflict(format!("outlet {} refers to a missing area", o.code))
+        })?;
+        match current.get(o.code.as_str()) {
+            None => new.push((o, area_id)),
+            Some((id, n, ch, a)) if *n != o.name || *ch != o.channel || *a != area_id => {
+                if *ch != o.channel || *a != area_id {
+                    // Its earlier days are rolled up under the old area or channel.
+                    moved.push(*id);
+                }
                 on_tx!(tx, |c| sqlx::query(
                     "UPDATE sales_fact_outlets SET outlet_name = $1, channel = $2, area_id = $3 \
                      WHERE org_id = $4 AND outlet_code = $5"
                 )
-                .bind(*name)
-                .bind(*channel)
-                .bind(*area_id)
+                .bind(&o.name)
+                .bind(&o.channel)
+                .bind(area_id)
                 .bind(org_id)
-                .bind(*code)
+                .bind(&o.code)
                 .execute(c)
                 .await
                 .map(|_| ()))?;
@@ -363,72 +519,80 @@ async fn upsert_outlets(
             Some(_) => {}
         }
     }
-    if new.is_empty() {
-        return Ok(ids);
+    if !new.is_empty() {
+        let backend = tx.backend();
+        for chunk in new.chunks(SQLITE_CHUNK) {
+            let sql = format!(
+                "INSERT INTO sales_fact_outlets (org_id, outlet_code, outlet_name, channel, area_id) \
+                 VALUES {} ON CONFLICT (org_id, outlet_code) DO NOTHING",
+                values_placeholders(backend, chunk.len(), 5)
+            );
+            on_tx!(tx, |c| {
+                let mut query = sqlx::query(sqlx::AssertSqlSafe(sql.clone()));
+                for (o, area_id) in chunk {
+                    query = query
+                        .bind(org_id)
+                        .bind(&o.code)
+                        .bind(&o.name)
+                        .bind(&o.channel)
+                        .bind(*area_id);
+                }
+                query.execute(c).await.map(|_| ())
+            })?;
+        }
+        let stored: Vec<(i64, String)> = on_tx!(tx, |c| sqlx::query_as(
+            "SELECT id, outlet_code FROM sales_fact_outlets WHERE org_id = $1"
+        )
+        .bind(org_id)
+        .fetch_all(c)
+        .await)?;
+        current.clear();
+        for (id, code) in stored {
+            current.insert(code, (id, String::new(), String::new(), 0));
+        }
     }
-    let backend = tx.backend();
-    for chunk in new.chunks(SQLITE_CHUNK) {
-        let sql = format!(
-            "INSERT INTO sales_fact_outlets (org_id, outlet_code, outlet_name, channel, area_id) \
-             VALUES {} ON CONFLICT (org_id, outlet_code) DO NOTHING",
-            values_placeholders(backend, chunk.len(), 5)
-        );
-        on_tx!(tx, |c| {
-            let mut query = sqlx::query(sqlx::AssertSqlSafe(sql.clone()));
-            for (code, name, channel, area_id) in chunk {
-                query = query
-                    .bind(org_id)
-                    .bind(*code)
-                    .bind(*name)
-                    .bind(*channel)
-                    .bind(*area_id);
-            }
-            query.execute(c).await.map(|_| ())
-        })?;
-    }
-    let stored: Vec<(i64, String)> = on_tx!(tx, |c| sqlx::query_as(
-        "SELECT id, outlet_code FROM sales_fact_outlets WHERE org_id = $1"
-    )
-    .bind(org_id)
-    .fetch_all(c)
-    .await)?;
-    Ok(stored.into_iter().map(|(id, code)| (code, id)).collect())
+    let ids = outlets
+        .iter()
+        .map(|o| {
+            current
+                .get(o.code.as_str())
+                .map(|(id, ..)| *id)
+                .ok_or_else(|| SalesError::Conflict(format!("outlet {} was not stored", o.code)))
+        })
+        .collect::<Result<Vec<i64>, SalesError>>()?;
+    Ok((ids, moved))
 }
 
-/// Ids of the SKUs in `rows`, inserting new ones (linked to the product with the same SKU
-/// when there is one) and updating the pack type of known ones to the latest in `rows`.
+/// Ids of the batch's SKUs (by index), inserting new ones (linked to the product with the
+/// same SKU when there is one) and updating the pack type of known ones to the batch's.
 async fn upsert_skus(
     tx: &mut Tx,
     org_id: Uuid,
-    rows: &[FactRow],
-) -> Result<HashMap<String, i64>, SalesError> {
+    skus: &[BatchSku],
+) -> Result<(Vec<i64>, Vec<i64>), SalesError> {
     let stored: Vec<(i64, String, String)> = on_tx!(tx, |c| sqlx::query_as(
         "SELECT id, sku, pack_type FROM sales_fact_skus WHERE org_id = $1"
     )
     .bind(org_id)
     .fetch_all(c)
     .await)?;
-    let mut ids: HashMap<String, i64> = HashMap::with_capacity(stored.len());
-    let mut packs: HashMap<String, String> = HashMap::with_capacity(stored.len());
+    let mut current: HashMap<String, (i64, String)> = HashMap::with_capacity(stored.len());
     for (id, sku, pack) in stored {
-        ids.insert(sku.clone(), id);
-        packs.insert(sku, pack);
+        current.insert(sku, (id, pack));
     }
-    let mut wanted: HashMap<&str, &str> = HashMap::new();
-    for row in rows {
-        wanted.insert(row.sku.as_str(), row.pack_type.as_str());
-    }
-    let mut new: Vec<(&str, &str)> = Vec::new();
-    for (sku, pack) in &wanted {
-        match packs.get(*sku) {
-            None => new.push((sku, pack)),
-            Some(p) if p != pack => {
+    let mut new: Vec<&BatchSku> = Vec::new();
+    let mut repacked: Vec<i64> = Vec::new();
+    for s in skus {
+        match current.get(s.sku.as_str()) {
+            None => new.push(s),
+            Some((id, pack)) if *pack != s.pack_type => {
+                repacked.push(*id);
                 on_tx!(tx, |c| sqlx::query(
                     "UPDATE sales_fact_skus SET pack_type = $1 WHERE org_id = $2 AND sku = $3"
                 )
-                .bind(*pack)
+                .bind(&s.pack_type)
                 .bind(org_id)
-                .bind(*sku)
+                .bind(&s.sku)
                 .execute(c)
                 .await
                 .map(|_| ()))?;
@@ -436,25 +600,34 @@ async fn upsert_skus(
             Some(_) => {}
         }
     }
-    if new.is_empty() {
-        return Ok(ids);
+    if !new.is_empty() {
+        let backend = tx.backend();
+        for chunk in new.chunks(SQLITE_CHUNK) {
+            let sql = format!(
+                "INSERT INTO sales_fact_skus (org_id, sku, pack_type) VALUES {} \
+                 ON CONFLICT (org_id, sku) DO NOTHING",
+                values_placeholders(backend, chunk.len(), 3)
+            );
+            on_tx!(tx, |c| {
+                let mut query = sqlx::query(sqlx::AssertSqlSafe(sql.clone()));
+                for s in chunk {
+                    query = query.bind(org_id).bind(&s.sku).bind(&s.pack_type);
+                }
+                query.execute(c).await.map(|_| ())
+            })?;
+        }
+        let stored: Vec<(i64, String)> = on_tx!(tx, |c| sqlx::query_as(
+            "SELECT id, sku FROM sales_fact_skus WHERE org_id = $1"
+        )
+        .bind(org_id)
+        .fetch_all(c)
+        .await)?;
+        current.clear();
+        for (id, sku) in stored {
+            current.insert(sku, (id, String::new()));
+        }
     }
-    let backend = tx.backend();
-    for chunk in new.chunks(SQLITE_CHUNK) {
-        let sql = format!(
-            "INSERT INTO sales_fact_skus (org_id, sku, pack_type) VALUES {} \
-             ON CONFLICT (org_id, sku) DO NOTHING",
-            values_placeholders(backend, chunk.len(), 3)
-        );
-        on_tx!(tx, |c| {
-            let mut query = sqlx::query(sqlx::AssertSqlSafe(sql.clone()));
-            for (sku, pack) in chunk {
-                query = query.bind(org_id).bind(*sku).bind(*pack);
-            }
-            query.execute(c).await.map(|_| ())
-        })?;
-    }
-    // Link new SKUs to the catalogue's products (SKUs are unique per organisation,
+    // Link SKUs to the catalogue's products (SKUs are unique per organisation,
     // case-insensitively: `sku_key` is the lower-cased SKU).
     on_tx!(tx, |c| sqlx::query(
         "UPDATE sales_fact_skus SET product_id = (SELECT p.id FROM sales_products p \
@@ -465,13 +638,44 @@ async fn upsert_skus(
     .execute(c)
     .await
     .map(|_| ()))?;
-    let stored: Vec<(i64, String)> = on_tx!(tx, |c| sqlx::query_as(
-        "SELECT id, sku FROM sales_fact_skus WHERE org_id = $1"
-    )
-    .bind(org_id)
-    .fetch_all(c)
-    .await)?;
-    Ok(stored.into_iter().map(|(id, sku)| (sku, id)).collect())
+    let ids = skus
+        .iter()
+        .map(|s| {
+            current
+                .get(s.sku.as_str())
+                .map(|(id, _)| *id)
+                .ok_or_else(|| SalesError::Conflict(format!("SKU {} was not stored", s.sku)))
+        })
+        .collect::<Result<Vec<i64>, SalesError>>()?;
+    Ok((ids, repacked))
+}
+
+/// The days holding facts of `ids` in `column` (`outlet_id` or `sku_id`), if any.
+async fn days_of(
+    tx: &mut Tx,
+    org_id: Uuid,
+    column: &str,
+    ids: &[i64],
+) -> Result<Option<(i32, i32)>, SalesError> {
+    let mut span: Option<(i32, i32)> = None;
+    for chunk in ids.chunks(SQLITE_CHUNK) {
+        let list: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 2)).collect();
+        let sql = format!(
+            "SELECT MIN(day), MAX(day) FROM sales_facts WHERE org_id = $1 AND {column} IN ({})",
+            list.join(", ")
+        );
+        let (first, last): (Option<i32>, Option<i32>) = on_tx!(tx, |c| {
+            let mut query = sqlx::query_as(sqlx::AssertSqlSafe(sql.clone())).bind(org_id);
+            for id in chunk {
+                query = query.bind(*id);
+            }
+            query.fetch_one(c).await
+        })?;
+        if let (Some(a), Some(b)) = (first, last) {
+            span = Some(span.map_or((a, b), |(x, y)| (x.min(a), y.max(b))));
+        }
+    }
+    Ok(span)
 }
 
 /// Recomputes both rollups from the facts: the daily one for days `first_day..=last_day`,
@@ -643,6 +847,7 @@ mod tests {
             // An outlet that moved area follows its latest row.
             let mut moved = rows[0].clone();
             moved.precision_area = "East".into();
+            moved.day = may_1 + 40;
             let mut tx = test.db.begin().await.expect("begin");
             write_facts(&mut tx, org, Uuid::now_v7(), &[moved])
                 .await
@@ -657,8 +862,44 @@ mod tests {
             .await)
             .expect("area");
             assert_eq!(area, "East");
+            // The move touched only day `may_1 + 40`, yet O1's May 1 now rolls up under
+            // East: the rollups still equal a GROUP BY of the facts.
+            let east: i64 = on_pool!(test.db, |p| sqlx::query_scalar(
+                "SELECT CAST(COALESCE(SUM(r.records), 0) AS BIGINT) FROM sales_daily_rollup r \
+                 JOIN sales_fact_areas a ON a.id = r.area_id \
+                 WHERE r.org_id = $1 AND r.day = $2 AND a.precision_area = 'East'"
+            )
+            .bind(org)
+            .bind(may_1)
+            .fetch_one(p)
+            .await)
+            .expect("east");
+            assert_eq!(east, 1);
         }
     );
+
+    #[test]
+    fn a_batch_lists_each_dimension_once_and_the_last_row_wins() {
+        let mut renamed = fact(1, "O1", "COLA-330", "can 330ml", 3);
+        renamed.outlet_name = "Renamed".into();
+        let rows = vec![
+            fact(1, "O1", "COLA-330", "can 330ml", 5),
+            fact(1, "O2", "COLA-330", "can 330ml", 1),
+            fact(2, "O1", "COLA-1L", "pet 1l", 2),
+            renamed,
+        ];
+        let batch = FactBatch::from_rows(&rows);
+        assert_eq!(batch.areas.len(), 2, "O1 is North, O2 South");
+        assert_eq!(batch.outlets.len(), 2);
+        assert_eq!(batch.skus.len(), 2);
+        assert_eq!(
+            batch.outlets[0].name, "Renamed",
+            "the latest row says what it is"
+        );
+        assert_eq!(batch.facts.len(), 3, "the repeated key is written once");
+        assert_eq!(batch.facts[0].qty_scaled, 30_000, "and its last row wins");
+        assert_eq!(batch.facts[2].sku, 1);
+    }
 
     #[test]
     fn day_and_month_numbers_round_trip() {

@@ -3,7 +3,6 @@
 //! bad cells as `{row, column, reason}`.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
 use axum::Json;
 use axum::extract::{FromRef, Query, State};
@@ -157,7 +156,7 @@ async fn import_sales(
     let file = ImportFile {
         name: file_name,
         format,
-        bytes: Arc::new(body.to_vec()),
+        bytes: body,
     };
     let importer = sales.importer();
     if flag(&q, "background")? {

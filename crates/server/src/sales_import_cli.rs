@@ -86,7 +86,7 @@ pub fn read_file(path: &Path) -> Result<ImportFile, SalesImportCliError> {
     Ok(ImportFile {
         name,
         format,
-        bytes: Arc::new(bytes),
+        bytes: bytes.into(),
     })
 }
 
@@ -180,12 +180,13 @@ async fn report_progress(progress: Arc<ImportProgress>) {
     };
     loop {
         tokio::time::sleep(every).await;
-        let (done, total) = (progress.processed(), progress.total().max(1));
-        let percent = (done as f64 * 100.0 / total as f64).min(100.0);
+        // Half the work is reading and checking the rows, half writing them.
+        let (done, rows) = (progress.processed_as_rows(), progress.rows());
+        let percent = done as f64 * 100.0 / rows.max(1) as f64;
         if terminal {
-            eprint!("\rimporting: {done} of {total} ({percent:.0}%)   ");
+            eprint!("\rimporting: {done} of {rows} rows ({percent:.0}%)   ");
         } else {
-            eprintln!("importing: {done} of {total} ({percent:.0}%)");
+            eprintln!("importing: {done} of {rows} rows ({percent:.0}%)");
         }
     }
 }
@@ -334,6 +335,7 @@ mod tests {
             errors_truncated: false,
             warnings: vec![],
             same_file_as: None,
+            failure: None,
             created_at: chrono::Utc::now(),
             finished_at: None,
         };

@@ -28,7 +28,7 @@ use sqlx::types::Json;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::facts::{self, FactRow};
+use crate::facts;
 use crate::model::SalesError;
 pub use job::ImportProgress;
 use job::RunningImports;
@@ -47,8 +47,8 @@ pub struct ImportFile {
     pub name: String,
     /// CSV or XLSX.
     pub format: FileFormat,
-    /// Its bytes.
-    pub bytes: Arc<Vec<u8>>,
+    /// Its bytes (cheap to clone: shared, not copied).
+    pub bytes: axum::body::Bytes,
 }
 
 /// How to run an import.
@@ -123,6 +123,9 @@ pub struct SalesImport {
     /// An earlier committed import of the very same file (same SHA-256); importing it
     /// again replaced its rows, nothing doubled.
     pub same_file_as: Option<Uuid>,
+    /// Why a background import failed (status `failed`: an unreadable file, a database
+    /// error); nothing was written.
+    pub failure: Option<String>,
     /// Started.
     pub created_at: DateTime<Utc>,
     /// Finished.
@@ -212,6 +215,7 @@ impl From<ImportRow> for SalesImport {
             errors_truncated: report.errors_truncated,
             warnings: report.warnings,
             same_file_as: report.same_file_as,
+            failure: report.failure,
             created_at: r.created_at,
             finished_at: r.finished_at,
         }
@@ -409,6 +413,7 @@ impl SalesImporter {
             errors_truncated: false,
             warnings: Vec::new(),
             same_file_as: None,
+            failure: None,
             created_at,
             finished_at: None,
         };
@@ -445,9 +450,8 @@ impl SalesImporter {
                     let mut failed = started.clone();
                     failed.status = "failed".to_owned();
                     failed.finished_at = Some(importer.now());
-                    importer
-                        .save_with_failure(&mut tx, &ctx, &failed, true, Some(message))
-                        .await?;
+                    failed.failure = Some(message);
+                    importer.save(&mut tx, &ctx, &failed, true).await?;
                     tx.commit().await?;
                     Ok::<(), SalesError>(())
                 };
@@ -486,9 +490,10 @@ impl SalesImporter {
         })?;
         let today = self.now().date_naive();
         // Parsing and checking a million rows is CPU work: off the async workers.
-        let validated = {
+        let mut validated = {
             let progress = progress.clone();
-            let bytes = file.bytes.clone();
+            // Moved, not cloned: the file's memory is freed once it has been read.
+            let bytes = file.bytes;
             let format = file.format;
             let allow_new = options.allow_new_values;
             tokio::task::spawn_blocking(move || {
@@ -529,23 +534,25 @@ impl SalesImporter {
             period_from: validated.first_day.map(facts::date_of_day),
             period_to: validated.last_day.map(facts::date_of_day),
             processed_rows: validated.rows_total as u64,
-            errors: validated.errors.clone(),
+            errors: std::mem::take(&mut validated.errors),
             errors_truncated: false,
-            warnings: validated.warnings.clone(),
+            warnings: std::mem::take(&mut validated.warnings),
             same_file_as,
+            failure: None,
             created_at,
             finished_at: None,
         };
         let mut tx = self.db.begin().await?;
         if status == "committed" {
-            let rows = fact_rows(&validated);
-            drop(validated);
             if let Some(p) = &progress {
                 // Reading and checking was the first half of the work; writing the second.
-                p.set_total(rows.len() * 2);
-                p.set_processed(rows.len());
+                let n = validated.batch.facts.len();
+                p.set_total(validated.rows_total + n);
+                p.set_processed(validated.rows_total);
             }
-            let written = facts::write_facts(&mut tx, ctx.org_id(), id, &rows).await?;
+            let written =
+                facts::write_fact_batch(&mut tx, ctx.org_id(), id, &validated.batch).await?;
+            drop(validated);
             record.rows_inserted = written.inserted;
             record.rows_replaced = written.replaced;
             let summary = serde_json::json!({
@@ -596,24 +603,13 @@ impl SalesImporter {
         Ok(record)
     }
 
+    /// Inserts (or, for a background import, updates) the log row of `record`.
     async fn save(
         &self,
         tx: &mut Tx,
         ctx: &TenantContext,
         record: &SalesImport,
         exists: bool,
-    ) -> Result<(), SalesError> {
-        self.save_with_failure(tx, ctx, record, exists, None).await
-    }
-
-    /// Inserts (or, for a background import, updates) the log row of `record`.
-    async fn save_with_failure(
-        &self,
-        tx: &mut Tx,
-        ctx: &TenantContext,
-        record: &SalesImport,
-        exists: bool,
-        failure: Option<String>,
     ) -> Result<(), SalesError> {
         let report = Json(StoredReport {
             errors: record
@@ -625,7 +621,7 @@ impl SalesImporter {
             errors_truncated: record.errors_truncated || record.errors.len() > MAX_REPORTED_ERRORS,
             warnings: record.warnings.clone(),
             same_file_as: record.same_file_as,
-            failure,
+            failure: record.failure.clone(),
         });
         let period_from = record.period_from.map(facts::day_number);
         let period_to = record.period_to.map(facts::day_number);
@@ -684,9 +680,8 @@ impl SalesImporter {
         if import.status == "running"
             && let Some(progress) = self.running.get(id)
         {
-            // Read and check, then write: two units of work per row.
-            import.rows_total = (progress.total() as u64).max(import.rows_total);
-            import.processed_rows = progress.processed() as u64;
+            import.rows_total = progress.rows() as u64;
+            import.processed_rows = progress.processed_as_rows() as u64;
         }
         Ok(import)
     }
@@ -1070,6 +1065,7 @@ pub fn validate_file(
         &sheet,
         &mut |total| {
             if let Some(p) = progress {
+                p.set_rows(total.saturating_sub(1));
                 p.set_total(total.saturating_sub(1));
             }
         },
@@ -1077,7 +1073,7 @@ pub fn validate_file(
             validator.row(row, cells);
             seen += 1;
             if let Some(p) = progress
-                && seen % 4096 == 0
+                && seen.is_multiple_of(4096)
             {
                 p.set_processed(seen);
             }
@@ -1086,33 +1082,9 @@ pub fn validate_file(
     .map_err(|e| SalesError::field("file", e.0))?;
     let validated = validator.finish();
     if let Some(p) = progress {
+        p.set_rows(validated.rows_total);
         p.set_total(validated.rows_total);
         p.set_processed(validated.rows_total);
     }
     Ok(validated)
-}
-
-/// The valid rows as facts for the writer.
-fn fact_rows(v: &Validated) -> Vec<FactRow> {
-    v.rows
-        .iter()
-        .map(|r| {
-            let outlet = &v.outlets[r.outlet as usize];
-            let area = &v.areas[outlet.area as usize];
-            let sku = &v.skus[r.sku as usize];
-            FactRow {
-                day: r.day,
-                region: area.region.clone(),
-                province: area.province.clone(),
-                precision_area: area.precision_area.clone(),
-                outlet_code: outlet.code.clone(),
-                outlet_name: outlet.name.clone(),
-                channel: outlet.channel.clone(),
-                pack_type: sku.pack_type.clone(),
-                sku: sku.sku.clone(),
-                qty_scaled: r.qty_scaled,
-                value_scaled: r.value_scaled,
-            }
-        })
-        .collect()
 }

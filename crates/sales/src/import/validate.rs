@@ -18,8 +18,9 @@ use chrono::{Datelike, NaiveDate};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::mapping::{DateFormat, FIELDS, Layout};
+use super::mapping::{DateFormat, Layout};
 use super::read::Cell;
+use crate::facts::{BatchArea, BatchFact, BatchOutlet, BatchSku, FactBatch};
 
 /// Largest quantity accepted for one outlet × SKU × day.
 pub const MAX_QTY: i64 = 10_000_000;
@@ -51,58 +52,6 @@ pub struct Reference {
     pub pack_types: HashSet<String>,
 }
 
-/// A geography of the file: region, province, precision area.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Area {
-    /// Region.
-    pub region: String,
-    /// Province.
-    pub province: String,
-    /// Precision area.
-    pub precision_area: String,
-}
-
-/// An outlet of the file, as first seen.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Outlet {
-    /// Code (its identity).
-    pub code: String,
-    /// Name.
-    pub name: String,
-    /// Channel.
-    pub channel: String,
-    /// Index into [`Validated::areas`].
-    pub area: u32,
-    /// First row naming it.
-    pub row: usize,
-}
-
-/// A SKU of the file, as first seen.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Sku {
-    /// SKU code.
-    pub sku: String,
-    /// Pack type.
-    pub pack_type: String,
-    /// First row naming it.
-    pub row: usize,
-}
-
-/// A valid row, by dimension index.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct StagedRow {
-    /// Days since 1970-01-01.
-    pub day: i32,
-    /// Index into [`Validated::outlets`].
-    pub outlet: u32,
-    /// Index into [`Validated::skus`].
-    pub sku: u32,
-    /// Quantity × 10,000.
-    pub qty_scaled: i64,
-    /// Value × 10,000.
-    pub value_scaled: i64,
-}
-
 /// The outcome of checking a file.
 #[derive(Debug, Default)]
 pub struct Validated {
@@ -116,14 +65,12 @@ pub struct Validated {
     pub warnings: Vec<RowIssue>,
     /// The file cannot be imported whatever the rows say (missing columns, no header).
     pub fatal: bool,
-    /// Geographies named by valid rows.
-    pub areas: Vec<Area>,
-    /// Outlets named by valid rows.
-    pub outlets: Vec<Outlet>,
-    /// SKUs named by valid rows.
-    pub skus: Vec<Sku>,
-    /// The valid rows.
-    pub rows: Vec<StagedRow>,
+    /// The valid rows, with their areas, outlets and SKUs listed once.
+    pub batch: FactBatch,
+    /// First row naming each outlet of `batch` (for messages).
+    pub outlet_rows: Vec<usize>,
+    /// First row naming each SKU of `batch`.
+    pub sku_rows: Vec<usize>,
     /// First and last day of the valid rows.
     pub first_day: Option<i32>,
     /// Last day of the valid rows.
@@ -286,13 +233,15 @@ impl<'r> Validator<'r> {
         }
         let area_id = self.area_ids.get(self.key.as_str()).copied();
         let outlet_id = self.outlet_ids.get(code.as_str()).copied();
-        if let Some(o) = outlet_id.map(|o| &self.out.outlets[o as usize]) {
+        if let Some(oi) = outlet_id {
+            let o = &self.out.batch.outlets[oi as usize];
+            let o_row = self.out.outlet_rows[oi as usize];
             let (field, first) = if o.name != name.as_str() {
                 (OUTLET_NAME, format!("named `{}`", o.name))
             } else if o.channel != channel.as_str() {
                 (CHANNEL, format!("in channel `{}`", o.channel))
             } else if Some(o.area) != area_id {
-                let a = &self.out.areas[o.area as usize];
+                let a = &self.out.batch.areas[o.area as usize];
                 (
                     AREA,
                     format!("in {} / {} / {}", a.region, a.province, a.precision_area),
@@ -301,17 +250,18 @@ impl<'r> Validator<'r> {
                 (usize::MAX, String::new())
             };
             if field != usize::MAX {
-                let reason = format!("outlet `{}` is {first} on row {}", o.code, o.row);
+                let reason = format!("outlet `{}` is {first} on row {o_row}", o.code);
                 self.issue(row, field, reason);
             }
         }
         let sku_id = self.sku_ids.get(sku.as_str()).copied();
-        if let Some(s) = sku_id.map(|s| &self.out.skus[s as usize])
-            && s.pack_type != pack.as_str()
+        if let Some(si) = sku_id
+            && self.out.batch.skus[si as usize].pack_type != pack.as_str()
         {
+            let s = &self.out.batch.skus[si as usize];
             let reason = format!(
                 "SKU `{}` has pack type `{}` on row {}",
-                s.sku, s.pack_type, s.row
+                s.sku, s.pack_type, self.out.sku_rows[si as usize]
             );
             self.issue(row, PACK_TYPE, reason);
         }
@@ -329,8 +279,8 @@ impl<'r> Validator<'r> {
         let area_id = match area_id {
             Some(id) => id,
             None => {
-                let id = self.out.areas.len() as u32;
-                self.out.areas.push(Area {
+                let id = self.out.batch.areas.len() as u32;
+                self.out.batch.areas.push(BatchArea {
                     region: region.to_string(),
                     province: province.to_string(),
                     precision_area: area.to_string(),
@@ -342,14 +292,14 @@ impl<'r> Validator<'r> {
         let outlet_id = match outlet_id {
             Some(id) => id,
             None => {
-                let id = self.out.outlets.len() as u32;
-                self.out.outlets.push(Outlet {
+                let id = self.out.batch.outlets.len() as u32;
+                self.out.batch.outlets.push(BatchOutlet {
                     code: code.to_string(),
                     name: name.to_string(),
                     channel: channel.to_string(),
                     area: area_id,
-                    row,
                 });
+                self.out.outlet_rows.push(row);
                 self.outlet_ids.insert(code.to_string(), id);
                 id
             }
@@ -357,12 +307,12 @@ impl<'r> Validator<'r> {
         let sku_id = match sku_id {
             Some(id) => id,
             None => {
-                let id = self.out.skus.len() as u32;
-                self.out.skus.push(Sku {
+                let id = self.out.batch.skus.len() as u32;
+                self.out.batch.skus.push(BatchSku {
                     sku: sku.to_string(),
                     pack_type: pack.to_string(),
-                    row,
                 });
+                self.out.sku_rows.push(row);
                 self.sku_ids.insert(sku.to_string(), id);
                 id
             }
@@ -370,7 +320,7 @@ impl<'r> Validator<'r> {
         self.seen.insert((day, outlet_id, sku_id), row as u32);
         self.out.first_day = Some(self.out.first_day.map_or(day, |d| d.min(day)));
         self.out.last_day = Some(self.out.last_day.map_or(day, |d| d.max(day)));
-        self.out.rows.push(StagedRow {
+        self.out.batch.facts.push(BatchFact {
             day,
             outlet: outlet_id,
             sku: sku_id,
@@ -700,9 +650,6 @@ fn parse_scaled(s: &str) -> Result<i64, AmountError> {
     Ok(scaled)
 }
 
-/// Checks the header names `FIELDS` refers to, for the docs.
-pub const CHECKED_FIELDS: [&str; 11] = FIELDS;
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -825,10 +772,14 @@ mod tests {
                 "row 4, column Region: `Greater Acra` is not a known region (did you mean `Greater Accra`?)",
             ]
         );
-        assert_eq!(out.rows.len(), 2, "rows 2 and 5, the zero sale included");
-        assert_eq!(out.rows[1].qty_scaled, 0);
-        assert_eq!(out.outlets.len(), 2);
-        assert_eq!(out.areas.len(), 2);
+        assert_eq!(
+            out.batch.facts.len(),
+            2,
+            "rows 2 and 5, the zero sale included"
+        );
+        assert_eq!(out.batch.facts[1].qty_scaled, 0);
+        assert_eq!(out.batch.outlets.len(), 2);
+        assert_eq!(out.batch.areas.len(), 2);
     }
 
     #[test]

@@ -565,6 +565,31 @@ identity_test!(
         assert_eq!(last["processed_rows"], 4);
         assert_eq!(last["rows_replaced"], 2);
         assert_eq!(last["rows_inserted"], 2);
+        // A background import of a file that cannot be read ends `failed`, saying why.
+        let response = upload(&server, t, "?background=true", XLSX, b"not a zip".to_vec()).await;
+        assert_eq!(response.status(), 202);
+        let job: Value = response.json().await.expect("json");
+        let path = format!(
+            "/api/v1/sales/imports/{}",
+            job["data"]["id"].as_str().expect("id")
+        );
+        for _ in 0..200 {
+            let now: Value = call(&server, Method::GET, &path, t, None)
+                .await
+                .json()
+                .await
+                .expect("json");
+            last = now["data"].clone();
+            if last["status"] != "running" {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+        }
+        assert_eq!(last["status"], "failed", "{last}");
+        assert!(
+            last["failure"].as_str().expect("failure").contains("XLSX"),
+            "{last}"
+        );
     }
 );
 
