@@ -178,6 +178,8 @@ fn overdue(s: &StoreSignals) -> Reason {
 }
 
 fn value(mine: f64, all: &[f64]) -> Reason {
+    // `+ 0.0` turns a negative zero (a sum of refunds and nothing) into "0.00", not "-0.00".
+    let mine = mine + 0.0;
     // Mid-rank percentile: ties share the rank, the smallest store is not always 0.
     let below = all.iter().filter(|v| **v < mine).count() as f64;
     let equal = all.iter().filter(|v| **v == mine).count() as f64;
