@@ -326,7 +326,7 @@ def run_backend(db, args, binary, work, data):
         org = psql(url, "SELECT id FROM orgs").strip()
     t = time.time()
     rollup = load_sqlite(f"{work}/bench.db", org, data) if db == "sqlite" else load_postgres(url, org, data)
-    print(f"{db}: loaded {data.rows:,} facts in {time.time() - t:,.0f} s (rollups rebuilt in {rollup:,.0f} s)", flush=True)
+    print(f"{db}: loaded {data.rows:,} facts in {time.time() - t:,.0f} s (outlet index + rollups: {rollup:,.0f} s)", flush=True)
     port = free_port()
     server = subprocess.Popen([binary, "serve", "--database-url", url, "--addr", f"127.0.0.1:{port}"], env=env,
                               stderr=open(f"{work}/{db}.log", "w"))
