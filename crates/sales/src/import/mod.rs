@@ -597,6 +597,21 @@ impl SalesImporter {
         self.save(&mut tx, ctx, &record.clone().truncated(), stored)
             .await?;
         tx.commit().await?;
+        if status == "committed" {
+            // New data may open or close gaps: raise the alerts now rather than at the next
+            // manual scan. The import has committed whatever happens here, so a failed
+            // scan is logged, not reported as a failed import.
+            if let Err(e) = crate::analytics::alerts::scan(
+                &self.db,
+                &self.clock,
+                ctx.org_id(),
+                Some(ctx.actor().label()),
+            )
+            .await
+            {
+                tracing::warn!(error = %e, import_id = %id, "alert scan after a sales import failed");
+            }
+        }
         if let Some(p) = &progress {
             p.set_processed(p.total());
         }

@@ -835,3 +835,36 @@ identity_test!(
         assert_eq!(facts_of(&server, acme.id).await, (4, 195_000));
     }
 );
+
+identity_test!(
+    a_committed_import_raises_its_distribution_gap_alert_once,
+    |server, _clock| {
+        let acme = org(&server, "Acme", "admin@acme.test").await;
+        let t = &acme.admin_token;
+        // Four observations of cans in Osu, three of them zero: 75% > 60%, a HIGH gap.
+        let rows = vec![
+            row("2026-11-02", "OUT-1", "COLA-330", "5", "25"),
+            row("2026-11-02", "OUT-2", "COLA-330", "0", "0"),
+            row("2026-11-02", "OUT-3", "COLA-330", "0", "0"),
+            row("2026-11-03", "OUT-4", "COLA-330", "0", "0"),
+        ];
+        let dry = import_ok(&server, t, "?dry_run=true", csv(&rows)).await;
+        assert_eq!(dry["status"], "validated");
+        assert_eq!(
+            events_of(&server, "sales.distribution_gap").await,
+            0,
+            "a dry run raises nothing"
+        );
+        import_ok(&server, t, "", csv(&rows)).await;
+        assert_eq!(events_of(&server, "sales.distribution_gap").await, 1);
+        // The same data again: the gap is the same gap of the same period, raised once.
+        import_ok(&server, t, "", csv(&rows)).await;
+        assert_eq!(events_of(&server, "sales.distribution_gap").await, 1);
+        let response = call(&server, Method::GET, "/api/v1/sales/alerts", t, None).await;
+        assert_eq!(response.status(), 200);
+        let alerts: Value = response.json().await.expect("json");
+        let alerts = alerts["data"].as_array().expect("alerts").clone();
+        assert_eq!(alerts.len(), 1, "{alerts:?}");
+        assert_eq!(alerts[0]["priority"], "CRITICAL", "{alerts:?}");
+    }
+);
