@@ -2121,29 +2121,14 @@ impl Sales {
             .await?;
         }
         if let Some(details) = override_record {
-            audit::append(
+            record_action(
                 &mut tx,
                 &self.clock,
-                audit::AuditEntry::by(
-                    ctx,
-                    "sales_order.credit_override",
-                    "sales_order",
-                    Some(id.to_string()),
-                )
-                .with_changes(details.clone()),
-            )
-            .await?;
-            kernel::events::record(
-                &mut tx,
-                &self.clock,
-                kernel::events::NewEvent {
-                    event_type: "sales_order.credit_override".to_owned(),
-                    org_id: ctx.org_id(),
-                    actor: Some(ctx.actor().label()),
-                    record_type: "sales_order".to_owned(),
-                    record_id: id,
-                    data: details,
-                },
+                ctx,
+                "sales_order.credit_override",
+                "sales_order",
+                id,
+                details,
             )
             .await?;
         }
@@ -2798,4 +2783,41 @@ impl Sales {
         })?;
         Ok(plan.page(rows.into_iter().map(CreditNote::from).collect()))
     }
+}
+
+/// An action that is not a field change (an import, a credit override): one audit row
+/// carrying `details` and one event of the same name with them as its data, in the
+/// caller's transaction — the counterpart of `kernel::audit::record_change` for diffs.
+// The arguments are the action itself; a struct would only rename them.
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn record_action(
+    tx: &mut Tx,
+    clock: &SharedClock,
+    ctx: &TenantContext,
+    action: &str,
+    record_type: &str,
+    id: Uuid,
+    details: serde_json::Value,
+) -> Result<(), sqlx::Error> {
+    audit::append(
+        tx,
+        clock,
+        audit::AuditEntry::by(ctx, action, record_type, Some(id.to_string()))
+            .with_changes(details.clone()),
+    )
+    .await?;
+    kernel::events::record(
+        tx,
+        clock,
+        kernel::events::NewEvent {
+            event_type: action.to_owned(),
+            org_id: ctx.org_id(),
+            actor: Some(ctx.actor().label()),
+            record_type: record_type.to_owned(),
+            record_id: id,
+            data: details,
+        },
+    )
+    .await?;
+    Ok(())
 }

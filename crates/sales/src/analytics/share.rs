@@ -12,7 +12,6 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use kernel::audit::{self, AuditEntry};
 use kernel::{Db, FieldError, SharedClock, TenantContext, on_pool, on_tx};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -309,29 +308,14 @@ pub async fn import_market_totals(
     };
     let details = serde_json::to_value(&report).unwrap_or_default();
     let upload = Uuid::now_v7();
-    audit::append(
+    crate::service::record_action(
         &mut tx,
         clock,
-        AuditEntry::by(
-            ctx,
-            "sales.market_totals_imported",
-            "sales_market_totals",
-            Some(upload.to_string()),
-        )
-        .with_changes(details.clone()),
-    )
-    .await?;
-    kernel::events::record(
-        &mut tx,
-        clock,
-        kernel::events::NewEvent {
-            event_type: "sales.market_totals_imported".to_owned(),
-            org_id: org,
-            actor: Some(ctx.actor().label()),
-            record_type: "sales_market_totals".to_owned(),
-            record_id: upload,
-            data: details,
-        },
+        ctx,
+        "sales.market_totals_imported",
+        "sales_market_totals",
+        upload,
+        details,
     )
     .await?;
     tx.commit().await?;

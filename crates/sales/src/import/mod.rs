@@ -20,7 +20,7 @@ use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, Utc};
-use kernel::audit::{self, AuditEntry};
+use kernel::audit;
 use kernel::list::{FieldKind, FieldSpec, ListSpec, Page};
 use kernel::{Db, FieldError, SharedClock, TenantContext, Tx, bind_values, on_pool, on_tx};
 use serde::{Deserialize, Serialize};
@@ -567,29 +567,14 @@ impl SalesImporter {
                 "period_to": record.period_to,
                 "same_file_as": record.same_file_as,
             });
-            audit::append(
+            crate::service::record_action(
                 &mut tx,
                 &self.clock,
-                AuditEntry::by(
-                    ctx,
-                    "sales.data_imported",
-                    "sales_import",
-                    Some(id.to_string()),
-                )
-                .with_changes(summary.clone()),
-            )
-            .await?;
-            kernel::events::record(
-                &mut tx,
-                &self.clock,
-                kernel::events::NewEvent {
-                    event_type: "sales.data_imported".to_owned(),
-                    org_id: ctx.org_id(),
-                    actor: Some(ctx.actor().label()),
-                    record_type: "sales_import".to_owned(),
-                    record_id: id,
-                    data: summary,
-                },
+                ctx,
+                "sales.data_imported",
+                "sales_import",
+                id,
+                summary,
             )
             .await?;
         }
