@@ -252,6 +252,8 @@ def run_backend(db, args, binary, work):
                               "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
         results["import_xlsx"] = (n, secs)
         print(f"{db}: XLSX import {n:,} rows in {secs:.2f} s = {n / secs:,.0f} rows/s", flush=True)
+        if args.import_only:
+            return results
         c = Client(port, token)
         status, pipelines = c.call("GET", "/api/v1/pipelines")
         pipeline = pipelines["data"][0]
@@ -323,6 +325,7 @@ def main():
     ap.add_argument("--deals", type=int, default=50_000)
     ap.add_argument("--only", choices=["sqlite", "postgres"])
     ap.add_argument("--bin")
+    ap.add_argument("--import-only", action="store_true", help="measure the two imports, skip the rest")
     ap.add_argument("--connections", type=lambda v: [int(x) for x in v.split(",")], default=[1, 8, 64],
                     help="wrk connection counts for search, list and board (default 1,8,64)")
     args = ap.parse_args()

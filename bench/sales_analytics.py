@@ -12,7 +12,7 @@ What happens, per database (SQLite file, PostgreSQL database):
    with the secondary index `sales_facts_by_outlet` dropped during the load and built
    once afterwards — not through the import endpoint, which is the import's own
    benchmark.
-3. The rollups are rebuilt with the same SQL as `sales::facts::rebuild_rollups` (copied
+3. The three rollups are rebuilt with the same SQL as `sales::facts::rebuild_rollups` (copied
    below: one daily statement for the whole range, one monthly statement per month).
 4. `meridian serve` runs on the file/database; one connection (http.client) sends
    `--requests` requests of each query, one at a time, and p50/p99 are printed.
@@ -139,12 +139,18 @@ class Dataset:
 
 # ----------------------------------------------------------------------------- loading
 
+ROLLUP_OUTLET = (
+    "INSERT INTO sales_outlet_daily_rollup (org_id, area_id, pack_type, day, outlet_id, records, zero_records, "
+    "qty_scaled, value_scaled) SELECT f.org_id, o.area_id, s.pack_type, f.day, f.outlet_id, COUNT(*), "
+    "SUM(CASE WHEN f.qty_scaled = 0 THEN 1 ELSE 0 END), SUM(f.qty_scaled), SUM(f.value_scaled) "
+    "FROM sales_facts f JOIN sales_fact_outlets o ON o.id = f.outlet_id "
+    "JOIN sales_fact_skus s ON s.id = f.sku_id WHERE f.org_id = {org} AND f.day BETWEEN {a} AND {b} "
+    "GROUP BY f.org_id, o.area_id, s.pack_type, f.day, f.outlet_id")
 ROLLUP_DAILY = (
     "INSERT INTO sales_daily_rollup (org_id, day, area_id, pack_type, records, zero_records, qty_scaled, value_scaled) "
-    "SELECT f.org_id, f.day, o.area_id, s.pack_type, COUNT(*), SUM(CASE WHEN f.qty_scaled = 0 THEN 1 ELSE 0 END), "
-    "SUM(f.qty_scaled), SUM(f.value_scaled) FROM sales_facts f JOIN sales_fact_outlets o ON o.id = f.outlet_id "
-    "JOIN sales_fact_skus s ON s.id = f.sku_id WHERE f.org_id = {org} AND f.day BETWEEN {a} AND {b} "
-    "GROUP BY f.org_id, f.day, o.area_id, s.pack_type")
+    "SELECT org_id, day, area_id, pack_type, SUM(records), SUM(zero_records), SUM(qty_scaled), SUM(value_scaled) "
+    "FROM sales_outlet_daily_rollup WHERE org_id = {org} AND day BETWEEN {a} AND {b} "
+    "GROUP BY org_id, day, area_id, pack_type")
 ROLLUP_MONTHLY = (
     "INSERT INTO sales_monthly_rollup (org_id, month, area_id, sku_id, channel, records, zero_records, outlets, "
     "qty_scaled, value_scaled) SELECT f.org_id, {month}, o.area_id, f.sku_id, o.channel, COUNT(*), "
@@ -189,6 +195,7 @@ def load_sqlite(path, org, data):
     t = time.time()
     if by_outlet:
         con.execute(by_outlet[0])
+    con.execute(ROLLUP_OUTLET.format(org=lit, a=data.first_day, b=last))
     con.execute(ROLLUP_DAILY.format(org=lit, a=data.first_day, b=last))
     for m, a, b in month_ranges(data.first_day, last):
         con.execute(ROLLUP_MONTHLY.format(org=lit, month=m, a=a, b=b))
@@ -231,6 +238,7 @@ def load_postgres(url, org, data):
     lit = f"'{org}'::uuid"
     if by_outlet:
         psql(url, by_outlet)
+    psql(url, ROLLUP_OUTLET.format(org=lit, a=data.first_day, b=last))
     psql(url, ROLLUP_DAILY.format(org=lit, a=data.first_day, b=last))
     for m, a, b in month_ranges(data.first_day, last):
         psql(url, ROLLUP_MONTHLY.format(org=lit, month=m, a=a, b=b))
@@ -417,6 +425,7 @@ def superstore_check(binary, work):
                      for r in facts.itertuples(index=False)])
     first, last = int(facts["day"].min()), int(facts["day"].max())
     lit = "X'" + org_b.hex() + "'"
+    con.execute(ROLLUP_OUTLET.format(org=lit, a=first, b=last))
     con.execute(ROLLUP_DAILY.format(org=lit, a=first, b=last))
     for m, a, b in month_ranges(first, last):
         con.execute(ROLLUP_MONTHLY.format(org=lit, month=m, a=a, b=b))

@@ -3,7 +3,8 @@
 //!
 //! Storage is designed for 10 million rows on both databases (see the migration
 //! `20261204100000_sales_facts.sql`): facts are narrow rows keyed by small integer
-//! dimension ids and an integer day, and two rollups — per day × area × pack type (the
+//! dimension ids and an integer day, and three rollups — per area × pack type × day ×
+//! outlet (the outlets a gap recommendation names), per day × area × pack type (the
 //! distribution gaps) and per month × area × SKU × channel (the trends) — are rebuilt
 //! from the facts for exactly the days an import touched, inside the import's
 //! transaction, so a reader never sees facts and rollups disagree.
@@ -678,41 +679,45 @@ async fn days_of(
     Ok(span)
 }
 
-/// Recomputes both rollups from the facts: the daily one for days `first_day..=last_day`,
-/// the monthly one for every month those days fall in (whole months).
+/// Recomputes the rollups from the facts: the outlet and daily ones for days
+/// `first_day..=last_day`, the monthly one for every month those days fall in (whole
+/// months). The daily rollup is summed from the outlet rollup just rebuilt, which is a
+/// GROUP BY of the facts, so both stay GROUP BYs of the facts.
 pub async fn rebuild_rollups(
     tx: &mut Tx,
     org_id: Uuid,
     first_day: i32,
     last_day: i32,
 ) -> Result<(), SalesError> {
-    on_tx!(tx, |c| sqlx::query(
-        "DELETE FROM sales_daily_rollup WHERE org_id = $1 AND day BETWEEN $2 AND $3"
-    )
-    .bind(org_id)
-    .bind(first_day)
-    .bind(last_day)
-    .execute(c)
-    .await
-    .map(|_| ()))?;
-    on_tx!(tx, |c| sqlx::query(
-        "INSERT INTO sales_daily_rollup \
-             (org_id, day, area_id, pack_type, records, zero_records, qty_scaled, value_scaled) \
-         SELECT f.org_id, f.day, o.area_id, s.pack_type, COUNT(*), \
+    for statement in [
+        "DELETE FROM sales_outlet_daily_rollup WHERE org_id = $1 AND day BETWEEN $2 AND $3",
+        "INSERT INTO sales_outlet_daily_rollup \
+             (org_id, area_id, pack_type, day, outlet_id, records, zero_records, qty_scaled, value_scaled) \
+         SELECT f.org_id, o.area_id, s.pack_type, f.day, f.outlet_id, COUNT(*), \
                 SUM(CASE WHEN f.qty_scaled = 0 THEN 1 ELSE 0 END), \
                 SUM(f.qty_scaled), SUM(f.value_scaled) \
          FROM sales_facts f \
          JOIN sales_fact_outlets o ON o.id = f.outlet_id \
          JOIN sales_fact_skus s ON s.id = f.sku_id \
          WHERE f.org_id = $1 AND f.day BETWEEN $2 AND $3 \
-         GROUP BY f.org_id, f.day, o.area_id, s.pack_type"
-    )
-    .bind(org_id)
-    .bind(first_day)
-    .bind(last_day)
-    .execute(c)
-    .await
-    .map(|_| ()))?;
+         GROUP BY f.org_id, o.area_id, s.pack_type, f.day, f.outlet_id",
+        "DELETE FROM sales_daily_rollup WHERE org_id = $1 AND day BETWEEN $2 AND $3",
+        "INSERT INTO sales_daily_rollup \
+             (org_id, day, area_id, pack_type, records, zero_records, qty_scaled, value_scaled) \
+         SELECT org_id, day, area_id, pack_type, SUM(records), SUM(zero_records), \
+                SUM(qty_scaled), SUM(value_scaled) \
+         FROM sales_outlet_daily_rollup \
+         WHERE org_id = $1 AND day BETWEEN $2 AND $3 \
+         GROUP BY org_id, day, area_id, pack_type",
+    ] {
+        on_tx!(tx, |c| sqlx::query(statement)
+            .bind(org_id)
+            .bind(first_day)
+            .bind(last_day)
+            .execute(c)
+            .await
+            .map(|_| ()))?;
+    }
 
     let first_month = month_number(date_of_day(first_day));
     let last_month = month_number(date_of_day(last_day));
@@ -875,6 +880,29 @@ mod tests {
             .await)
             .expect("east");
             assert_eq!(east, 1);
+            // The outlet rollup too: every outlet's records of a pack type on a day.
+            let by_outlet: Vec<(i32, String, String, i64, i64)> = on_pool!(test.db, |p| {
+                sqlx::query_as(
+                    "SELECT r.day, o.outlet_code, a.precision_area, r.records, r.zero_records \
+                 FROM sales_outlet_daily_rollup r \
+                 JOIN sales_fact_outlets o ON o.id = r.outlet_id \
+                 JOIN sales_fact_areas a ON a.id = r.area_id \
+                 WHERE r.org_id = $1 AND r.pack_type = 'can 330ml' ORDER BY r.day, o.outlet_code",
+                )
+                .bind(org)
+                .fetch_all(p)
+                .await
+            })
+            .expect("outlet rollup");
+            assert_eq!(
+                by_outlet,
+                vec![
+                    (may_1, "O1".to_owned(), "East".to_owned(), 1, 0),
+                    (may_1, "O2".to_owned(), "South".to_owned(), 1, 1),
+                    (may_1 + 31, "O3".to_owned(), "South".to_owned(), 1, 1),
+                    (may_1 + 40, "O1".to_owned(), "East".to_owned(), 1, 0),
+                ]
+            );
         }
     );
 

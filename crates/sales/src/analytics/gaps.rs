@@ -8,11 +8,11 @@
 //! integer counts (`zero * 5 > total * 2`), never on a rounded float, so the thresholds
 //! hold exactly.
 //!
-//! The counts come from `sales_daily_rollup` (one row per day, area and pack type). Only
-//! the recommendation needs the facts — which outlets sold none — and it reads them for
-//! the first [`RECOMMENDED_ROWS`] gaps only, through the index by (outlet, SKU, day): one
-//! short range per outlet and SKU of that area and pack type, so the work is bounded by
-//! the area's outlets and the period, not by the table's size.
+//! The counts come from `sales_daily_rollup` (one row per day, area and pack type). The
+//! recommendation — which outlets sold none — reads `sales_outlet_daily_rollup` (one row
+//! per area, pack type, day and outlet) for the first [`RECOMMENDED_ROWS`] gaps only: one
+//! contiguous key range per gap, so the work is bounded by the area's outlets and the
+//! period, not by the table's size.
 
 use std::cmp::Ordering;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -352,7 +352,7 @@ pub async fn compute_gaps(
         .take(RECOMMENDED_ROWS)
         .map(|(area_id, r)| (*area_id, r.pack_type.clone()))
         .collect();
-    let mut outlets = zero_sales_outlets(db, org, &targets, from, to, &dims).await?;
+    let mut outlets = zero_sales_outlets(db, org, &targets, from, to).await?;
     for (area_id, row) in rows.iter_mut().filter(|(_, r)| r.flagged) {
         let named = outlets.remove(&(*area_id, row.pack_type.clone()));
         let named = named.or_else(|| {
@@ -390,17 +390,15 @@ pub struct GapOutlet {
 
 /// For each (area, pack type) of `targets`: the area's outlets with zero-sales records of
 /// the pack type in the period, the most zeros first (then the least sold, then by code).
-/// One statement for all targets — a `UNION ALL` of one branch per target — that reads
-/// the facts through the index `sales_facts_by_outlet (org_id, outlet_id, sku_id, day)`:
-/// the area's outlets and the pack type's SKUs are inlined integer lists, so both
-/// databases descend once per (outlet, SKU) and scan the period's days from there.
+/// One statement for all targets — a `UNION ALL` of one branch per target — over
+/// `sales_outlet_daily_rollup`, keyed (org, area, pack type, day, outlet): each branch is
+/// one contiguous range of the area's outlets × the period's days.
 async fn zero_sales_outlets(
     db: &Db,
     org: Uuid,
     targets: &[(i64, String)],
     from: i32,
     to: i32,
-    dims: &Dimensions,
 ) -> Result<HashMap<(i64, String), Vec<GapOutlet>>, SalesError> {
     let mut found: HashMap<(i64, String), Vec<GapOutlet>> = HashMap::new();
     if targets.is_empty() {
@@ -418,43 +416,32 @@ async fn zero_sales_outlets(
             .bind(org)
             .fetch_all(p)
             .await)?;
-    // Integers we computed: safe to inline, and it lets the planner see the range.
-    let day_clause = format!(" AND day >= {from} AND day <= {to}");
-    let mut branches = Vec::new();
-    for (n, (area_id, pack_type)) in targets.iter().enumerate() {
-        let outlet_ids: Vec<i64> = outlets
-            .iter()
-            .filter(|o| o.1 == *area_id)
-            .map(|o| o.0)
-            .collect();
-        let mut sku_ids: Vec<i64> = dims
-            .skus
-            .iter()
-            .filter(|(_, s)| &s.pack_type == pack_type)
-            .map(|(id, _)| *id)
-            .collect();
-        sku_ids.sort_unstable();
-        if outlet_ids.is_empty() || sku_ids.is_empty() {
-            continue;
-        }
-        branches.push(format!(
-            "SELECT CAST({n} AS BIGINT) AS target, outlet_id, CAST(COUNT(*) AS BIGINT) AS records, \
-             CAST(SUM(CASE WHEN qty_scaled = 0 THEN 1 ELSE 0 END) AS BIGINT) AS zero_records, \
-             CAST(SUM(value_scaled) AS BIGINT) AS value_scaled \
-             FROM sales_facts WHERE org_id = $1{day_clause}{}{} GROUP BY outlet_id",
-            id_list_clause("outlet_id", &outlet_ids),
-            id_list_clause("sku_id", &sku_ids),
-        ));
-    }
-    if branches.is_empty() {
-        return Ok(found);
-    }
+    // Integers we computed are inlined (the planner sees the ranges); pack types are
+    // user text and bound ($2, $3, ... in target order).
+    let branches: Vec<String> = targets
+        .iter()
+        .enumerate()
+        .map(|(n, (area_id, _))| {
+            format!(
+                "SELECT CAST({n} AS BIGINT) AS target, outlet_id, \
+                 CAST(SUM(records) AS BIGINT) AS records, \
+                 CAST(SUM(zero_records) AS BIGINT) AS zero_records, \
+                 CAST(SUM(value_scaled) AS BIGINT) AS value_scaled \
+                 FROM sales_outlet_daily_rollup \
+                 WHERE org_id = $1 AND area_id = {area_id} AND pack_type = ${} \
+                 AND day >= {from} AND day <= {to} GROUP BY outlet_id",
+                n + 2
+            )
+        })
+        .collect();
     let sql = branches.join(" UNION ALL ");
-    let counts: Vec<(i64, i64, i64, i64, i64)> =
-        on_pool!(db, |p| sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
-            .bind(org)
-            .fetch_all(p)
-            .await)?;
+    let counts: Vec<(i64, i64, i64, i64, i64)> = on_pool!(db, |p| {
+        let mut query = sqlx::query_as(sqlx::AssertSqlSafe(sql.clone())).bind(org);
+        for (_, pack_type) in targets {
+            query = query.bind(pack_type.as_str());
+        }
+        query.fetch_all(p).await
+    })?;
     let names: HashMap<i64, (&str, &str)> = outlets
         .iter()
         .map(|(id, _, code, name)| (*id, (code.as_str(), name.as_str())))

@@ -3,9 +3,9 @@
 //! alert events ([`alerts`]).
 //!
 //! Every request reads the rollups the import maintains (`sales_daily_rollup` for gaps,
-//! `sales_monthly_rollup` for trends and share), never the 10-million-row fact table —
-//! except the gap recommendation, which reads the facts of a few outlets through the
-//! fact key (see [`gaps`]). Dimension ids are mapped to names in Rust from the small
+//! `sales_outlet_daily_rollup` for the outlets a gap recommendation names,
+//! `sales_monthly_rollup` for trends and share), never the 10-million-row fact table
+//! (see [`gaps`]). Dimension ids are mapped to names in Rust from the small
 //! dimension tables, so the aggregate queries need no joins. Design and figures:
 //! docs/sales/analytics.md.
 
