@@ -251,6 +251,10 @@ pub async fn write_facts(
     write_fact_batch(tx, org_id, import_id, &FactBatch::from_rows(rows)).await
 }
 
+/// How far a write has got: `(done, total)` in units of facts — writing the facts is one
+/// unit a fact, rebuilding the rollups as much again (`total` = 2 × the batch's facts).
+pub type WriteProgress<'a> = &'a (dyn Fn(usize, usize) + Send + Sync);
+
 /// [`write_facts`] for rows already interned into a [`FactBatch`] (the importer's path).
 /// Outlets and SKUs already stored take the batch's name, channel, area and pack type.
 pub async fn write_fact_batch(
@@ -258,6 +262,18 @@ pub async fn write_fact_batch(
     org_id: Uuid,
     import_id: Uuid,
     batch: &FactBatch,
+) -> Result<FactsWritten, SalesError> {
+    write_fact_batch_reporting(tx, org_id, import_id, batch, &|_, _| {}).await
+}
+
+/// [`write_fact_batch`], telling `progress` after every written chunk and rollup step, so
+/// a large import's progress moves during the write instead of jumping at the end.
+pub async fn write_fact_batch_reporting(
+    tx: &mut Tx,
+    org_id: Uuid,
+    import_id: Uuid,
+    batch: &FactBatch,
+    progress: WriteProgress<'_>,
 ) -> Result<FactsWritten, SalesError> {
     let (Some(first_day), Some(last_day)) = (
         batch.facts.iter().map(|r| r.day).min(),
@@ -305,14 +321,19 @@ pub async fn write_fact_batch(
     }
     let facts = unique;
 
+    let total = facts.len() * 2;
+    let written = |done: usize| progress(done, total);
     let before = count_facts(tx, org_id, first_day, last_day).await?;
     match tx.backend() {
-        Backend::Sqlite => insert_facts_sqlite(tx, org_id, import_id, &facts).await?,
-        Backend::Postgres => insert_facts_postgres(tx, org_id, import_id, &facts).await?,
+        Backend::Sqlite => insert_facts_sqlite(tx, org_id, import_id, &facts, &written).await?,
+        Backend::Postgres => insert_facts_postgres(tx, org_id, import_id, &facts, &written).await?,
     }
     let after = count_facts(tx, org_id, first_day, last_day).await?;
     let inserted = after.saturating_sub(before);
-    rebuild_rollups(tx, org_id, rebuild.0, rebuild.1).await?;
+    // The rollups take about as long as the facts: their steps report the second half.
+    let steps = ROLLUP_STEPS + month_span(rebuild.0, rebuild.1);
+    let rebuilt = |step: usize| progress(facts.len() + facts.len() * step / steps, total);
+    rebuild_rollups_reporting(tx, org_id, rebuild.0, rebuild.1, &rebuilt).await?;
     Ok(FactsWritten {
         inserted,
         replaced: (facts.len() as u64).saturating_sub(inserted),
@@ -340,8 +361,9 @@ async fn insert_facts_sqlite(
     org_id: Uuid,
     import_id: Uuid,
     facts: &[KeyedFact],
+    written: &(dyn Fn(usize) + Send + Sync),
 ) -> Result<(), SalesError> {
-    for chunk in facts.chunks(SQLITE_CHUNK) {
+    for (n, chunk) in facts.chunks(SQLITE_CHUNK).enumerate() {
         let sql = format!(
             "INSERT INTO sales_facts (org_id, import_id, day, outlet_id, sku_id, qty_scaled, value_scaled) \
              VALUES {} ON CONFLICT (org_id, day, outlet_id, sku_id) DO UPDATE SET \
@@ -363,6 +385,7 @@ async fn insert_facts_sqlite(
             }
             query.execute(c).await.map(|_| ())
         })?;
+        written(n * SQLITE_CHUNK + chunk.len());
     }
     Ok(())
 }
@@ -372,8 +395,9 @@ async fn insert_facts_postgres(
     org_id: Uuid,
     import_id: Uuid,
     facts: &[KeyedFact],
+    written: &(dyn Fn(usize) + Send + Sync),
 ) -> Result<(), SalesError> {
-    for chunk in facts.chunks(POSTGRES_CHUNK) {
+    for (n, chunk) in facts.chunks(POSTGRES_CHUNK).enumerate() {
         let days: Vec<i32> = chunk.iter().map(|((d, _, _), _)| *d).collect();
         let outlet_ids: Vec<i64> = chunk.iter().map(|((_, o, _), _)| *o).collect();
         let sku_ids: Vec<i64> = chunk.iter().map(|((_, _, s), _)| *s).collect();
@@ -401,6 +425,7 @@ async fn insert_facts_postgres(
         .execute(&mut **c)
         .await
         ?;
+        written(n * POSTGRES_CHUNK + chunk.len());
     }
     Ok(())
 }
@@ -689,7 +714,28 @@ pub async fn rebuild_rollups(
     first_day: i32,
     last_day: i32,
 ) -> Result<(), SalesError> {
-    for statement in [
+    rebuild_rollups_reporting(tx, org_id, first_day, last_day, &|_| {}).await
+}
+
+/// Statements of a rebuild before the monthly ones (two for each daily rollup).
+const ROLLUP_STEPS: usize = 4;
+
+/// Months from the month of `first_day` to that of `last_day`, both included.
+fn month_span(first_day: i32, last_day: i32) -> usize {
+    let months = month_number(date_of_day(last_day)) - month_number(date_of_day(first_day));
+    usize::try_from(months).unwrap_or(0) + 1
+}
+
+/// [`rebuild_rollups`], calling `step` with the number of statements done after each
+/// (of [`ROLLUP_STEPS`] + one a month).
+async fn rebuild_rollups_reporting(
+    tx: &mut Tx,
+    org_id: Uuid,
+    first_day: i32,
+    last_day: i32,
+    step: &(dyn Fn(usize) + Send + Sync),
+) -> Result<(), SalesError> {
+    for (n, statement) in [
         "DELETE FROM sales_outlet_daily_rollup WHERE org_id = $1 AND day BETWEEN $2 AND $3",
         "INSERT INTO sales_outlet_daily_rollup \
              (org_id, area_id, pack_type, day, outlet_id, records, zero_records, qty_scaled, value_scaled) \
@@ -709,7 +755,10 @@ pub async fn rebuild_rollups(
          FROM sales_outlet_daily_rollup \
          WHERE org_id = $1 AND day BETWEEN $2 AND $3 \
          GROUP BY org_id, day, area_id, pack_type",
-    ] {
+    ]
+    .into_iter()
+    .enumerate()
+    {
         on_tx!(tx, |c| sqlx::query(statement)
             .bind(org_id)
             .bind(first_day)
@@ -717,6 +766,7 @@ pub async fn rebuild_rollups(
             .execute(c)
             .await
             .map(|_| ()))?;
+        step(n + 1);
     }
 
     let first_month = month_number(date_of_day(first_day));
@@ -753,6 +803,7 @@ pub async fn rebuild_rollups(
         .execute(c)
         .await
         .map(|_| ()))?;
+        step(ROLLUP_STEPS + usize::try_from(month - first_month).unwrap_or(0) + 1);
     }
     Ok(())
 }
@@ -902,6 +953,59 @@ mod tests {
                     (may_1 + 31, "O3".to_owned(), "South".to_owned(), 1, 1),
                     (may_1 + 40, "O1".to_owned(), "East".to_owned(), 1, 0),
                 ]
+            );
+        }
+    );
+
+    db_test!(
+        a_large_write_reports_progress_as_it_goes,
+        [KERNEL, crate::MIGRATIONS],
+        |test| {
+            let org = Uuid::now_v7();
+            let may_1 = day_number(NaiveDate::from_ymd_opt(2026, 5, 1).expect("date"));
+            // Over one PostgreSQL chunk and many SQLite ones, across two months.
+            let rows: Vec<FactRow> = (0..25_000)
+                .map(|i| {
+                    fact(
+                        may_1 + i % 40,
+                        &format!("O{}", i / 40),
+                        "COLA-330",
+                        "can 330ml",
+                        i64::from(i % 3),
+                    )
+                })
+                .collect();
+            let seen = std::sync::Mutex::new(Vec::new());
+            let record = |done: usize, total: usize| {
+                seen.lock().expect("lock").push((done, total));
+            };
+            let mut tx = test.db.begin().await.expect("begin");
+            write_fact_batch_reporting(
+                &mut tx,
+                org,
+                Uuid::now_v7(),
+                &FactBatch::from_rows(&rows),
+                &record,
+            )
+            .await
+            .expect("write");
+            tx.commit().await.expect("commit");
+            let seen = seen.into_inner().expect("lock");
+            assert!(seen.iter().all(|(_, total)| *total == 50_000), "{seen:?}");
+            assert!(
+                seen.windows(2).all(|w| w[0].0 <= w[1].0),
+                "never goes back: {seen:?}"
+            );
+            assert_eq!(seen.last().map(|s| s.0), Some(50_000));
+            // Moves during the write and during the rollups, not only at the end.
+            assert!(
+                seen.iter().any(|(done, _)| *done > 0 && *done <= 25_000),
+                "{seen:?}"
+            );
+            assert!(
+                seen.iter()
+                    .any(|(done, _)| *done > 25_000 && *done < 50_000),
+                "{seen:?}"
             );
         }
     );

@@ -544,14 +544,26 @@ impl SalesImporter {
         };
         let mut tx = self.db.begin().await?;
         if status == "committed" {
+            // Reading and checking a row is one unit of work; writing a fact and its share
+            // of the rollups two more (see `facts::WriteProgress`).
+            let read = validated.rows_total;
             if let Some(p) = &progress {
-                // Reading and checking was the first half of the work; writing the second.
-                let n = validated.batch.facts.len();
-                p.set_total(validated.rows_total + n);
-                p.set_processed(validated.rows_total);
+                p.set_total(read + 2 * validated.batch.facts.len());
+                p.set_processed(read);
             }
-            let written =
-                facts::write_fact_batch(&mut tx, ctx.org_id(), id, &validated.batch).await?;
+            let report = |done: usize, _total: usize| {
+                if let Some(p) = &progress {
+                    p.set_processed(read + done);
+                }
+            };
+            let written = facts::write_fact_batch_reporting(
+                &mut tx,
+                ctx.org_id(),
+                id,
+                &validated.batch,
+                &report,
+            )
+            .await?;
             drop(validated);
             record.rows_inserted = written.inserted;
             record.rows_replaced = written.replaced;
