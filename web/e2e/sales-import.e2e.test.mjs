@@ -3,7 +3,9 @@
 // (row, column, reason; also as a downloadable CSV) and nothing is imported; the fixed file
 // imports every row; the import is listed; the distribution gaps and the dashboard show the
 // imported data (a pack type that does not sell on the coast is flagged HIGH on the heat
-// map). Helpers and server set-up: ./support.mjs.
+// map); an imported outlet code is linked to a store (a bad code is named, nothing linked)
+// and the store's predicted next order then counts the outlet's sales. Helpers and server
+// set-up: ./support.mjs.
 //
 //   npm run build && MERIDIAN_BIN=/path/to/meridian npm run e2e
 import assert from 'node:assert/strict';
@@ -185,5 +187,43 @@ describe('sales-data import served by meridian', { timeout: 300_000 }, () => {
         .waitFor();
       await screenshot(page, 'sales-dashboard-management', true);
       assert.deepEqual(browser?.foreignRequests, []);
+    }));
+
+  it('links an imported outlet to a store, naming a bad code, and the store counts its sales', () =>
+    step('sales-import-outlet-link', async () => {
+      const company = await server.api('POST', '/api/v1/companies', {
+        token,
+        body: { name: 'Nyali Corner Shop' },
+      });
+      assert.equal(company.status, 201, JSON.stringify(company.body));
+      const store = await server.api('POST', '/api/v1/stores', {
+        token,
+        body: { company_id: company.body.data.id, region: 'Coast' },
+      });
+      assert.equal(store.status, 201, JSON.stringify(store.body));
+      await page.goto(`${server.base}/sales/stores/${store.body.data.id}`);
+      const card = page.getByTestId('store-outlets');
+      await card.getByText('None yet.').waitFor();
+      await page.getByTestId('next-order').getByText('0 orders seen').waitFor();
+      await card.getByRole('button', { name: 'Edit' }).click();
+      const codes = card.getByLabel('Outlet codes');
+      await codes.fill('K1');
+      await codes.press('Enter');
+      await codes.fill('ZZ9');
+      await codes.press('Enter');
+      await card.getByRole('button', { name: 'Save' }).click();
+      await card
+        .getByTestId('outlet-errors')
+        .getByText(/ZZ9: `ZZ9` is not an imported outlet/)
+        .waitFor();
+      // nothing was linked
+      const none = await server.api('GET', `/api/v1/stores/${store.body.data.id}/outlets`, { token });
+      assert.deepEqual(none.body.data, []);
+      await codes.press('Backspace');
+      await card.getByRole('button', { name: 'Save' }).click();
+      await card.getByText('K1', { exact: true }).waitFor();
+      // K1 bought on 2 November (and visited without buying on the 3rd): one order day
+      await page.getByTestId('next-order').getByText('1 order seen').waitFor();
+      await screenshot(page, 'sales-store-outlets', true);
     }));
 });

@@ -14,6 +14,8 @@ pub mod import;
 pub mod import_routes;
 pub mod model;
 pub mod money;
+pub mod outlets;
+pub mod outlets_routes;
 pub mod predict;
 pub mod predict_routes;
 pub mod routes;

@@ -60,6 +60,7 @@ where
         .merge(crate::import_routes::router())
         .merge(crate::analytics_routes::router())
         .merge(crate::predict_routes::router())
+        .merge(crate::outlets_routes::router())
 }
 
 /// Stores (`?region=`, `?channel=`, `?assigned_rep=`, `?sort=`, `?cursor=`); a caller with

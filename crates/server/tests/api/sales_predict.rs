@@ -167,15 +167,19 @@ identity_test!(
             .await
             .expect("facts");
         tx.commit().await.expect("commit");
-        on_pool!(db, |p| sqlx::query(
-            "UPDATE sales_fact_outlets SET store_id = $2 WHERE org_id = $1 AND outlet_code = 'K-1'"
+        // The analyst links the spreadsheet's outlet code to the store.
+        let linked = call(
+            &server,
+            Method::PUT,
+            &format!("/api/v1/stores/{}/outlets", id(&kiosk)),
+            t,
+            Some(json!({"outlet_codes": ["K-1"]})),
         )
-        .bind(org_id)
-        .bind(store_id)
-        .execute(p)
-        .await
-        .map(|_| ()))
-        .expect("link outlet");
+        .await;
+        assert_eq!(linked.status(), 200);
+        let linked: Value = linked.json().await.expect("json");
+        assert_eq!(linked["data"][0]["outlet_code"], "K-1");
+        assert_eq!(linked["data"][0]["store_id"], json!(store_id));
 
         let next = get(
             &server,
@@ -715,3 +719,202 @@ identity_test!(
         assert_eq!(problem(bad, 422).await["errors"][0]["field"], "horizon");
     }
 );
+
+/// Facts of `outlets` (code, name) for one day, written as an import would.
+async fn facts_of_outlets(
+    server: &TestServer,
+    org_id: Uuid,
+    on: NaiveDate,
+    outlets: &[(&str, &str)],
+) {
+    let rows: Vec<FactRow> = outlets
+        .iter()
+        .map(|(code, name)| FactRow {
+            day: day_number(on),
+            region: "Central".into(),
+            province: "Riyadh".into(),
+            precision_area: "Olaya".into(),
+            outlet_code: (*code).into(),
+            outlet_name: (*name).into(),
+            channel: "grocery".into(),
+            pack_type: "can".into(),
+            sku: "COLA-1".into(),
+            qty_scaled: 10_000,
+            value_scaled: 20_000,
+        })
+        .collect();
+    let mut tx = server.database.db.begin().await.expect("tx");
+    write_facts(&mut tx, org_id, Uuid::now_v7(), &rows)
+        .await
+        .expect("facts");
+    tx.commit().await.expect("commit");
+}
+
+async fn put_links(
+    server: &TestServer,
+    token: &str,
+    store: &Value,
+    codes: Value,
+) -> reqwest::Response {
+    call(
+        server,
+        Method::PUT,
+        &format!("/api/v1/stores/{}/outlets", id(store)),
+        token,
+        Some(json!({ "outlet_codes": codes })),
+    )
+    .await
+}
+
+identity_test!(sales_outlets_link_to_stores_by_code, |server, clock| {
+    let acme = org(&server, "Acme", "admin@acme.test").await;
+    let t = &acme.admin_token;
+    let on = today(&clock) - Duration::days(3);
+    facts_of_outlets(
+        &server,
+        acme.id,
+        on,
+        &[
+            ("K-1", "Kiosk Olaya"),
+            ("K-2", "Kiosk Malaz"),
+            ("M_9", "Mega 50%"),
+        ],
+    )
+    .await;
+    let kiosk = store(&server, t, "Kiosk", json!({})).await;
+    let mega = store(&server, t, "Mega", json!({})).await;
+
+    // The outlet list: search by code or name, wildcards taken literally.
+    let all = get(&server, t, "/api/v1/sales/outlets").await;
+    assert_eq!(all.as_array().map(Vec::len), Some(3), "{all}");
+    assert_eq!(all[0]["outlet_code"], "K-1");
+    assert_eq!(all[0]["store_id"], Value::Null);
+    let kiosks = get(&server, t, "/api/v1/sales/outlets?q=kiosk").await;
+    assert_eq!(kiosks.as_array().map(Vec::len), Some(2));
+    let percent = get(&server, t, "/api/v1/sales/outlets?q=%25").await;
+    assert_eq!(percent.as_array().map(Vec::len), Some(1), "{percent}");
+    assert_eq!(percent[0]["outlet_code"], "M_9");
+    let underscore = get(&server, t, "/api/v1/sales/outlets?q=_").await;
+    assert_eq!(underscore.as_array().map(Vec::len), Some(1));
+    let page = get(&server, t, "/api/v1/sales/outlets?limit=2&after=K-1").await;
+    assert_eq!(page[0]["outlet_code"], "K-2");
+
+    // Link two codes; the list and the store show them.
+    let linked = put_links(&server, t, &kiosk, json!(["K-1", " K-2 "])).await;
+    assert_eq!(linked.status(), 200);
+    let store_outlets = get(
+        &server,
+        t,
+        &format!("/api/v1/stores/{}/outlets", id(&kiosk)),
+    )
+    .await;
+    let codes: Vec<&str> = store_outlets
+        .as_array()
+        .expect("list")
+        .iter()
+        .filter_map(|o| o["outlet_code"].as_str())
+        .collect();
+    assert_eq!(codes, ["K-1", "K-2"]);
+    let unlinked = get(&server, t, "/api/v1/sales/outlets?linked=false").await;
+    assert_eq!(unlinked.as_array().map(Vec::len), Some(1));
+    // The history now holds K-1's and K-2's purchase of that day.
+    let next = get(
+        &server,
+        t,
+        &format!("/api/v1/stores/{}/next-order", id(&kiosk)),
+    )
+    .await;
+    assert_eq!(next["orders_seen"], 1, "{next}");
+
+    // Every bad code is named; nothing changes.
+    let bad = problem(
+        put_links(&server, t, &mega, json!(["M_9", "NOPE", "K-1", ""])).await,
+        422,
+    )
+    .await;
+    let fields: Vec<&str> = bad["errors"]
+        .as_array()
+        .expect("errors")
+        .iter()
+        .filter_map(|e| e["field"].as_str())
+        .collect();
+    assert_eq!(
+        fields,
+        ["outlet_codes[1]", "outlet_codes[2]", "outlet_codes[3]"],
+        "{bad}"
+    );
+    let mega_outlets = get(&server, t, &format!("/api/v1/stores/{}/outlets", id(&mega))).await;
+    assert_eq!(mega_outlets.as_array().map(Vec::len), Some(0));
+
+    // Replacing the set unlinks what is left out; K-2 can then move to Mega.
+    assert_eq!(
+        put_links(&server, t, &kiosk, json!(["K-1"])).await.status(),
+        200
+    );
+    assert_eq!(
+        put_links(&server, t, &mega, json!(["M_9", "K-2"]))
+            .await
+            .status(),
+        200
+    );
+    let events: i64 = on_pool!(server.database.db, |p| sqlx::query_scalar(
+            "SELECT COUNT(*) FROM outbox_events WHERE org_id = $1 AND event_type = 'store.outlets_linked'"
+        )
+        .bind(acme.id)
+        .fetch_one(p)
+        .await)
+        .expect("events");
+    assert_eq!(events, 3);
+
+    // Another organisation: the store is not found, its outlets are not listed, and
+    // its own store cannot take this organisation's outlet codes.
+    let other = org(&server, "Other", "admin@other.test").await;
+    problem(
+        put_links(&server, &other.admin_token, &kiosk, json!([])).await,
+        404,
+    )
+    .await;
+    let foreign = get(&server, &other.admin_token, "/api/v1/sales/outlets").await;
+    assert_eq!(foreign.as_array().map(Vec::len), Some(0));
+    let theirs = store(&server, &other.admin_token, "Theirs", json!({})).await;
+    problem(
+        put_links(&server, &other.admin_token, &theirs, json!(["K-1"])).await,
+        422,
+    )
+    .await;
+
+    // Wrong role: a rep with read-only stores cannot link; a helpdesk agent cannot
+    // even list outlets.
+    call(
+            &server,
+            Method::POST,
+            "/api/v1/roles",
+            t,
+            Some(json!({"name": "Reader", "permissions": ["stores:read", "companies:read", "sales:read"]})),
+        )
+        .await;
+    create_user(&server, t, "reader@acme.test", "Reader").await;
+    let reader = token_of(&server, "reader@acme.test").await;
+    problem(put_links(&server, &reader, &kiosk, json!([])).await, 403).await;
+    create_user(&server, t, "agent@acme.test", "Support Agent").await;
+    let agent = token_of(&server, "agent@acme.test").await;
+    problem(
+        call(&server, Method::GET, "/api/v1/sales/outlets", &agent, None).await,
+        403,
+    )
+    .await;
+    // Bad parameters name themselves.
+    let bad = problem(
+        call(
+            &server,
+            Method::GET,
+            "/api/v1/sales/outlets?linked=maybe",
+            t,
+            None,
+        )
+        .await,
+        422,
+    )
+    .await;
+    assert_eq!(bad["errors"][0]["field"], "linked");
+});

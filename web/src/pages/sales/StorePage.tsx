@@ -38,6 +38,7 @@ import { useDocumentTitle } from '../../lib/useDocumentTitle';
 import { useCanSome } from '../crm/permissions';
 import { PaymentForm } from './PaymentForm';
 import { InvoiceStatusBadge, OrderStatusBadge } from './shared';
+import { StoreOutlets } from './StoreOutlets';
 
 function Field({ label, value }: { label: string; value: React.ReactNode }) {
   return (
@@ -121,7 +122,7 @@ function NextOrderCard({ storeId }: { storeId: string }) {
               ) : null}
             </Group>
             <Text size="xs" c="dimmed">
-              {next.data.orders_seen} orders seen
+              {next.data.orders_seen} {next.data.orders_seen === 1 ? 'order' : 'orders'} seen
               {next.data.mean_interval_days
                 ? ` · every ${next.data.mean_interval_days.toFixed(0)} days on average`
                 : ''}{' '}
@@ -271,6 +272,7 @@ export function StorePage() {
         <UpsellCard storeId={id} />
       </SimpleGrid>
       {balance.data ? <Profile store={store.data} /> : null}
+      <StoreOutlets storeId={id} canEdit={canSome('stores:update')} />
 
       <Title order={3} fz={17}>
         Orders
