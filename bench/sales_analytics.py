@@ -12,7 +12,7 @@ What happens, per database (SQLite file, PostgreSQL database):
    with the secondary index `sales_facts_by_outlet` dropped during the load and built
    once afterwards — not through the import endpoint, which is the import's own
    benchmark.
-3. The three rollups are rebuilt with the same SQL as `sales::facts::rebuild_rollups` (copied
+3. The rollups are rebuilt with the same SQL as `sales::facts::rebuild_rollups` (copied
    below: one daily statement for the whole range, one monthly statement per month).
 4. `meridian serve` runs on the file/database; one connection (http.client) sends
    `--requests` requests of each query, one at a time, and p50/p99 are printed.
@@ -23,7 +23,8 @@ Also `--superstore`: checks the trend numbers (MoM/YoY by region) against pandas
 real-ish Superstore panel (../shared/data/demand_superstore), through the same server.
 
 Usage: python3 bench/sales_analytics.py [--outlets 700] [--skus 20] [--days 730]
-       [--requests 200] [--only sqlite|postgres] [--bin PATH] [--superstore]
+       [--requests 200] [--only sqlite|postgres] [--bin PATH] [--predictions [--rep-stores 100]]
+       [--superstore]
 Needs: numpy, duckdb, pandas (pip), psql for PostgreSQL.
 """
 
@@ -141,8 +142,10 @@ class Dataset:
 
 ROLLUP_OUTLET = (
     "INSERT INTO sales_outlet_daily_rollup (org_id, area_id, pack_type, day, outlet_id, records, zero_records, "
-    "qty_scaled, value_scaled) SELECT f.org_id, o.area_id, s.pack_type, f.day, f.outlet_id, COUNT(*), "
-    "SUM(CASE WHEN f.qty_scaled = 0 THEN 1 ELSE 0 END), SUM(f.qty_scaled), SUM(f.value_scaled) "
+    "qty_scaled, value_scaled, purchases, purchase_value_scaled) "
+    "SELECT f.org_id, o.area_id, s.pack_type, f.day, f.outlet_id, COUNT(*), "
+    "SUM(CASE WHEN f.qty_scaled = 0 THEN 1 ELSE 0 END), SUM(f.qty_scaled), SUM(f.value_scaled), "
+    "SUM(CASE WHEN f.qty_scaled > 0 THEN 1 ELSE 0 END), SUM(CASE WHEN f.qty_scaled > 0 THEN f.value_scaled ELSE 0 END) "
     "FROM sales_facts f JOIN sales_fact_outlets o ON o.id = f.outlet_id "
     "JOIN sales_fact_skus s ON s.id = f.sku_id WHERE f.org_id = {org} AND f.day BETWEEN {a} AND {b} "
     "GROUP BY f.org_id, o.area_id, s.pack_type, f.day, f.outlet_id")
@@ -151,12 +154,33 @@ ROLLUP_DAILY = (
     "SELECT org_id, day, area_id, pack_type, SUM(records), SUM(zero_records), SUM(qty_scaled), SUM(value_scaled) "
     "FROM sales_outlet_daily_rollup WHERE org_id = {org} AND day BETWEEN {a} AND {b} "
     "GROUP BY org_id, day, area_id, pack_type")
+ROLLUP_PURCHASE_DAYS = (
+    "INSERT INTO sales_outlet_purchase_days (org_id, outlet_id, day, purchases, purchase_value_scaled) "
+    "SELECT org_id, outlet_id, day, SUM(purchases), SUM(purchase_value_scaled) FROM sales_outlet_daily_rollup "
+    "WHERE org_id = {org} AND day BETWEEN {a} AND {b} AND purchases > 0 GROUP BY org_id, outlet_id, day")
+ROLLUP_OUTLET_SKU_MONTHLY = (
+    "INSERT INTO sales_outlet_sku_monthly (org_id, month, outlet_id, sku_id, records, zero_records, purchase_days, "
+    "qty_scaled, value_scaled, first_purchase_day, last_purchase_day) "
+    "SELECT f.org_id, {month}, f.outlet_id, f.sku_id, COUNT(*), SUM(CASE WHEN f.qty_scaled = 0 THEN 1 ELSE 0 END), "
+    "SUM(CASE WHEN f.qty_scaled > 0 THEN 1 ELSE 0 END), SUM(f.qty_scaled), SUM(f.value_scaled), "
+    "MIN(CASE WHEN f.qty_scaled > 0 THEN f.day END), MAX(CASE WHEN f.qty_scaled > 0 THEN f.day END) "
+    "FROM sales_facts f WHERE f.org_id = {org} AND f.day BETWEEN {a} AND {b} GROUP BY f.org_id, f.outlet_id, f.sku_id")
 ROLLUP_MONTHLY = (
     "INSERT INTO sales_monthly_rollup (org_id, month, area_id, sku_id, channel, records, zero_records, outlets, "
-    "qty_scaled, value_scaled) SELECT f.org_id, {month}, o.area_id, f.sku_id, o.channel, COUNT(*), "
-    "SUM(CASE WHEN f.qty_scaled = 0 THEN 1 ELSE 0 END), COUNT(DISTINCT f.outlet_id), SUM(f.qty_scaled), "
-    "SUM(f.value_scaled) FROM sales_facts f JOIN sales_fact_outlets o ON o.id = f.outlet_id "
-    "WHERE f.org_id = {org} AND f.day BETWEEN {a} AND {b} GROUP BY f.org_id, o.area_id, f.sku_id, o.channel")
+    "qty_scaled, value_scaled) SELECT r.org_id, r.month, o.area_id, r.sku_id, o.channel, SUM(r.records), "
+    "SUM(r.zero_records), COUNT(*), SUM(r.qty_scaled), SUM(r.value_scaled) FROM sales_outlet_sku_monthly r "
+    "JOIN sales_fact_outlets o ON o.id = r.outlet_id WHERE r.org_id = {org} AND r.month = {month} "
+    "GROUP BY r.org_id, r.month, o.area_id, r.sku_id, o.channel")
+
+
+def rebuild_rollups(run, org, first, last):
+    """Runs the import's rollup statements through `run` (one SQL string each)."""
+    run(ROLLUP_OUTLET.format(org=org, a=first, b=last))
+    run(ROLLUP_DAILY.format(org=org, a=first, b=last))
+    run(ROLLUP_PURCHASE_DAYS.format(org=org, a=first, b=last))
+    for m, a, b in month_ranges(first, last):
+        run(ROLLUP_OUTLET_SKU_MONTHLY.format(org=org, month=m, a=a, b=b))
+        run(ROLLUP_MONTHLY.format(org=org, month=m))
 
 
 def month_ranges(first_day, last_day):
@@ -195,10 +219,7 @@ def load_sqlite(path, org, data):
     t = time.time()
     if by_outlet:
         con.execute(by_outlet[0])
-    con.execute(ROLLUP_OUTLET.format(org=lit, a=data.first_day, b=last))
-    con.execute(ROLLUP_DAILY.format(org=lit, a=data.first_day, b=last))
-    for m, a, b in month_ranges(data.first_day, last):
-        con.execute(ROLLUP_MONTHLY.format(org=lit, month=m, a=a, b=b))
+    rebuild_rollups(con.execute, lit, data.first_day, last)
     con.commit()
     con.execute("ANALYZE")
     con.close()
@@ -238,10 +259,7 @@ def load_postgres(url, org, data):
     lit = f"'{org}'::uuid"
     if by_outlet:
         psql(url, by_outlet)
-    psql(url, ROLLUP_OUTLET.format(org=lit, a=data.first_day, b=last))
-    psql(url, ROLLUP_DAILY.format(org=lit, a=data.first_day, b=last))
-    for m, a, b in month_ranges(data.first_day, last):
-        psql(url, ROLLUP_MONTHLY.format(org=lit, month=m, a=a, b=b))
+    rebuild_rollups(lambda sql: psql(url, sql), lit, data.first_day, last)
     psql(url, "VACUUM ANALYZE")
     return time.time() - t
 
@@ -358,10 +376,46 @@ def run_backend(db, args, binary, work, data):
             (p50, p99), body = measure_http(c, path, args.requests)
             results[name] = (p50, p99, body)
             print(f"{db}: {name}: p50 {p50:.1f} ms, p99 {p99:.1f} ms ({args.requests} requests, 1 connection)", flush=True)
+        if args.predictions:
+            measure_predictions(db, c, data, args)
         return results
     finally:
         server.terminate()
         server.wait()
+
+
+def measure_predictions(db, c, data, args):
+    """Every outlet becomes a store (a CRM company) with its outlet code linked, the first
+    `--rep-stores` assigned to the bench user; then one store's next order and upsell, and
+    the bench user's call list, each read over the full year of facts."""
+    status, me = c.call("GET", "/api/v1/auth/me")
+    assert status == 200, me
+    user = me["data"]["user"]["id"]
+    t = time.time()
+    stores = []
+    for i, (_, code, name, _, _) in enumerate(data.outlets):
+        status, company = c.call("POST", "/api/v1/companies", {"name": name})
+        assert status == 201, company
+        body = {"company_id": company["data"]["id"]}
+        if i < args.rep_stores:
+            body["assigned_rep"] = user
+        status, store = c.call("POST", "/api/v1/stores", body)
+        assert status == 201, store
+        status, linked = c.call("PUT", f"/api/v1/stores/{store['data']['id']}/outlets", {"outlet_codes": [code]})
+        assert status == 200, linked
+        stores.append(store["data"]["id"])
+    print(f"{db}: {len(stores)} stores linked to their outlets in {time.time() - t:.0f} s "
+          f"({args.rep_stores} assigned to the caller)", flush=True)
+    n = max(5, args.requests // 10)
+    for name, path in [
+        ("next order (one store, a year of facts)", f"/api/v1/stores/{stores[0]}/next-order"),
+        ("upsell (one store, every store's assortment)", f"/api/v1/stores/{stores[0]}/upsell"),
+        (f"call list ({args.rep_stores} stores)", "/api/v1/sales/call-list"),
+    ]:
+        (p50, p99), body = measure_http(c, path, n)
+        print(f"{db}: {name}: p50 {p50:.1f} ms, p99 {p99:.1f} ms ({n} requests, 1 connection)", flush=True)
+        if "next order" in name:
+            assert body["data"]["orders_seen"] > 0, body
 
 
 def check_against_duckdb(results, peer):
@@ -425,10 +479,7 @@ def superstore_check(binary, work):
                      for r in facts.itertuples(index=False)])
     first, last = int(facts["day"].min()), int(facts["day"].max())
     lit = "X'" + org_b.hex() + "'"
-    con.execute(ROLLUP_OUTLET.format(org=lit, a=first, b=last))
-    con.execute(ROLLUP_DAILY.format(org=lit, a=first, b=last))
-    for m, a, b in month_ranges(first, last):
-        con.execute(ROLLUP_MONTHLY.format(org=lit, month=m, a=a, b=b))
+    rebuild_rollups(con.execute, lit, first, last)
     con.commit()
     con.close()
     port = free_port()
@@ -487,6 +538,9 @@ def main():
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--only", choices=["sqlite", "postgres"])
     parser.add_argument("--bin")
+    parser.add_argument("--predictions", action="store_true",
+                        help="also link every outlet to a store and time next order, upsell and the call list")
+    parser.add_argument("--rep-stores", type=int, default=100, help="stores on the caller's call list (--predictions)")
     parser.add_argument("--superstore", action="store_true", help="only the Superstore trend check")
     args = parser.parse_args()
     binary = str(meridian_binary(args.bin))

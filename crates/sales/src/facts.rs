@@ -718,7 +718,7 @@ pub async fn rebuild_rollups(
 }
 
 /// Statements of a rebuild before the monthly ones (two for each daily rollup).
-const ROLLUP_STEPS: usize = 4;
+const ROLLUP_STEPS: usize = 6;
 
 /// Months from the month of `first_day` to that of `last_day`, both included.
 fn month_span(first_day: i32, last_day: i32) -> usize {
@@ -735,13 +735,18 @@ async fn rebuild_rollups_reporting(
     last_day: i32,
     step: &(dyn Fn(usize) + Send + Sync),
 ) -> Result<(), SalesError> {
+    // Days: the outlet rollup from the facts; the daily rollup and the outlets' purchase
+    // days from the outlet rollup.
     for (n, statement) in [
         "DELETE FROM sales_outlet_daily_rollup WHERE org_id = $1 AND day BETWEEN $2 AND $3",
         "INSERT INTO sales_outlet_daily_rollup \
-             (org_id, area_id, pack_type, day, outlet_id, records, zero_records, qty_scaled, value_scaled) \
+             (org_id, area_id, pack_type, day, outlet_id, records, zero_records, qty_scaled, value_scaled, \
+              purchases, purchase_value_scaled) \
          SELECT f.org_id, o.area_id, s.pack_type, f.day, f.outlet_id, COUNT(*), \
                 SUM(CASE WHEN f.qty_scaled = 0 THEN 1 ELSE 0 END), \
-                SUM(f.qty_scaled), SUM(f.value_scaled) \
+                SUM(f.qty_scaled), SUM(f.value_scaled), \
+                SUM(CASE WHEN f.qty_scaled > 0 THEN 1 ELSE 0 END), \
+                SUM(CASE WHEN f.qty_scaled > 0 THEN f.value_scaled ELSE 0 END) \
          FROM sales_facts f \
          JOIN sales_fact_outlets o ON o.id = f.outlet_id \
          JOIN sales_fact_skus s ON s.id = f.sku_id \
@@ -755,6 +760,12 @@ async fn rebuild_rollups_reporting(
          FROM sales_outlet_daily_rollup \
          WHERE org_id = $1 AND day BETWEEN $2 AND $3 \
          GROUP BY org_id, day, area_id, pack_type",
+        "DELETE FROM sales_outlet_purchase_days WHERE org_id = $1 AND day BETWEEN $2 AND $3",
+        "INSERT INTO sales_outlet_purchase_days (org_id, outlet_id, day, purchases, purchase_value_scaled) \
+         SELECT org_id, outlet_id, day, SUM(purchases), SUM(purchase_value_scaled) \
+         FROM sales_outlet_daily_rollup \
+         WHERE org_id = $1 AND day BETWEEN $2 AND $3 AND purchases > 0 \
+         GROUP BY org_id, outlet_id, day",
     ]
     .into_iter()
     .enumerate()
@@ -769,37 +780,60 @@ async fn rebuild_rollups_reporting(
         step(n + 1);
     }
 
+    // Months (whole ones): the outlet × SKU rollup from the facts, the trend rollup from it.
     let first_month = month_number(date_of_day(first_day));
     let last_month = month_number(date_of_day(last_day));
-    on_tx!(tx, |c| sqlx::query(
-        "DELETE FROM sales_monthly_rollup WHERE org_id = $1 AND month BETWEEN $2 AND $3"
-    )
-    .bind(org_id)
-    .bind(first_month)
-    .bind(last_month)
-    .execute(c)
-    .await
-    .map(|_| ()))?;
+    for statement in [
+        "DELETE FROM sales_monthly_rollup WHERE org_id = $1 AND month BETWEEN $2 AND $3",
+        "DELETE FROM sales_outlet_sku_monthly WHERE org_id = $1 AND month BETWEEN $2 AND $3",
+    ] {
+        on_tx!(tx, |c| sqlx::query(statement)
+            .bind(org_id)
+            .bind(first_month)
+            .bind(last_month)
+            .execute(c)
+            .await
+            .map(|_| ()))?;
+    }
     // One statement a month: the month is then a constant, not a date computation per row
     // (which neither database could index, and which they spell differently).
     for month in first_month..=last_month {
         let (from, to) = month_days(month);
         on_tx!(tx, |c| sqlx::query(
-            "INSERT INTO sales_monthly_rollup \
-                 (org_id, month, area_id, sku_id, channel, records, zero_records, outlets, \
-                  qty_scaled, value_scaled) \
-             SELECT f.org_id, $2, o.area_id, f.sku_id, o.channel, COUNT(*), \
+            "INSERT INTO sales_outlet_sku_monthly \
+                 (org_id, month, outlet_id, sku_id, records, zero_records, purchase_days, \
+                  qty_scaled, value_scaled, first_purchase_day, last_purchase_day) \
+             SELECT f.org_id, $2, f.outlet_id, f.sku_id, COUNT(*), \
                     SUM(CASE WHEN f.qty_scaled = 0 THEN 1 ELSE 0 END), \
-                    COUNT(DISTINCT f.outlet_id), SUM(f.qty_scaled), SUM(f.value_scaled) \
+                    SUM(CASE WHEN f.qty_scaled > 0 THEN 1 ELSE 0 END), \
+                    SUM(f.qty_scaled), SUM(f.value_scaled), \
+                    MIN(CASE WHEN f.qty_scaled > 0 THEN f.day END), \
+                    MAX(CASE WHEN f.qty_scaled > 0 THEN f.day END) \
              FROM sales_facts f \
-             JOIN sales_fact_outlets o ON o.id = f.outlet_id \
              WHERE f.org_id = $1 AND f.day BETWEEN $3 AND $4 \
-             GROUP BY f.org_id, o.area_id, f.sku_id, o.channel"
+             GROUP BY f.org_id, f.outlet_id, f.sku_id"
         )
         .bind(org_id)
         .bind(month)
         .bind(from)
         .bind(to)
+        .execute(c)
+        .await
+        .map(|_| ()))?;
+        // Each row of the outlet rollup is one outlet: COUNT(*) counts distinct outlets.
+        on_tx!(tx, |c| sqlx::query(
+            "INSERT INTO sales_monthly_rollup \
+                 (org_id, month, area_id, sku_id, channel, records, zero_records, outlets, \
+                  qty_scaled, value_scaled) \
+             SELECT r.org_id, r.month, o.area_id, r.sku_id, o.channel, SUM(r.records), \
+                    SUM(r.zero_records), COUNT(*), SUM(r.qty_scaled), SUM(r.value_scaled) \
+             FROM sales_outlet_sku_monthly r \
+             JOIN sales_fact_outlets o ON o.id = r.outlet_id \
+             WHERE r.org_id = $1 AND r.month = $2 \
+             GROUP BY r.org_id, r.month, o.area_id, r.sku_id, o.channel"
+        )
+        .bind(org_id)
+        .bind(month)
         .execute(c)
         .await
         .map(|_| ()))?;

@@ -204,16 +204,15 @@ impl Sales {
         let mut tx = self.db.begin().await?;
         let mut known: HashMap<String, (i64, Option<Uuid>)> = HashMap::new();
         for code in codes.iter().collect::<BTreeSet<_>>() {
-            let row: Option<(i64, Option<Uuid>)> =
-                on_tx!(tx, |c| {
-                    sqlx::query_as(
+            let row: Option<(i64, Option<Uuid>)> = on_tx!(tx, |c| {
+                sqlx::query_as(
                 "SELECT id, store_id FROM sales_fact_outlets WHERE org_id = $1 AND outlet_code = $2"
             )
             .bind(org)
             .bind(code.as_str())
             .fetch_optional(c)
             .await
-                })?;
+            })?;
             if let Some(row) = row {
                 known.insert(code.clone(), row);
             }

@@ -16,11 +16,15 @@ CREATE TABLE sales_outlet_daily_rollup (
     zero_records  BIGINT NOT NULL,
     qty_scaled    BIGINT NOT NULL,
     value_scaled  BIGINT NOT NULL,
+    -- Of the records, those with a quantity above zero (purchases) and their value: the
+    -- outlets' purchase days (sales_outlet_purchase_days) are summed from these.
+    purchases              BIGINT NOT NULL,
+    purchase_value_scaled  BIGINT NOT NULL,
     -- Covering: a gap's range is then read from the index alone (an index-only scan,
     -- 0.2 ms instead of 3 ms a gap at 10M facts: the heap rows of one range lie on
     -- hundreds of pages). SQLite's WITHOUT ROWID table is its key already.
     PRIMARY KEY (org_id, area_id, pack_type, day, outlet_id)
-        INCLUDE (records, zero_records, qty_scaled, value_scaled)
+        INCLUDE (records, zero_records, qty_scaled, value_scaled, purchases, purchase_value_scaled)
 );
 
 -- The rebuild deletes and re-sums by day range.
@@ -28,9 +32,12 @@ CREATE INDEX sales_outlet_daily_rollup_day ON sales_outlet_daily_rollup (org_id,
 
 -- Existing facts: the same statement the import runs, over every day.
 INSERT INTO sales_outlet_daily_rollup
-    (org_id, area_id, pack_type, day, outlet_id, records, zero_records, qty_scaled, value_scaled)
+    (org_id, area_id, pack_type, day, outlet_id, records, zero_records, qty_scaled, value_scaled,
+     purchases, purchase_value_scaled)
 SELECT f.org_id, o.area_id, s.pack_type, f.day, f.outlet_id, COUNT(*),
-       SUM(CASE WHEN f.qty_scaled = 0 THEN 1 ELSE 0 END), SUM(f.qty_scaled), SUM(f.value_scaled)
+       SUM(CASE WHEN f.qty_scaled = 0 THEN 1 ELSE 0 END), SUM(f.qty_scaled), SUM(f.value_scaled),
+       SUM(CASE WHEN f.qty_scaled > 0 THEN 1 ELSE 0 END),
+       SUM(CASE WHEN f.qty_scaled > 0 THEN f.value_scaled ELSE 0 END)
 FROM sales_facts f
 JOIN sales_fact_outlets o ON o.id = f.outlet_id
 JOIN sales_fact_skus s ON s.id = f.sku_id

@@ -285,6 +285,20 @@ fn unscale(v: i64) -> f64 {
     v as f64 / 10_000.0
 }
 
+/// The SKU of a day's total in [`Sales::store_histories`]: no product has it (SKUs are
+/// trimmed text; this one starts with a control character).
+const DAY_TOTAL: &str = "\u{1}day total";
+
+/// A positive sales fact as a purchase (SKUs compared upper-cased, as the orders' keys).
+fn fact_purchase(day: i32, sku: &str, qty: i64, value: i64) -> Purchase {
+    Purchase {
+        day,
+        sku: sku.trim().to_uppercase(),
+        qty: unscale(qty),
+        value: unscale(value),
+    }
+}
+
 /// Catalogue products by SKU key: (id, name).
 type Catalogue = HashMap<String, (Uuid, String)>;
 
@@ -341,68 +355,262 @@ impl Sales {
         self
     }
 
-    /// Purchases per store from `from_day` on: order lines and positive sales facts of
-    /// linked outlets; `store` limits it to one store.
+    /// Order lines (confirmed, delivered, invoiced) dated `from_day` or later, per store;
+    /// `stores` limits them to those stores (`None`: every store).
+    async fn order_purchases(
+        &self,
+        org: Uuid,
+        stores: Option<&[Uuid]>,
+        from_day: i32,
+    ) -> Result<HashMap<Uuid, Vec<Purchase>>, SalesError> {
+        let mut out: HashMap<Uuid, Vec<Purchase>> = HashMap::new();
+        let from = date_of_day(from_day).format("%Y-%m-%d").to_string();
+        // One statement for every store, or one per chunk of the stores asked for.
+        let chunks: Vec<Option<&[Uuid]>> = match stores {
+            None => vec![None],
+            Some(list) => list.chunks(500).map(Some).collect(),
+        };
+        for chunk in chunks {
+            let mut binds = vec![SqlValue::Uuid(org), SqlValue::Text(from.clone())];
+            let mut only = String::new();
+            if let Some(ids) = chunk {
+                if ids.is_empty() {
+                    continue;
+                }
+                let list: Vec<String> = (0..ids.len()).map(|i| format!("${}", i + 3)).collect();
+                only = format!(" AND o.store_id IN ({})", list.join(", "));
+                binds.extend(ids.iter().map(|id| SqlValue::Uuid(*id)));
+            }
+            let sql = format!(
+                "SELECT o.store_id, o.order_date, p.sku_key, l.quantity_scaled, l.net_scaled \
+                 FROM sales_orders o \
+                 JOIN sales_order_lines l ON l.org_id = o.org_id AND l.order_id = o.id \
+                 JOIN sales_products p ON p.org_id = l.org_id AND p.id = l.product_id \
+                 WHERE o.org_id = $1 AND o.order_date >= $2 AND o.status IN {DEMAND_STATUSES}{only}"
+            );
+            let lines: Vec<(Uuid, String, String, i64, i64)> = on_pool!(self.db, |p| {
+                let q = sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()));
+                bind_values!(q, &binds).fetch_all(p).await
+            })?;
+            for (store, date, sku, qty, value) in lines {
+                // Dates are written by the sales service as YYYY-MM-DD.
+                let Ok(date) = NaiveDate::parse_from_str(&date, "%Y-%m-%d") else {
+                    continue;
+                };
+                out.entry(store).or_default().push(Purchase {
+                    day: day_number(date),
+                    sku,
+                    qty: unscale(qty),
+                    value: unscale(value),
+                });
+            }
+        }
+        Ok(out)
+    }
+
+    /// One store's purchases from `from_day` on: its order lines and the positive sales
+    /// facts of its linked outlets (read through `sales_facts_by_outlet`).
     async fn histories(
         &self,
         org: Uuid,
-        store: Option<Uuid>,
+        store: Uuid,
         from_day: i32,
     ) -> Result<HashMap<Uuid, Vec<Purchase>>, SalesError> {
-        let mut binds = vec![
-            SqlValue::Uuid(org),
-            SqlValue::Text(date_of_day(from_day).format("%Y-%m-%d").to_string()),
-        ];
-        let mut only = String::new();
-        if let Some(s) = store {
-            binds.push(SqlValue::Uuid(s));
-            only = " AND o.store_id = $3".to_owned();
-        }
-        let orders_sql = format!(
-            "SELECT o.store_id, o.order_date, p.sku_key, l.quantity_scaled, l.net_scaled \
-             FROM sales_orders o \
-             JOIN sales_order_lines l ON l.org_id = o.org_id AND l.order_id = o.id \
-             JOIN sales_products p ON p.org_id = l.org_id AND p.id = l.product_id \
-             WHERE o.org_id = $1 AND o.order_date >= $2 AND o.status IN {DEMAND_STATUSES}{only}"
-        );
-        let lines: Vec<(Uuid, String, String, i64, i64)> = on_pool!(self.db, |p| {
-            let q = sqlx::query_as(sqlx::AssertSqlSafe(orders_sql.clone()));
-            bind_values!(q, &binds).fetch_all(p).await
-        })?;
-        binds[1] = SqlValue::Int(i64::from(from_day));
-        let facts_sql = format!(
-            "SELECT o.store_id, f.day, s.sku, f.qty_scaled, f.value_scaled \
-             FROM sales_facts f \
-             JOIN sales_fact_outlets o ON o.id = f.outlet_id \
-             JOIN sales_fact_skus s ON s.id = f.sku_id \
-             WHERE f.org_id = $1 AND f.day >= $2 AND f.qty_scaled > 0 AND o.store_id IS NOT NULL{only}"
-        );
+        let mut out = self.order_purchases(org, Some(&[store]), from_day).await?;
         let facts: Vec<(Uuid, i32, String, i64, i64)> = on_pool!(self.db, |p| {
-            let q = sqlx::query_as(sqlx::AssertSqlSafe(facts_sql.clone()));
-            bind_values!(q, &binds).fetch_all(p).await
+            sqlx::query_as(
+                "SELECT o.store_id, f.day, s.sku, f.qty_scaled, f.value_scaled \
+                 FROM sales_facts f \
+                 JOIN sales_fact_outlets o ON o.id = f.outlet_id \
+                 JOIN sales_fact_skus s ON s.id = f.sku_id \
+                 WHERE f.org_id = $1 AND f.day >= $2 AND f.qty_scaled > 0 AND o.store_id = $3",
+            )
+            .bind(org)
+            .bind(from_day)
+            .bind(store)
+            .fetch_all(p)
+            .await
         })?;
-        let mut out: HashMap<Uuid, Vec<Purchase>> = HashMap::new();
-        for (store, date, sku, qty, value) in lines {
-            // Dates are written by the sales service as YYYY-MM-DD.
-            let Ok(date) = NaiveDate::parse_from_str(&date, "%Y-%m-%d") else {
-                continue;
-            };
-            out.entry(store).or_default().push(Purchase {
-                day: day_number(date),
-                sku,
-                qty: unscale(qty),
-                value: unscale(value),
-            });
-        }
         for (store, day, sku, qty, value) in facts {
-            out.entry(store).or_default().push(Purchase {
-                day,
-                sku: sku.trim().to_uppercase(),
-                qty: unscale(qty),
-                value: unscale(value),
-            });
+            out.entry(store)
+                .or_default()
+                .push(fact_purchase(day, &sku, qty, value));
         }
         Ok(out)
+    }
+
+    /// The purchases of many stores (a rep's call list) from `from_day` on, for what the
+    /// next-order prediction and the call score read of them — without reading a year of
+    /// facts per store. Order lines are read whole. Of the imported facts, the days with a
+    /// purchase and their value come from `sales_outlet_purchase_days`; only the latest
+    /// [`NextOrderParams::basket_orders`] order days before `today` (the likely basket's
+    /// window) are read from the facts, SKU by SKU. Days before that window become one
+    /// purchase of [`DAY_TOTAL`] worth the day's value: the same order days, intervals and
+    /// values as the facts, without their SKUs, which nothing reads there.
+    async fn store_histories(
+        &self,
+        org: Uuid,
+        stores: &[Uuid],
+        from_day: i32,
+        today: i32,
+        basket_orders: usize,
+    ) -> Result<HashMap<Uuid, Vec<Purchase>>, SalesError> {
+        let mut out = self.order_purchases(org, Some(stores), from_day).await?;
+        let mut outlets_of: HashMap<Uuid, Vec<i64>> = HashMap::new();
+        let mut days_of: HashMap<i64, Vec<(i32, i64)>> = HashMap::new();
+        for chunk in stores.chunks(500) {
+            let list: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 3)).collect();
+            let sql = format!(
+                "SELECT o.store_id, d.outlet_id, d.day, d.purchase_value_scaled \
+                 FROM sales_outlet_purchase_days d \
+                 JOIN sales_fact_outlets o ON o.id = d.outlet_id \
+                 WHERE d.org_id = $1 AND d.day >= $2 AND o.org_id = $1 AND o.store_id IN ({})",
+                list.join(", ")
+            );
+            let rows: Vec<(Uuid, i64, i32, i64)> = on_pool!(self.db, |p| {
+                let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
+                    .bind(org)
+                    .bind(from_day);
+                for id in chunk {
+                    q = q.bind(*id);
+                }
+                q.fetch_all(p).await
+            })?;
+            for (store, outlet, day, value) in rows {
+                let outlets = outlets_of.entry(store).or_default();
+                if !outlets.contains(&outlet) {
+                    outlets.push(outlet);
+                }
+                days_of.entry(outlet).or_default().push((day, value));
+            }
+        }
+        // Per store, where the basket window starts: its `basket_orders`-th latest order
+        // day before `today`, over orders and facts together.
+        let mut window_start: Vec<(i64, i32)> = Vec::new();
+        for (store, outlets) in &outlets_of {
+            let mut days: Vec<i32> = outlets
+                .iter()
+                .flat_map(|o| days_of.get(o).into_iter().flatten().map(|(d, _)| *d))
+                .chain(out.get(store).into_iter().flatten().map(|p| p.day))
+                .filter(|d| *d < today)
+                .collect();
+            days.sort_unstable();
+            days.dedup();
+            // No order day before today: every fact day is today or later, read them all.
+            let start = days
+                .len()
+                .checked_sub(basket_orders.max(1))
+                .map_or_else(|| days.first().copied().unwrap_or(today), |i| days[i]);
+            for outlet in outlets {
+                window_start.push((*outlet, start));
+                let entry = out.entry(*store).or_default();
+                for (day, value) in days_of.get(outlet).into_iter().flatten() {
+                    if *day < start {
+                        entry.push(Purchase {
+                            day: *day,
+                            sku: DAY_TOTAL.to_owned(),
+                            qty: 1.0,
+                            value: unscale(*value),
+                        });
+                    }
+                }
+            }
+        }
+        let store_of: HashMap<i64, Uuid> = outlets_of
+            .iter()
+            .flat_map(|(store, outlets)| outlets.iter().map(move |o| (*o, *store)))
+            .collect();
+        // The window's facts: one branch per outlet, SKU ids listed so that the index
+        // (org, outlet, SKU, day) is descended once per SKU and read from the window on.
+        let sku_ids: Vec<i64> = on_pool!(self.db, |p| sqlx::query_scalar(
+            "SELECT id FROM sales_fact_skus WHERE org_id = $1 ORDER BY id"
+        )
+        .bind(org)
+        .fetch_all(p)
+        .await)?;
+        let sku_list = sku_ids
+            .iter()
+            .map(i64::to_string)
+            .collect::<Vec<_>>()
+            .join(", ");
+        for chunk in window_start.chunks(100) {
+            if sku_ids.is_empty() {
+                break;
+            }
+            // Integers we computed: safe to inline.
+            let sql = chunk
+                .iter()
+                .map(|(outlet, start)| {
+                    format!(
+                        "SELECT f.outlet_id, f.day, s.sku, f.qty_scaled, f.value_scaled \
+                         FROM sales_facts f JOIN sales_fact_skus s ON s.id = f.sku_id \
+                         WHERE f.org_id = $1 AND f.outlet_id = {outlet} AND f.sku_id IN ({sku_list}) \
+                         AND f.day >= {start} AND f.qty_scaled > 0"
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join(" UNION ALL ");
+            let rows: Vec<(i64, i32, String, i64, i64)> = on_pool!(self.db, |p| sqlx::query_as(
+                sqlx::AssertSqlSafe(sql.clone())
+            )
+            .bind(org)
+            .fetch_all(p)
+            .await)?;
+            for (outlet, day, sku, qty, value) in rows {
+                if let Some(store) = store_of.get(&outlet) {
+                    out.entry(*store)
+                        .or_default()
+                        .push(fact_purchase(day, &sku, qty, value));
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// The upsell index: which SKUs each store bought from `from_day` to the day before
+    /// `today` (stores with any purchase from `from_day` on take part, with what they
+    /// bought before `today`), from the order lines and the outlet × SKU × month rollup.
+    async fn assortment_index(
+        &self,
+        org: Uuid,
+        from_day: i32,
+        today: i32,
+    ) -> Result<(Assortments, HashMap<Uuid, usize>), SalesError> {
+        let orders = self.order_purchases(org, None, from_day).await?;
+        let mut bought: BTreeMap<Uuid, Vec<String>> = BTreeMap::new();
+        for (store, purchases) in orders {
+            bought.entry(store).or_default().extend(
+                purchases
+                    .into_iter()
+                    .filter(|p| p.day < today)
+                    .map(|p| p.sku),
+            );
+        }
+        // A month wholly inside [from_day, today) counts when it has a purchase day; the
+        // first month when its last purchase day is from `from_day` on, the month of
+        // `today` when its first one is before `today`: exact, as the facts would be.
+        let rows: Vec<(Uuid, String, i32, i32)> = on_pool!(self.db, |p| sqlx::query_as(
+            "SELECT o.store_id, s.sku, r.first_purchase_day, r.last_purchase_day \
+             FROM sales_outlet_sku_monthly r \
+             JOIN sales_fact_outlets o ON o.id = r.outlet_id \
+             JOIN sales_fact_skus s ON s.id = r.sku_id \
+             WHERE r.org_id = $1 AND r.month >= $2 AND r.purchase_days > 0 \
+             AND r.last_purchase_day >= $3 AND o.store_id IS NOT NULL"
+        )
+        .bind(org)
+        .bind(month_number(date_of_day(from_day)))
+        .bind(from_day)
+        .fetch_all(p)
+        .await)?;
+        for (store, sku, first, _) in rows {
+            let skus = bought.entry(store).or_default();
+            if first < today {
+                skus.push(sku.trim().to_uppercase());
+            }
+        }
+        let position = bought.keys().enumerate().map(|(i, id)| (*id, i)).collect();
+        let baskets: Vec<Vec<String>> = bought.into_values().collect();
+        Ok((Assortments::new(&baskets), position))
     }
 
     async fn catalogue(&self, org: Uuid) -> Result<Catalogue, SalesError> {
@@ -446,7 +654,7 @@ impl Sales {
         let today = day_number(self.today());
         let org = ctx.org_id();
         let mut histories = self
-            .histories(org, Some(store_id), today - HISTORY_DAYS as i32)
+            .histories(org, store_id, today - HISTORY_DAYS as i32)
             .await?;
         let history = histories.remove(&store_id).unwrap_or_default();
         let catalogue = self.catalogue(org).await?;
@@ -482,10 +690,9 @@ impl Sales {
         self.store_row(ctx, store_id).await?;
         let today = day_number(self.today());
         let org = ctx.org_id();
-        let histories = self
-            .histories(org, None, today - HISTORY_DAYS as i32)
+        let (index, position) = self
+            .assortment_index(org, today - HISTORY_DAYS as i32, today)
             .await?;
-        let (index, position) = assortments(&histories, today);
         let catalogue = self.catalogue(org).await?;
         let suggestions = match position.get(&store_id) {
             Some(i) => index
@@ -541,12 +748,13 @@ impl Sales {
             .fetch_all(p)
             .await
         })?;
-        let histories = self
-            .histories(org, None, today - HISTORY_DAYS as i32)
-            .await?;
-        let (index, position) = assortments(&histories, today);
-        let catalogue = self.catalogue(org).await?;
         let params = NextOrderParams::default();
+        let from_day = today - HISTORY_DAYS as i32;
+        let histories = self
+            .store_histories(org, &stores, from_day, today, params.basket_orders)
+            .await?;
+        let (index, position) = self.assortment_index(org, from_day, today).await?;
+        let catalogue = self.catalogue(org).await?;
         let empty = Vec::new();
         let mut predictions = Vec::with_capacity(stores.len());
         let mut signals = Vec::with_capacity(stores.len());
@@ -789,30 +997,6 @@ impl Sales {
         tx.commit().await?;
         Ok(())
     }
-}
-
-/// Which store buys what (purchases before `today`), and each store's index in it.
-fn assortments(
-    histories: &HashMap<Uuid, Vec<Purchase>>,
-    today: i32,
-) -> (Assortments, HashMap<Uuid, usize>) {
-    let mut stores: Vec<(&Uuid, &Vec<Purchase>)> = histories.iter().collect();
-    stores.sort_by_key(|(id, _)| **id);
-    let position = stores
-        .iter()
-        .enumerate()
-        .map(|(i, (id, _))| (**id, i))
-        .collect();
-    let baskets: Vec<Vec<&str>> = stores
-        .iter()
-        .map(|(_, h)| {
-            h.iter()
-                .filter(|p| p.day < today)
-                .map(|p| p.sku.as_str())
-                .collect()
-        })
-        .collect();
-    (Assortments::new(&baskets), position)
 }
 
 #[cfg(test)]

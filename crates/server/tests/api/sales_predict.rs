@@ -918,3 +918,170 @@ identity_test!(sales_outlets_link_to_stores_by_code, |server, clock| {
     .await;
     assert_eq!(bad["errors"][0]["field"], "linked");
 });
+
+/// Facts of one outlet: (days ago, SKU, quantity).
+async fn outlet_facts(
+    server: &TestServer,
+    org_id: Uuid,
+    today: NaiveDate,
+    outlet: &str,
+    rows: &[(i64, &str, i64)],
+) {
+    let rows: Vec<FactRow> = rows
+        .iter()
+        .map(|(ago, sku, qty)| FactRow {
+            day: day_number(today - Duration::days(*ago)),
+            region: "Central".into(),
+            province: "Riyadh".into(),
+            precision_area: "Olaya".into(),
+            outlet_code: outlet.into(),
+            outlet_name: format!("Outlet {outlet}"),
+            channel: "grocery".into(),
+            pack_type: "can".into(),
+            sku: (*sku).into(),
+            qty_scaled: qty * 10_000,
+            value_scaled: qty * 30_000,
+        })
+        .collect();
+    let mut tx = server.database.db.begin().await.expect("tx");
+    write_facts(&mut tx, org_id, Uuid::now_v7(), &rows)
+        .await
+        .expect("facts");
+    tx.commit().await.expect("commit");
+}
+
+identity_test!(
+    sales_call_list_and_upsell_from_rollups_match_the_facts,
+    |server, clock| {
+        let acme = org(&server, "Acme", "admin@acme.test").await;
+        let t = &acme.admin_token;
+        let today = today(&clock);
+        let me = get(&server, t, "/api/v1/auth/me").await;
+        let mine = json!({"assigned_rep": me["user"]["id"]});
+        // A weekly buyer over 14 weeks: COLA every time, CHIPS only long ago (before the
+        // basket's window of the latest 10 order days), WATER in the latest 3, a visit
+        // without a purchase, and SOAP 366 days ago (outside the year the upsell reads).
+        let mut rows: Vec<(i64, &str, i64)> = Vec::new();
+        for week in 0..14 {
+            let ago = 100 - 7 * week;
+            rows.push((ago, "COLA-1", 5 + week % 3));
+            if week < 3 {
+                rows.push((ago, "CHIPS-1", 2));
+            }
+            if week >= 11 {
+                rows.push((ago, "WATER-1", 4));
+            }
+        }
+        rows.push((5, "COLA-1", 0));
+        rows.push((366, "SOAP-1", 1));
+        outlet_facts(&server, acme.id, today, "F-1", &rows).await;
+        // Two peers: COLA, WATER and SOAP in the year; JUICE on its first day (inside);
+        // NUTS the day before it (outside); FUTURE today (not before today).
+        for outlet in ["P-A", "P-B"] {
+            outlet_facts(
+                &server,
+                acme.id,
+                today,
+                outlet,
+                &[
+                    (20, "COLA-1", 3),
+                    (20, "WATER-1", 3),
+                    (20, "SOAP-1", 3),
+                    (365, "JUICE-1", 1),
+                    (366, "NUTS-1", 1),
+                    (0, "FUTURE-1", 1),
+                ],
+            )
+            .await;
+        }
+        let mart = store(&server, t, "Facts Mart", mine.clone()).await;
+        // An order too, two days ago: orders and facts make one history.
+        let cola = product(&server, t, "COLA-1").await;
+        order_on(
+            &server,
+            t,
+            &mart,
+            today - Duration::days(2),
+            &[(&cola, "4", "3")],
+            "confirmed",
+        )
+        .await;
+        for (s, code) in [(&mart, "F-1")] {
+            assert_eq!(put_links(&server, t, s, json!([code])).await.status(), 200);
+        }
+        for (name, code) in [("Peer A", "P-A"), ("Peer B", "P-B")] {
+            let peer = store(&server, t, name, json!({})).await;
+            assert_eq!(
+                put_links(&server, t, &peer, json!([code])).await.status(),
+                200
+            );
+        }
+
+        // The call list (purchase-day rollup + the window's facts) predicts exactly what the
+        // store's own page (every fact of the year) does.
+        let next = get(
+            &server,
+            t,
+            &format!("/api/v1/stores/{}/next-order", id(&mart)),
+        )
+        .await;
+        assert_eq!(next["orders_seen"], 15, "{next}");
+        let list = get(&server, t, "/api/v1/sales/call-list").await;
+        let entry = list["stores"]
+            .as_array()
+            .expect("stores")
+            .iter()
+            .find(|s| s["store_id"] == mart["id"])
+            .expect("the mart is on the list")
+            .clone();
+        assert_eq!(
+            entry["expected_on"], next["expected_on"],
+            "{entry} vs {next}"
+        );
+        assert_eq!(entry["overdue_days"], next["overdue_days"]);
+        let skus = |v: &Value| -> Vec<String> {
+            v.as_array()
+                .expect("basket")
+                .iter()
+                .take(3)
+                .filter_map(|b| b["sku"].as_str().map(str::to_owned))
+                .collect()
+        };
+        assert_eq!(skus(&entry["basket"]), skus(&next["basket"]));
+        assert!(
+            skus(&next["basket"]).contains(&"WATER-1".to_owned()),
+            "{next}"
+        );
+        assert!(
+            !skus(&next["basket"]).contains(&"CHIPS-1".to_owned()),
+            "{next}"
+        );
+        let value = entry["reasons"]
+            .as_array()
+            .expect("reasons")
+            .iter()
+            .find(|r| r["factor"] == "value")
+            .expect("value reason")
+            .clone();
+        // The value factor is explained (from the purchase days' values).
+        assert!(value["detail"].as_str().is_some(), "{value}");
+
+        // Upsell from the outlet × SKU × month rollup: SOAP (the mart's purchase is 366
+        // days old) and JUICE (the peers' first day of the year), not NUTS (a day too old)
+        // nor FUTURE (today).
+        let up = get(
+            &server,
+            t,
+            &format!("/api/v1/stores/{}/upsell?limit=10", id(&mart)),
+        )
+        .await;
+        let mut suggested: Vec<&str> = up["suggestions"]
+            .as_array()
+            .expect("suggestions")
+            .iter()
+            .filter_map(|s| s["sku"].as_str())
+            .collect();
+        suggested.sort_unstable();
+        assert_eq!(suggested, ["JUICE-1", "SOAP-1"], "{up}");
+    }
+);
