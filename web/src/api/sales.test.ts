@@ -11,6 +11,7 @@ import {
   type PriceListItem,
   salesFileType,
   salesImportQuery,
+  storeListQuery,
 } from './sales';
 
 const line = (quantity: string, unitPrice: string, discountPct = '', taxPct = '') => ({
@@ -129,5 +130,24 @@ describe('sales import requests', () => {
     });
     expect(importErrorsOf(fieldOnly)).toBeNull();
     expect(importErrorsOf(new Error('x'))).toBeNull();
+  });
+});
+
+describe('store search', () => {
+  it('sends the search to the server with the filters, trimmed, empty ones blank', () => {
+    expect(
+      storeListQuery({ q: '  Duka la ', region: ' Coast', channel: '', assigned_rep: 'u1' }, 'c2'),
+    ).toEqual({
+      limit: 50,
+      cursor: 'c2',
+      sort: 'region',
+      q: 'Duka la',
+      region: 'Coast',
+      channel: '',
+      assigned_rep: 'u1',
+    });
+    expect(
+      storeListQuery({ q: 'x'.repeat(250), region: '', channel: '', assigned_rep: '' }, null).q,
+    ).toHaveLength(200);
   });
 });

@@ -146,9 +146,30 @@ export type CallList = components['schemas']['CallList'];
 // ------------------------------------------------------------------ keys
 
 export interface StoreFilters {
+  /** Text the company name, region, province, city or precision area contains (server-side). */
+  q: string;
   region: string;
   assigned_rep: string;
   channel: string;
+}
+
+/** Longest search the store list accepts (the server answers 422 naming `q` beyond it). */
+export const MAX_STORE_SEARCH = 200;
+
+/** The query of one page of `GET /api/v1/stores`: the filters trimmed, empty ones left out. */
+export function storeListQuery(
+  filters: StoreFilters,
+  cursor: string | null,
+): Record<string, string | number | null> {
+  return {
+    limit: STORE_PAGE_SIZE,
+    cursor,
+    sort: 'region',
+    q: filters.q.trim().slice(0, MAX_STORE_SEARCH),
+    region: filters.region.trim(),
+    channel: filters.channel.trim(),
+    assigned_rep: filters.assigned_rep,
+  };
 }
 
 export const salesKeys = {
@@ -451,7 +472,7 @@ interface ListPage<T> {
 
 export const STORE_PAGE_SIZE = 50;
 
-/** Stores, filtered by region / channel / rep on the server, a page at a time. */
+/** Stores, searched and filtered by region / channel / rep on the server, a page at a time. */
 export function useStores(filters: StoreFilters, enabled = true) {
   const api = useApi();
   return useInfiniteQuery<ListPage<Store>, ApiError>({
@@ -463,14 +484,7 @@ export function useStores(filters: StoreFilters, enabled = true) {
       unwrap(
         api.GET('/api/v1/stores', {
           signal,
-          ...withQuery({
-            limit: STORE_PAGE_SIZE,
-            cursor: pageParam as string | null,
-            sort: 'region',
-            region: filters.region.trim(),
-            channel: filters.channel.trim(),
-            assigned_rep: filters.assigned_rep,
-          }),
+          ...withQuery(storeListQuery(filters, pageParam as string | null)),
         }),
       ),
     getNextPageParam: (last) => last.meta.next_cursor ?? null,

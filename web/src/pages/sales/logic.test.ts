@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ApiError } from '../../api/client';
 import { cellErrorsCsv } from '../../components/importErrors';
-import { allocate, isCreditLimit, matchesSearch, orderLinesBody } from './logic';
+import { allocate, isCreditLimit, orderLinesBody } from './logic';
 
 describe('payment allocation', () => {
   const inv = (id: string, issued: string, balance: string) => ({
@@ -61,15 +61,7 @@ describe('order entry', () => {
   });
 });
 
-describe('store search and the error report', () => {
-  it('matches the name, city, province or precision area, case-insensitively', () => {
-    const store = { city: 'Kibera', province: 'Nairobi', precision_area: 'PA-7' };
-    expect(matchesSearch(store, 'Duka la Mama', 'mama')).toBe(true);
-    expect(matchesSearch(store, undefined, 'KIB')).toBe(true);
-    expect(matchesSearch(store, 'Duka', 'mombasa')).toBe(false);
-    expect(matchesSearch(store, 'Duka', '  ')).toBe(true);
-  });
-
+describe('the error report', () => {
   it('writes the error report as CSV, quoting where needed', () => {
     expect(
       cellErrorsCsv([

@@ -1,19 +1,6 @@
 import { ApiError } from '../../api/client';
 import { formatScaled, type Invoice, type LineDraft, parseDecimal } from '../../api/sales';
 
-/** Keeps the stores whose name, city, province or precision area contains `search`. */
-export function matchesSearch(
-  store: { city?: string | null; province?: string | null; precision_area?: string | null },
-  name: string | undefined,
-  search: string,
-): boolean {
-  const needle = search.trim().toLowerCase();
-  if (!needle) return true;
-  return [name, store.city, store.province, store.precision_area].some((v) =>
-    v?.toLowerCase().includes(needle),
-  );
-}
-
 /** True when a refusal is the credit limit (422 naming `credit_limit`). */
 export function isCreditLimit(error: unknown): error is ApiError {
   return (
