@@ -5,7 +5,8 @@ import {
   useQuery,
   type UseQueryResult,
 } from '@tanstack/react-query';
-import { ApiError, type ApiClient, unwrap } from './client';
+import type { CellError } from '../components/importErrors';
+import { ApiError, type ApiClient, type FieldError, unwrap } from './client';
 import { useApi } from './context';
 import type { Company } from './crm';
 import { type PageMeta, withQuery } from './identity';
@@ -132,6 +133,88 @@ export function trendsFromWire(wire: TrendsWire): Trends {
   };
 }
 
+/** Market share as the server sends it: values as exact decimal strings. */
+export type MarketShareWire = components['schemas']['ShareReport'];
+/** What an accepted market-totals upload did (rows, inserted, replaced, months). */
+export type MarketTotalsImported = components['schemas']['MarketTotalsImported'];
+export type ShareDimension = 'region' | 'pack_type';
+
+export const SHARE_DIMENSIONS: readonly { value: ShareDimension; label: string }[] = [
+  { value: 'region', label: 'Region' },
+  { value: 'pack_type', label: 'Pack type' },
+];
+
+/** One region's (or pack type's) share month by month; `null` where there is no market total. */
+export interface ShareSeries {
+  key: string;
+  /** Our sales over the cells with a market total, exact decimal strings. */
+  ourValue: string[];
+  /** The market total, exact decimal strings (`null`: none that month). */
+  marketValue: (string | null)[];
+  /** Our value ÷ the market's, 0..1. */
+  share: (number | null)[];
+  /** Last share − first share of the range (fraction points). */
+  change: number | null;
+  /** Last share − the share 3 months before it (fraction points). */
+  change3m: number | null;
+  /** The server's erosion flag: at least 2 points lost over 3 months. */
+  eroding: boolean;
+}
+
+/** Market share as the page uses it. */
+export interface MarketShare {
+  by: string;
+  months: string[];
+  series: ShareSeries[];
+}
+
+/** Reads the server's report (null/undefined normalised to null). */
+export function marketShareFromWire(wire: MarketShareWire): MarketShare {
+  return {
+    by: wire.by,
+    months: wire.months,
+    series: wire.series.map((s) => ({
+      key: s.key,
+      ourValue: s.our_value,
+      marketValue: s.market_value.map((v) => v ?? null),
+      share: s.share.map((v) => v ?? null),
+      change: s.change ?? null,
+      change3m: s.change_3m ?? null,
+      eroding: s.eroding,
+    })),
+  };
+}
+
+/** True when no market total has been loaded for the period (the server lists no series). */
+export function hasNoMarketTotals(share: MarketShare): boolean {
+  return share.series.length === 0;
+}
+
+/** A problem of a market-totals upload that is not about one row (a missing column, a duplicate key). */
+export interface UploadProblem {
+  field: string;
+  message: string;
+}
+
+/**
+ * The errors of a refused market-totals upload: `rows[N].column` as cells (N is the
+ * spreadsheet row of the CSV, the header being row 1), everything else (`columns.month`,
+ * `rows`, `body`) as general problems, in the server's order.
+ */
+export function marketTotalsErrors(errors: readonly FieldError[]): {
+  cells: CellError[];
+  general: UploadProblem[];
+} {
+  const cells: CellError[] = [];
+  const general: UploadProblem[] = [];
+  for (const e of errors) {
+    const match = /^rows\[(\d+)\](?:\.(.+))?$/.exec(e.field);
+    if (match) cells.push({ row: Number(match[1]), column: match[2] ?? '(row)', message: e.message });
+    else general.push({ field: e.field, message: e.message });
+  }
+  return { cells, general };
+}
+
 /** A product the store is likely to order next, with how much and how likely. */
 export type BasketItem = components['schemas']['BasketLine'];
 /** A store's predicted next order: when, how sure (`low` / `medium` / `high`), what. */
@@ -193,6 +276,8 @@ export const salesKeys = {
   gaps: (params: Record<string, string>) => ['sales', 'gaps', params] as const,
   heatmap: (params: Record<string, string>) => ['sales', 'heatmap', params] as const,
   trends: (params: Record<string, string>) => ['sales', 'trends', params] as const,
+  marketShare: (params: Record<string, string>) => ['sales', 'market-share', params] as const,
+  marketShareAll: ['sales', 'market-share'] as const,
   alerts: (params: Record<string, string>) => ['sales', 'alerts', params] as const,
   nextOrder: (id: string) => ['sales', 'next-order', id] as const,
   upsell: (id: string) => ['sales', 'upsell', id] as const,
@@ -757,5 +842,37 @@ export function useSalesImportMappings(enabled = true) {
     enabled,
     queryFn: async ({ signal }) => (await unwrap(api.GET('/api/v1/sales/import-mappings', { signal }))).data,
     staleTime: 60_000,
+  });
+}
+
+/** Sends a market-totals CSV (`month, region, pack_type, market_value[, market_qty]`). */
+export async function sendMarketTotals(
+  api: ApiClient,
+  csv: Blob,
+  signal?: AbortSignal,
+): Promise<MarketTotalsImported> {
+  const body = await csv.text();
+  const result = (await unwrap(
+    loose(api).POST('/api/v1/sales/market-totals', {
+      signal,
+      body,
+      bodySerializer: (b) => b as string,
+      headers: { 'content-type': 'text/csv' },
+    }),
+  )) as { data: MarketTotalsImported };
+  return result.data;
+}
+
+export function useMarketShare(params: { by: ShareDimension; from?: string; to?: string }, enabled = true) {
+  const api = useApi();
+  const query = { by: params.by, from: params.from ?? '', to: params.to ?? '' };
+  return useQuery<MarketShare, ApiError>({
+    queryKey: salesKeys.marketShare(query),
+    enabled,
+    placeholderData: keepPreviousData,
+    queryFn: async ({ signal }) =>
+      marketShareFromWire(
+        (await unwrap(api.GET('/api/v1/sales/market-share', { signal, ...withQuery(query) }))).data,
+      ),
   });
 }
