@@ -80,7 +80,7 @@ describe('sales order → invoice → payment served by meridian', { timeout: 30
     await server.tearDown();
   });
 
-  it('signs in and finds the store in the store list, filtered by region', () =>
+  it('signs in and finds the store in the store list, filtered by region and searched by name', () =>
     step('sales-stores', async () => {
       await page.goto(`${server.base}/sales/stores`);
       await page.waitForURL(`${server.base}/login`);
@@ -91,6 +91,10 @@ describe('sales order → invoice → payment served by meridian', { timeout: 30
       await page.getByTestId('empty-state').getByText('No stores here').waitFor();
       await page.getByLabel('Region').fill('Nairobi');
       const table = page.getByRole('table', { name: 'stores' });
+      // the search runs on the server: part of the company's name, any case; % is no wildcard
+      await page.getByLabel('Search stores').fill('%');
+      await page.getByTestId('empty-state').getByText('No stores here').waitFor();
+      await page.getByLabel('Search stores').fill('MAMA nje');
       await table.getByRole('link', { name: 'Duka la Mama Njeri' }).click();
       await page.waitForURL(`${server.base}/sales/stores/${storeId}`);
       await page.getByRole('heading', { name: 'Duka la Mama Njeri' }).waitFor();

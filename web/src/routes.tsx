@@ -44,6 +44,9 @@ const SalesDashboardPage = lazy(async () => ({
 }));
 const GapsPage = lazy(async () => ({ default: (await import('./pages/sales/Gaps')).GapsPage }));
 const TrendsPage = lazy(async () => ({ default: (await import('./pages/sales/Trends')).TrendsPage }));
+const MarketSharePage = lazy(async () => ({
+  default: (await import('./pages/sales/MarketShare')).MarketSharePage,
+}));
 const lazyPage = (element: ReactNode) => <Suspense fallback={<PageLoader />}>{element}</Suspense>;
 const HelpdeskDashboardPage = lazy(async () => ({
   default: (await import('./pages/helpdesk/HelpdeskDashboard')).HelpdeskDashboardPage,
@@ -130,6 +133,7 @@ export const routes: RouteObject[] = [
               { path: 'invoices/:id', element: <InvoicePage /> },
               { path: 'gaps', element: lazyPage(<GapsPage />) },
               { path: 'trends', element: lazyPage(<TrendsPage />) },
+              { path: 'market-share', element: lazyPage(<MarketSharePage />) },
               { path: 'imports', element: <SalesImportsPage /> },
               { path: 'imports/new', element: <SalesImportWizard /> },
               { path: '*', element: <NotFound /> },

@@ -63,9 +63,10 @@ where
         .merge(crate::outlets_routes::router())
 }
 
-/// Stores (`?region=`, `?channel=`, `?assigned_rep=`, `?sort=`, `?cursor=`); a caller with
-/// only `stores:read:own` gets the stores assigned to them.
+/// Stores (`?q=`, `?region=`, `?channel=`, `?assigned_rep=`, `?sort=`, `?cursor=`); a
+/// caller with only `stores:read:own` gets the stores assigned to them.
 #[utoipa::path(get, path = "/api/v1/stores", tag = "sales",
+    params(("q" = Option<String>, Query, description = "Text the store's company name, region, province, city or precision area contains (case-insensitive; `%` and `_` match only themselves; at most 200 characters). The name is matched only for callers with `companies:read`.")),
     responses((status = 200, body = Page<Store>), (status = 422, body = Problem)))]
 async fn list_stores(
     State(sales): State<Sales>,

@@ -13,7 +13,9 @@ use crm::Crm;
 use kernel::audit;
 use kernel::list::{FieldKind, FieldSpec, ListSpec, Page, SqlValue};
 use kernel::sections::CustomerSectionProvider;
-use kernel::{Db, FieldError, SharedClock, TenantContext, Tx, bind_values, on_pool, on_tx};
+use kernel::{
+    Backend, Db, FieldError, SharedClock, TenantContext, Tx, bind_values, on_pool, on_tx,
+};
 use rust_decimal::Decimal;
 use sqlx::FromRow;
 use uuid::Uuid;
@@ -518,6 +520,60 @@ fn own_stores_clause(store_column: &str, n: usize) -> String {
     )
 }
 
+/// Longest `?q=` the store list accepts (characters).
+pub const MAX_STORE_SEARCH: usize = 200;
+
+/// The columns of `sales_stores` that `?q=` searches besides the company name.
+const STORE_SEARCH_COLUMNS: [&str; 4] = ["region", "province", "city", "precision_area"];
+
+/// The store list's `?q=`, trimmed (`None` when absent or blank); 422 naming `q` when it is
+/// longer than [`MAX_STORE_SEARCH`] characters.
+fn store_search(query: &BTreeMap<String, String>) -> Result<Option<String>, SalesError> {
+    let Some(raw) = query.get("q") else {
+        return Ok(None);
+    };
+    if raw.chars().count() > MAX_STORE_SEARCH {
+        return Err(SalesError::field(
+            "q",
+            format!("must be at most {MAX_STORE_SEARCH} characters"),
+        ));
+    }
+    let text = raw.trim();
+    Ok((!text.is_empty()).then(|| text.to_owned()))
+}
+
+/// `%text%` for `LOWER(column) LIKE $n ESCAPE '\'`: lower-cased, with the wildcards `%`
+/// and `_` (and the escape character itself) escaped, so they match only themselves.
+fn contains_pattern(text: &str) -> String {
+    let escaped = text
+        .to_lowercase()
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
+    format!("%{escaped}%")
+}
+
+/// Ids as one bound value: a JSON array of their 32 lower-case hex digits.
+fn hex_id_list(ids: &[Uuid]) -> String {
+    let hex: Vec<String> = ids.iter().map(|id| id.simple().to_string()).collect();
+    serde_json::Value::from(hex).to_string()
+}
+
+/// `company_id` is one of the ids of [`hex_id_list`] bound as `$n`. The dialects differ:
+/// SQLite stores a UUID as a 16-byte blob and reads JSON with `json_each`; PostgreSQL
+/// reads the hex digits as `uuid` from `json_array_elements_text`. One value, so any
+/// number of ids fits (no placeholder limit).
+fn company_in_list(backend: Backend, n: usize) -> String {
+    match backend {
+        Backend::Sqlite => {
+            format!("LOWER(HEX(company_id)) IN (SELECT value FROM json_each(${n}))")
+        }
+        Backend::Postgres => format!(
+            "company_id IN (SELECT CAST(value AS uuid) FROM json_array_elements_text(CAST(${n} AS json)))"
+        ),
+    }
+}
+
 fn checked_money(
     field_name: &str,
     value: Decimal,
@@ -845,22 +901,43 @@ impl Sales {
         Ok(self.store_row(ctx, id).await?.into())
     }
 
-    /// Stores (`?region=`, `?channel=`, `?assigned_rep=`, `?sort=`), only the caller's own
-    /// when they hold `stores:read:own` only.
+    /// Stores (`?q=`, `?region=`, `?channel=`, `?assigned_rep=`, `?sort=`), only the
+    /// caller's own when they hold `stores:read:own` only.
+    ///
+    /// `q` (at most [`MAX_STORE_SEARCH`] characters) keeps the stores whose company name,
+    /// region, province, city or precision area contains it, ignoring case; `%` and `_`
+    /// are plain characters. Company names are the CRM's: they are matched through
+    /// [`Crm::list_companies`] (so only for callers with `companies:read`, and only the
+    /// companies they may see), never by reading the CRM's table.
     pub async fn list_stores(
         &self,
         ctx: &TenantContext,
         query: &BTreeMap<String, String>,
     ) -> Result<Page<Store>, SalesError> {
         let rep = store_visibility(ctx)?;
+        let search = store_search(query)?;
         let plan = STORE_LIST
-            .plan(query, &[])
+            .plan(query, &["q"])
             .map_err(|p| SalesError::Validation(p.errors))?;
         let mut own = vec![SqlValue::Uuid(ctx.org_id())];
         let mut scope = String::new();
         if let Some(rep) = rep {
             own.push(SqlValue::Uuid(rep));
             scope = format!(" AND assigned_rep = ${}", own.len());
+        }
+        if let Some(text) = &search {
+            own.push(SqlValue::Text(contains_pattern(text)));
+            let pattern = own.len();
+            let mut terms: Vec<String> = STORE_SEARCH_COLUMNS
+                .iter()
+                .map(|column| format!("LOWER({column}) LIKE ${pattern} ESCAPE '\\'"))
+                .collect();
+            let named = self.companies_named(ctx, text).await?;
+            if !named.is_empty() {
+                own.push(SqlValue::Text(hex_id_list(&named)));
+                terms.push(company_in_list(self.db.backend(), own.len()));
+            }
+            scope.push_str(&format!(" AND ({})", terms.join(" OR ")));
         }
         let sql = plan.sql(own.len() + 1);
         let text = format!(
@@ -873,6 +950,40 @@ impl Sales {
             bind_values!(q, &sql.binds).fetch_all(p).await
         })?;
         Ok(plan.page(rows.into_iter().map(Store::from).collect()))
+    }
+
+    /// Ids of the companies whose name contains `text` (ignoring case), as the CRM lists
+    /// them to the caller: every page of `GET /api/v1/companies?name[contains]=`. Empty
+    /// for a caller without `companies:read` (they do not see company names, so a name
+    /// cannot find a store for them either).
+    async fn companies_named(
+        &self,
+        ctx: &TenantContext,
+        text: &str,
+    ) -> Result<Vec<Uuid>, SalesError> {
+        if !ctx.can("companies:read") {
+            return Ok(Vec::new());
+        }
+        // The CRM keeps names with their whitespace collapsed; search the same form.
+        let name = text.split_whitespace().collect::<Vec<_>>().join(" ");
+        let mut query = BTreeMap::from([
+            ("name[contains]".to_owned(), name),
+            (
+                "limit".to_owned(),
+                crm::service::COMPANY_LIST.max_limit.to_string(),
+            ),
+        ]);
+        let mut ids = Vec::new();
+        loop {
+            let page = self.crm.list_companies(ctx, &query).await?;
+            ids.extend(page.data.iter().map(|c| c.id));
+            match page.meta.next_cursor {
+                Some(cursor) => {
+                    query.insert("cursor".to_owned(), cursor);
+                }
+                None => return Ok(ids),
+            }
+        }
     }
 
     /// Changes a store (`stores:update`, or `stores:update:own` for the assigned rep).
@@ -2820,4 +2931,51 @@ pub(crate) async fn record_action(
     )
     .await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn query(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn store_search_is_trimmed_optional_and_bounded() {
+        assert_eq!(store_search(&query(&[])).ok(), Some(None));
+        assert_eq!(store_search(&query(&[("q", "   ")])).ok(), Some(None));
+        assert_eq!(
+            store_search(&query(&[("q", "  Olaya ")])).ok(),
+            Some(Some("Olaya".to_owned()))
+        );
+        let longest = "é".repeat(MAX_STORE_SEARCH);
+        assert!(store_search(&query(&[("q", &longest)])).is_ok());
+        let too_long = "é".repeat(MAX_STORE_SEARCH + 1);
+        match store_search(&query(&[("q", &too_long)])) {
+            Err(SalesError::Validation(errors)) => assert_eq!(errors[0].field, "q"),
+            other => panic!("expected a 422 naming q, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn contains_pattern_escapes_like_wildcards() {
+        assert_eq!(contains_pattern("Kiosk"), "%kiosk%");
+        assert_eq!(contains_pattern("%"), "%\\%%");
+        assert_eq!(contains_pattern("a_b"), "%a\\_b%");
+        assert_eq!(contains_pattern("a\\b"), "%a\\\\b%");
+    }
+
+    #[test]
+    fn ids_travel_as_one_json_array_of_hex_digits() {
+        let id = Uuid::parse_str("0190c8e2-7b3a-7c4d-8e5f-a1b2c3d4e5f6").expect("uuid");
+        assert_eq!(
+            hex_id_list(&[id]),
+            r#"["0190c8e27b3a7c4d8e5fa1b2c3d4e5f6"]"#
+        );
+        assert_eq!(hex_id_list(&[]), "[]");
+    }
 }

@@ -5,12 +5,15 @@ import {
   formatScaled,
   importErrorsOf,
   lineAmounts,
+  marketShareFromWire,
+  marketTotalsErrors,
   orderAmounts,
   parseDecimal,
   priceInForce,
   type PriceListItem,
   salesFileType,
   salesImportQuery,
+  storeListQuery,
 } from './sales';
 
 const line = (quantity: string, unitPrice: string, discountPct = '', taxPct = '') => ({
@@ -129,5 +132,74 @@ describe('sales import requests', () => {
     });
     expect(importErrorsOf(fieldOnly)).toBeNull();
     expect(importErrorsOf(new Error('x'))).toBeNull();
+  });
+});
+
+describe('store search', () => {
+  it('sends the search to the server with the filters, trimmed, empty ones blank', () => {
+    expect(
+      storeListQuery({ q: '  Duka la ', region: ' Coast', channel: '', assigned_rep: 'u1' }, 'c2'),
+    ).toEqual({
+      limit: 50,
+      cursor: 'c2',
+      sort: 'region',
+      q: 'Duka la',
+      region: 'Coast',
+      channel: '',
+      assigned_rep: 'u1',
+    });
+    expect(
+      storeListQuery({ q: 'x'.repeat(250), region: '', channel: '', assigned_rep: '' }, null).q,
+    ).toHaveLength(200);
+  });
+});
+
+describe('market share', () => {
+  it('reads the report, missing values as null', () => {
+    const share = marketShareFromWire({
+      by: 'region',
+      months: ['2026-10', '2026-11'],
+      series: [
+        {
+          key: 'Coast',
+          our_value: ['0', '150'],
+          market_value: [null, '1000'],
+          share: [null, 0.15],
+          change_3m: null,
+          eroding: false,
+        },
+      ],
+    });
+    expect(share.series[0]).toEqual({
+      key: 'Coast',
+      ourValue: ['0', '150'],
+      marketValue: [null, '1000'],
+      share: [null, 0.15],
+      change: null,
+      change3m: null,
+      eroding: false,
+    });
+  });
+
+  it('splits a refused upload into bad cells by spreadsheet row and problems of the whole file', () => {
+    expect(
+      marketTotalsErrors([
+        { field: 'rows[3].market_value', message: 'must be a decimal number' },
+        { field: 'rows[4].month', message: 'must be a month YYYY-MM' },
+        { field: 'rows[7]', message: 'unreadable CSV row' },
+        { field: 'columns.region', message: 'missing column' },
+        { field: 'rows', message: '2026-11 / Coast / 1L PET appears twice' },
+      ]),
+    ).toEqual({
+      cells: [
+        { row: 3, column: 'market_value', message: 'must be a decimal number' },
+        { row: 4, column: 'month', message: 'must be a month YYYY-MM' },
+        { row: 7, column: '(row)', message: 'unreadable CSV row' },
+      ],
+      general: [
+        { field: 'columns.region', message: 'missing column' },
+        { field: 'rows', message: '2026-11 / Coast / 1L PET appears twice' },
+      ],
+    });
   });
 });

@@ -5,7 +5,8 @@ import {
   useQuery,
   type UseQueryResult,
 } from '@tanstack/react-query';
-import { ApiError, type ApiClient, unwrap } from './client';
+import type { CellError } from '../components/importErrors';
+import { ApiError, type ApiClient, type FieldError, unwrap } from './client';
 import { useApi } from './context';
 import type { Company } from './crm';
 import { type PageMeta, withQuery } from './identity';
@@ -132,6 +133,88 @@ export function trendsFromWire(wire: TrendsWire): Trends {
   };
 }
 
+/** Market share as the server sends it: values as exact decimal strings. */
+export type MarketShareWire = components['schemas']['ShareReport'];
+/** What an accepted market-totals upload did (rows, inserted, replaced, months). */
+export type MarketTotalsImported = components['schemas']['MarketTotalsImported'];
+export type ShareDimension = 'region' | 'pack_type';
+
+export const SHARE_DIMENSIONS: readonly { value: ShareDimension; label: string }[] = [
+  { value: 'region', label: 'Region' },
+  { value: 'pack_type', label: 'Pack type' },
+];
+
+/** One region's (or pack type's) share month by month; `null` where there is no market total. */
+export interface ShareSeries {
+  key: string;
+  /** Our sales over the cells with a market total, exact decimal strings. */
+  ourValue: string[];
+  /** The market total, exact decimal strings (`null`: none that month). */
+  marketValue: (string | null)[];
+  /** Our value ÷ the market's, 0..1. */
+  share: (number | null)[];
+  /** Last share − first share of the range (fraction points). */
+  change: number | null;
+  /** Last share − the share 3 months before it (fraction points). */
+  change3m: number | null;
+  /** The server's erosion flag: at least 2 points lost over 3 months. */
+  eroding: boolean;
+}
+
+/** Market share as the page uses it. */
+export interface MarketShare {
+  by: string;
+  months: string[];
+  series: ShareSeries[];
+}
+
+/** Reads the server's report (null/undefined normalised to null). */
+export function marketShareFromWire(wire: MarketShareWire): MarketShare {
+  return {
+    by: wire.by,
+    months: wire.months,
+    series: wire.series.map((s) => ({
+      key: s.key,
+      ourValue: s.our_value,
+      marketValue: s.market_value.map((v) => v ?? null),
+      share: s.share.map((v) => v ?? null),
+      change: s.change ?? null,
+      change3m: s.change_3m ?? null,
+      eroding: s.eroding,
+    })),
+  };
+}
+
+/** True when no market total has been loaded for the period (the server lists no series). */
+export function hasNoMarketTotals(share: MarketShare): boolean {
+  return share.series.length === 0;
+}
+
+/** A problem of a market-totals upload that is not about one row (a missing column, a duplicate key). */
+export interface UploadProblem {
+  field: string;
+  message: string;
+}
+
+/**
+ * The errors of a refused market-totals upload: `rows[N].column` as cells (N is the
+ * spreadsheet row of the CSV, the header being row 1), everything else (`columns.month`,
+ * `rows`, `body`) as general problems, in the server's order.
+ */
+export function marketTotalsErrors(errors: readonly FieldError[]): {
+  cells: CellError[];
+  general: UploadProblem[];
+} {
+  const cells: CellError[] = [];
+  const general: UploadProblem[] = [];
+  for (const e of errors) {
+    const match = /^rows\[(\d+)\](?:\.(.+))?$/.exec(e.field);
+    if (match) cells.push({ row: Number(match[1]), column: match[2] ?? '(row)', message: e.message });
+    else general.push({ field: e.field, message: e.message });
+  }
+  return { cells, general };
+}
+
 /** A product the store is likely to order next, with how much and how likely. */
 export type BasketItem = components['schemas']['BasketLine'];
 /** A store's predicted next order: when, how sure (`low` / `medium` / `high`), what. */
@@ -146,9 +229,30 @@ export type CallList = components['schemas']['CallList'];
 // ------------------------------------------------------------------ keys
 
 export interface StoreFilters {
+  /** Text the company name, region, province, city or precision area contains (server-side). */
+  q: string;
   region: string;
   assigned_rep: string;
   channel: string;
+}
+
+/** Longest search the store list accepts (the server answers 422 naming `q` beyond it). */
+export const MAX_STORE_SEARCH = 200;
+
+/** The query of one page of `GET /api/v1/stores`: the filters trimmed, empty ones left out. */
+export function storeListQuery(
+  filters: StoreFilters,
+  cursor: string | null,
+): Record<string, string | number | null> {
+  return {
+    limit: STORE_PAGE_SIZE,
+    cursor,
+    sort: 'region',
+    q: filters.q.trim().slice(0, MAX_STORE_SEARCH),
+    region: filters.region.trim(),
+    channel: filters.channel.trim(),
+    assigned_rep: filters.assigned_rep,
+  };
 }
 
 export const salesKeys = {
@@ -172,6 +276,8 @@ export const salesKeys = {
   gaps: (params: Record<string, string>) => ['sales', 'gaps', params] as const,
   heatmap: (params: Record<string, string>) => ['sales', 'heatmap', params] as const,
   trends: (params: Record<string, string>) => ['sales', 'trends', params] as const,
+  marketShare: (params: Record<string, string>) => ['sales', 'market-share', params] as const,
+  marketShareAll: ['sales', 'market-share'] as const,
   alerts: (params: Record<string, string>) => ['sales', 'alerts', params] as const,
   nextOrder: (id: string) => ['sales', 'next-order', id] as const,
   upsell: (id: string) => ['sales', 'upsell', id] as const,
@@ -451,7 +557,7 @@ interface ListPage<T> {
 
 export const STORE_PAGE_SIZE = 50;
 
-/** Stores, filtered by region / channel / rep on the server, a page at a time. */
+/** Stores, searched and filtered by region / channel / rep on the server, a page at a time. */
 export function useStores(filters: StoreFilters, enabled = true) {
   const api = useApi();
   return useInfiniteQuery<ListPage<Store>, ApiError>({
@@ -463,14 +569,7 @@ export function useStores(filters: StoreFilters, enabled = true) {
       unwrap(
         api.GET('/api/v1/stores', {
           signal,
-          ...withQuery({
-            limit: STORE_PAGE_SIZE,
-            cursor: pageParam as string | null,
-            sort: 'region',
-            region: filters.region.trim(),
-            channel: filters.channel.trim(),
-            assigned_rep: filters.assigned_rep,
-          }),
+          ...withQuery(storeListQuery(filters, pageParam as string | null)),
         }),
       ),
     getNextPageParam: (last) => last.meta.next_cursor ?? null,
@@ -743,5 +842,37 @@ export function useSalesImportMappings(enabled = true) {
     enabled,
     queryFn: async ({ signal }) => (await unwrap(api.GET('/api/v1/sales/import-mappings', { signal }))).data,
     staleTime: 60_000,
+  });
+}
+
+/** Sends a market-totals CSV (`month, region, pack_type, market_value[, market_qty]`). */
+export async function sendMarketTotals(
+  api: ApiClient,
+  csv: Blob,
+  signal?: AbortSignal,
+): Promise<MarketTotalsImported> {
+  const body = await csv.text();
+  const result = (await unwrap(
+    loose(api).POST('/api/v1/sales/market-totals', {
+      signal,
+      body,
+      bodySerializer: (b) => b as string,
+      headers: { 'content-type': 'text/csv' },
+    }),
+  )) as { data: MarketTotalsImported };
+  return result.data;
+}
+
+export function useMarketShare(params: { by: ShareDimension; from?: string; to?: string }, enabled = true) {
+  const api = useApi();
+  const query = { by: params.by, from: params.from ?? '', to: params.to ?? '' };
+  return useQuery<MarketShare, ApiError>({
+    queryKey: salesKeys.marketShare(query),
+    enabled,
+    placeholderData: keepPreviousData,
+    queryFn: async ({ signal }) =>
+      marketShareFromWire(
+        (await unwrap(api.GET('/api/v1/sales/market-share', { signal, ...withQuery(query) }))).data,
+      ),
   });
 }

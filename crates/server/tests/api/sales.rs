@@ -958,3 +958,192 @@ identity_test!(sales_bad_input_names_the_field, |server, _clock| {
     .await;
     problem(again, 409).await;
 });
+
+/// The ids of a store list response.
+fn ids_of(list: &Value) -> Vec<String> {
+    let mut ids: Vec<String> = list["data"]
+        .as_array()
+        .expect("list")
+        .iter()
+        .map(|s| id(s).to_owned())
+        .collect();
+    ids.sort();
+    ids
+}
+
+fn sorted_ids(stores: &[&Value]) -> Vec<String> {
+    let mut ids: Vec<String> = stores.iter().map(|s| id(s).to_owned()).collect();
+    ids.sort();
+    ids
+}
+
+identity_test!(
+    sales_store_search_matches_names_and_places_within_the_callers_stores,
+    |server, _clock| {
+        let acme = org(&server, "Acme", "admin@acme.test").await;
+        let globex = org(&server, "Globex", "admin@globex.test").await;
+        let t = &acme.admin_token;
+        post(
+            &server,
+            t,
+            "/api/v1/roles",
+            json!({"name": "Territory Rep",
+            "permissions": ["stores:read:own", "companies:read"]}),
+        )
+        .await;
+        post(
+            &server,
+            t,
+            "/api/v1/roles",
+            json!({"name": "Store Viewer",
+            "permissions": ["stores:read"]}),
+        )
+        .await;
+        let rep1 = create_user(&server, t, "rep1@acme.test", "Territory Rep").await;
+        let rep2 = create_user(&server, t, "rep2@acme.test", "Territory Rep").await;
+        create_user(&server, t, "viewer@acme.test", "Store Viewer").await;
+        let rep1_token = token_of(&server, "rep1@acme.test").await;
+        let viewer = token_of(&server, "viewer@acme.test").await;
+
+        let north = store(
+            &server,
+            t,
+            "North Kiosk",
+            json!({"assigned_rep": rep1["id"]}),
+        )
+        .await;
+        let south = store(
+            &server,
+            t,
+            "South Kiosk",
+            json!({"assigned_rep": rep2["id"]}),
+        )
+        .await;
+        let fresh = store(
+            &server,
+            t,
+            "100% Fresh",
+            json!({"region": "West", "province": "Makkah", "city": "Jeddah", "precision_area": "Hamra"}),
+        )
+        .await;
+        let corner = store(
+            &server,
+            t,
+            "Corner Shop",
+            json!({"region": "East", "province": "Eastern", "city": "Dammam", "precision_area": "Al_Corniche"}),
+        )
+        .await;
+        // A company whose name matches but which is not a store.
+        post(
+            &server,
+            t,
+            "/api/v1/companies",
+            json!({"name": "Kiosk Supplies"}),
+        )
+        .await;
+        let theirs = store(&server, &globex.admin_token, "Globex Kiosk", json!({})).await;
+
+        let search = |token: &str, query: &str| {
+            let path = format!("/api/v1/stores?{query}");
+            let token = token.to_owned();
+            let server = &server;
+            async move { get(server, &token, &path).await }
+        };
+
+        // Part of a name, any case; a company that is not a store is not listed.
+        assert_eq!(
+            ids_of(&search(t, "q=kiosk").await),
+            sorted_ids(&[&north, &south])
+        );
+        assert_eq!(
+            ids_of(&search(t, "q=RTH%20KIO").await),
+            sorted_ids(&[&north])
+        );
+        // Region, province, city and precision area.
+        assert_eq!(ids_of(&search(t, "q=jedd").await), sorted_ids(&[&fresh]));
+        assert_eq!(
+            ids_of(&search(t, "q=eastern").await),
+            sorted_ids(&[&corner])
+        );
+        assert_eq!(
+            ids_of(&search(t, "q=olaya").await),
+            sorted_ids(&[&north, &south])
+        );
+        // LIKE wildcards match only themselves.
+        assert_eq!(ids_of(&search(t, "q=%25").await), sorted_ids(&[&fresh]));
+        assert_eq!(ids_of(&search(t, "q=_").await), sorted_ids(&[&corner]));
+        assert_eq!(ids_of(&search(t, "q=%25%25").await), Vec::<String>::new());
+        // A blank q is no filter.
+        assert_eq!(
+            search(t, "q=%20").await["data"].as_array().map(Vec::len),
+            Some(4)
+        );
+
+        // Composed with the filters, the sort and the cursor.
+        assert_eq!(
+            ids_of(&search(t, &format!("q=kiosk&assigned_rep={}", id(&rep2))).await),
+            sorted_ids(&[&south])
+        );
+        assert_eq!(
+            ids_of(&search(t, "q=riyadh&region=West").await),
+            Vec::<String>::new()
+        );
+        let first = search(t, "q=kiosk&limit=1&sort=city").await;
+        let cursor = first["meta"]["next_cursor"].as_str().expect("a next page");
+        let second = search(t, &format!("q=kiosk&limit=1&sort=city&cursor={cursor}")).await;
+        assert!(second["meta"]["next_cursor"].is_null(), "{second}");
+        let mut paged = vec![
+            id(&first["data"][0]).to_owned(),
+            id(&second["data"][0]).to_owned(),
+        ];
+        paged.sort();
+        assert_eq!(paged, sorted_ids(&[&north, &south]));
+
+        // A rep scoped to their own stores never finds another rep's, by name or by place.
+        assert_eq!(
+            ids_of(&search(&rep1_token, "q=kiosk").await),
+            sorted_ids(&[&north])
+        );
+        assert_eq!(
+            ids_of(&search(&rep1_token, "q=south").await),
+            Vec::<String>::new()
+        );
+        assert_eq!(
+            ids_of(&search(&rep1_token, "q=olaya").await),
+            sorted_ids(&[&north])
+        );
+        // Without companies:read names are not searched (they are not shown either);
+        // places still are.
+        assert_eq!(
+            ids_of(&search(&viewer, "q=north").await),
+            Vec::<String>::new()
+        );
+        assert_eq!(
+            ids_of(&search(&viewer, "q=dammam").await),
+            sorted_ids(&[&corner])
+        );
+
+        // Another organisation's store is never found, and ours are not found by them.
+        assert_eq!(ids_of(&search(t, "q=globex").await), Vec::<String>::new());
+        assert_eq!(
+            ids_of(&search(&globex.admin_token, "q=kiosk").await),
+            sorted_ids(&[&theirs])
+        );
+        assert_eq!(
+            ids_of(&search(&globex.admin_token, "q=north").await),
+            Vec::<String>::new()
+        );
+
+        // At most 200 characters.
+        search(t, &format!("q={}", "a".repeat(200))).await;
+        let long = call(
+            &server,
+            Method::GET,
+            &format!("/api/v1/stores?q={}", "a".repeat(201)),
+            t,
+            None,
+        )
+        .await;
+        assert_eq!(problem(long, 422).await["errors"][0]["field"], "q");
+    }
+);

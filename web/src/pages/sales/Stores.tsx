@@ -1,15 +1,4 @@
-import {
-  Anchor,
-  Button,
-  Checkbox,
-  Group,
-  Select,
-  Skeleton,
-  Stack,
-  Table,
-  Text,
-  TextInput,
-} from '@mantine/core';
+import { Anchor, Button, Checkbox, Group, Select, Skeleton, Stack, Table, TextInput } from '@mantine/core';
 import { useDebouncedValue } from '@mantine/hooks';
 import { IconPlus, IconSearch } from '@tabler/icons-react';
 import { useState } from 'react';
@@ -18,11 +7,10 @@ import { useQuery } from '@tanstack/react-query';
 import { type ApiError, unwrap } from '../../api/client';
 import { useApi } from '../../api/context';
 import { type User, withQuery } from '../../api/identity';
-import { formatMoney, type StoreFilters, useStoreNames, useStores } from '../../api/sales';
+import { formatMoney, MAX_STORE_SEARCH, type StoreFilters, useStoreNames, useStores } from '../../api/sales';
 import { useCan, useMe } from '../../auth/me';
 import { ErrorAlert } from '../../components/ErrorAlert';
 import { EmptyState } from './shared';
-import { matchesSearch } from './logic';
 
 /** The users a store can be assigned to (only for those who may list users). */
 function useReps(enabled: boolean) {
@@ -36,7 +24,7 @@ function useReps(enabled: boolean) {
   });
 }
 
-/** Stores: filtered by region and channel and rep on the server, searched by name here. */
+/** Stores: searched (name, region, province, city, area) and filtered by region, channel and rep on the server. */
 export function StoresPage() {
   const can = useCan();
   const me = useMe();
@@ -45,10 +33,12 @@ export function StoresPage() {
   const [rep, setRep] = useState<string | null>(null);
   const [mine, setMine] = useState(false);
   const [search, setSearch] = useState('');
+  const [debouncedSearch] = useDebouncedValue(search, 300);
   const [debouncedRegion] = useDebouncedValue(region, 300);
   const [debouncedChannel] = useDebouncedValue(channel, 300);
   const myId = me.data?.user?.id ?? '';
   const filters: StoreFilters = {
+    q: debouncedSearch,
     region: debouncedRegion,
     channel: debouncedChannel,
     assigned_rep: mine ? myId : (rep ?? ''),
@@ -58,7 +48,6 @@ export function StoresPage() {
   const users = useReps(canSeeUsers);
   const rows = stores.data?.pages.flatMap((p) => p.data) ?? [];
   const names = useStoreNames(rows.map((s) => s.id));
-  const shown = rows.filter((s) => matchesSearch(s, names.get(s.id), search));
   const userOptions = canSeeUsers
     ? (users.data ?? []).map((u) => ({ value: u.id, label: u.name || u.email }))
     : [];
@@ -69,8 +58,9 @@ export function StoresPage() {
       <Group justify="space-between" align="flex-end">
         <Group align="flex-end" gap="sm">
           <TextInput
-            label="Search"
-            placeholder="Name, city, province"
+            label="Search stores"
+            placeholder="Name, region, city, area"
+            maxLength={MAX_STORE_SEARCH}
             leftSection={<IconSearch size={14} />}
             value={search}
             onChange={(e) => {
@@ -130,7 +120,7 @@ export function StoresPage() {
         <Skeleton h={200} />
       ) : rows.length === 0 ? (
         <EmptyState title="No stores here">
-          {filters.region || filters.channel || filters.assigned_rep
+          {filters.q.trim() || filters.region || filters.channel || filters.assigned_rep
             ? 'No store matches these filters: clear one of them.'
             : 'A store is a CRM company with a region, a credit limit and a rep: make a company a store through the API (POST /api/v1/stores), or import sales data.'}
         </EmptyState>
@@ -149,7 +139,7 @@ export function StoresPage() {
               </Table.Tr>
             </Table.Thead>
             <Table.Tbody>
-              {shown.map((s) => (
+              {rows.map((s) => (
                 <Table.Tr key={s.id}>
                   <Table.Td>
                     <Anchor component={Link} to={`/sales/stores/${s.id}`} size="sm" fw={500}>
@@ -174,11 +164,6 @@ export function StoresPage() {
           </Table>
         </Table.ScrollContainer>
       )}
-      {shown.length === 0 && rows.length > 0 ? (
-        <Text size="sm" c="dimmed">
-          No loaded store matches “{search}”.
-        </Text>
-      ) : null}
       {stores.hasNextPage ? (
         <Group>
           <Button

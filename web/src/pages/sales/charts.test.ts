@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { growthOption, heatmapOption, monthLabel } from './charts';
+import { growthOption, heatmapOption, monthLabel, shareTrendOption } from './charts';
 
 describe('sales charts', () => {
   it('places each gap cell at its region and pack type, coloured by zero share, HIGH cells marked', () => {
@@ -62,5 +62,39 @@ describe('sales charts', () => {
     );
     const data = (option.series as { data: ({ value: number } | null)[] }[])[0]?.data;
     expect(data?.map((d) => d?.value ?? null)).toEqual([null, 100, -50]);
+  });
+});
+
+describe('market share chart', () => {
+  it('draws a line of share percentages per key, gaps where there is no market total, eroding keys named', () => {
+    const option = shareTrendOption({
+      by: 'pack_type',
+      months: ['2026-10', '2026-11'],
+      series: [
+        {
+          key: '1L PET',
+          ourValue: ['0', '150'],
+          marketValue: [null, '1000'],
+          share: [null, 0.15],
+          change: null,
+          change3m: null,
+          eroding: false,
+        },
+        {
+          key: '330ml can',
+          ourValue: ['300', '250'],
+          marketValue: ['1000', '1000'],
+          share: [0.3, 0.25],
+          change: -0.05,
+          change3m: -0.05,
+          eroding: true,
+        },
+      ],
+    });
+    const series = option.series as { name: string; data: (number | null)[] }[];
+    expect(series.map((s) => s.name)).toEqual(['1L PET', '330ml can (eroding)']);
+    expect(series[0]?.data).toEqual([null, 15]);
+    expect(series[1]?.data).toEqual([30, 25]);
+    expect((option.xAxis as { data: string[] }).data).toEqual(['Oct 2026', 'Nov 2026']);
   });
 });

@@ -1,4 +1,4 @@
-import type { GapHeatmap, Trends } from '../../api/sales';
+import type { GapHeatmap, MarketShare, Trends } from '../../api/sales';
 import type { ChartOption } from '../../charts/echarts';
 
 /** Zero share (0..1) of a gap cell as the heat map colours it: green (stocked) → red (missing). */
@@ -169,5 +169,36 @@ export function seasonalityOption(trends: Trends): ChartOption {
         ),
       },
     ],
+  };
+}
+
+/** A share 0..1 as percent with one decimal, for charts (null stays a gap in the line). */
+const sharePct = (v: number | null | undefined) =>
+  v === null || v === undefined ? null : Math.round(v * 1000) / 10;
+
+/**
+ * Our market share per month, one line per region (or pack type); a month without a market
+ * total is a gap. Eroding keys (the server's flag) are drawn thicker and named so in the legend.
+ */
+export function shareTrendOption(share: MarketShare): ChartOption {
+  const months = share.months.map(monthLabel);
+  return {
+    aria: { enabled: true },
+    tooltip: {
+      trigger: 'axis',
+      valueFormatter: (v) => (typeof v === 'number' ? `${v.toFixed(1)}%` : '–'),
+    },
+    legend: { type: 'scroll', top: 0 },
+    grid: { left: 8, right: 16, top: 36, bottom: 8, containLabel: true },
+    xAxis: { type: 'category', data: months, boundaryGap: false },
+    yAxis: { type: 'value', min: 0, axisLabel: { formatter: '{value}%' } },
+    series: share.series.map((s) => ({
+      type: 'line' as const,
+      name: s.eroding ? `${s.key} (eroding)` : s.key,
+      data: s.share.map(sharePct),
+      connectNulls: false,
+      showSymbol: share.months.length < 30,
+      lineStyle: { width: s.eroding ? 3 : 2 },
+    })),
   };
 }

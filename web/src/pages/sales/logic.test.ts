@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { ApiError } from '../../api/client';
 import { cellErrorsCsv } from '../../components/importErrors';
-import { allocate, isCreditLimit, matchesSearch, orderLinesBody } from './logic';
+import type { MarketShare } from '../../api/sales';
+import { allocate, isCreditLimit, latestShareMonth, orderLinesBody, shareRows } from './logic';
 
 describe('payment allocation', () => {
   const inv = (id: string, issued: string, balance: string) => ({
@@ -61,15 +62,7 @@ describe('order entry', () => {
   });
 });
 
-describe('store search and the error report', () => {
-  it('matches the name, city, province or precision area, case-insensitively', () => {
-    const store = { city: 'Kibera', province: 'Nairobi', precision_area: 'PA-7' };
-    expect(matchesSearch(store, 'Duka la Mama', 'mama')).toBe(true);
-    expect(matchesSearch(store, undefined, 'KIB')).toBe(true);
-    expect(matchesSearch(store, 'Duka', 'mombasa')).toBe(false);
-    expect(matchesSearch(store, 'Duka', '  ')).toBe(true);
-  });
-
+describe('the error report', () => {
   it('writes the error report as CSV, quoting where needed', () => {
     expect(
       cellErrorsCsv([
@@ -77,5 +70,55 @@ describe('store search and the error report', () => {
         { row: 7, column: 'Date', message: 'missing' },
       ]),
     ).toBe('row,column,reason\n4,Sales Qty,"not a number: ""12,5"""\n7,Date,missing');
+  });
+});
+
+describe('market share table', () => {
+  const share: MarketShare = {
+    by: 'region',
+    months: ['2026-08', '2026-09', '2026-10', '2026-11', '2026-12'],
+    series: [
+      {
+        key: 'Coast',
+        ourValue: ['100', '100', '90', '80', '0'],
+        marketValue: ['1000', '1000', '1000', '1000', null],
+        share: [0.1, 0.1, 0.09, 0.08, null],
+        change: null,
+        change3m: null,
+        eroding: false,
+      },
+      {
+        key: 'Central',
+        ourValue: ['300', '280', '260', '250', '0'],
+        marketValue: ['1000', '1000', '1000', '1000', null],
+        share: [0.3, 0.28, 0.26, 0.25, null],
+        change: -0.05,
+        change3m: -0.05,
+        eroding: true,
+      },
+    ],
+  };
+
+  it('defaults to the last month with a market total', () => {
+    expect(latestShareMonth(share)).toBe(3);
+    expect(latestShareMonth({ ...share, series: [] })).toBe(4);
+  });
+
+  it('gives the change against the month before, and the server’s erosion flag, eroding first', () => {
+    const rows = shareRows(share, 3);
+    expect(rows.map((r) => r.key)).toEqual(['Central', 'Coast']);
+    expect(rows[0]).toEqual({
+      key: 'Central',
+      ourValue: '250',
+      marketValue: '1000',
+      share: 0.25,
+      changeVsPrevious: -0.01,
+      change3m: -0.05,
+      eroding: true,
+    });
+    expect(rows[1]?.changeVsPrevious).toBe(-0.01);
+    // no month before the first, no share without a market total
+    expect(shareRows(share, 0).every((r) => r.changeVsPrevious === null)).toBe(true);
+    expect(shareRows(share, 4).every((r) => r.share === null && r.changeVsPrevious === null)).toBe(true);
   });
 });

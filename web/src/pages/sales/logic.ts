@@ -1,18 +1,5 @@
 import { ApiError } from '../../api/client';
-import { formatScaled, type Invoice, type LineDraft, parseDecimal } from '../../api/sales';
-
-/** Keeps the stores whose name, city, province or precision area contains `search`. */
-export function matchesSearch(
-  store: { city?: string | null; province?: string | null; precision_area?: string | null },
-  name: string | undefined,
-  search: string,
-): boolean {
-  const needle = search.trim().toLowerCase();
-  if (!needle) return true;
-  return [name, store.city, store.province, store.precision_area].some((v) =>
-    v?.toLowerCase().includes(needle),
-  );
-}
+import { formatScaled, type Invoice, type LineDraft, type MarketShare, parseDecimal } from '../../api/sales';
 
 /** True when a refusal is the credit limit (422 naming `credit_limit`). */
 export function isCreditLimit(error: unknown): error is ApiError {
@@ -76,4 +63,50 @@ export function orderLinesBody(lines: EntryLine[]) {
       discount_pct: l.discountPct.trim() || null,
       tax_pct: l.taxPct.trim() || null,
     }));
+}
+
+/** One row of the market-share table: a region (or pack type) in one month. */
+export interface ShareRow {
+  key: string;
+  ourValue: string | null;
+  marketValue: string | null;
+  share: number | null;
+  /** Share minus the previous month's (fraction points); null unless both months have one. */
+  changeVsPrevious: number | null;
+  /** The server's 3-month change and erosion flag (measured at the last month of the range). */
+  change3m: number | null;
+  eroding: boolean;
+}
+
+/** Rounds away the float noise of a difference of two 6-decimal shares. */
+const round6 = (v: number) => Math.round(v * 1e6) / 1e6;
+
+/**
+ * The market-share table for month `index` of the report: per key our sales, the market
+ * total, the share and its change against the month before; the erosion flag and the
+ * 3-month change as the server reports them. Eroding keys first, then by key.
+ */
+export function shareRows(share: MarketShare, index: number): ShareRow[] {
+  const rows = share.series.map((s): ShareRow => {
+    const now = s.share[index] ?? null;
+    const before = index > 0 ? (s.share[index - 1] ?? null) : null;
+    return {
+      key: s.key,
+      ourValue: s.ourValue[index] ?? null,
+      marketValue: s.marketValue[index] ?? null,
+      share: now,
+      changeVsPrevious: now !== null && before !== null ? round6(now - before) : null,
+      change3m: s.change3m,
+      eroding: s.eroding,
+    };
+  });
+  return rows.sort((a, b) => Number(b.eroding) - Number(a.eroding) || a.key.localeCompare(b.key));
+}
+
+/** The last month of the report that has a market total for some key (the table's default month). */
+export function latestShareMonth(share: MarketShare): number {
+  for (let i = share.months.length - 1; i >= 0; i--) {
+    if (share.series.some((s) => s.marketValue[i] !== null && s.marketValue[i] !== undefined)) return i;
+  }
+  return Math.max(0, share.months.length - 1);
 }

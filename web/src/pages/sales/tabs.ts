@@ -1,6 +1,7 @@
 import {
   IconBuildingStore,
   IconChartLine,
+  IconChartPie,
   IconFileImport,
   IconLayoutDashboard,
   IconMapPin,
@@ -25,6 +26,7 @@ export const SALES_TABS: readonly SalesTab[] = [
   { path: 'orders', label: 'Orders', permission: 'orders:read', icon: IconReceipt },
   { path: 'gaps', label: 'Distribution gaps', permission: 'sales:read', icon: IconMapPin },
   { path: 'trends', label: 'Trends', permission: 'sales:read', icon: IconChartLine },
+  { path: 'market-share', label: 'Market share', permission: 'sales:read', icon: IconChartPie },
   { path: 'imports', label: 'Imports', permission: 'sales:import', icon: IconFileImport },
 ];
 
