@@ -589,20 +589,24 @@ impl Sales {
         // A month wholly inside [from_day, today) counts when it has a purchase day; the
         // first month when its last purchase day is from `from_day` on, the month of
         // `today` when its first one is before `today`: exact, as the facts would be.
-        let rows: Vec<(Uuid, String, i32, i32)> = on_pool!(self.db, |p| sqlx::query_as(
-            "SELECT o.store_id, s.sku, r.first_purchase_day, r.last_purchase_day \
+        // Grouped by store and SKU in the database (one row each instead of one a month):
+        // a SKU counts when the earliest first purchase day of its qualifying months is
+        // before `today`.
+        let rows: Vec<(Uuid, String, i32)> = on_pool!(self.db, |p| sqlx::query_as(
+            "SELECT o.store_id, s.sku, MIN(r.first_purchase_day) \
              FROM sales_outlet_sku_monthly r \
              JOIN sales_fact_outlets o ON o.id = r.outlet_id \
              JOIN sales_fact_skus s ON s.id = r.sku_id \
              WHERE r.org_id = $1 AND r.month >= $2 AND r.purchase_days > 0 \
-             AND r.last_purchase_day >= $3 AND o.store_id IS NOT NULL"
+             AND r.last_purchase_day >= $3 AND o.store_id IS NOT NULL \
+             GROUP BY o.store_id, s.sku"
         )
         .bind(org)
         .bind(month_number(date_of_day(from_day)))
         .bind(from_day)
         .fetch_all(p)
         .await)?;
-        for (store, sku, first, _) in rows {
+        for (store, sku, first) in rows {
             let skus = bought.entry(store).or_default();
             if first < today {
                 skus.push(sku.trim().to_uppercase());
