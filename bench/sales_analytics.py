@@ -8,12 +8,12 @@ What happens, per database (SQLite file, PostgreSQL database):
 2. The facts are generated here (numpy, fixed seed: days x outlets x SKUs, every outlet
    records every SKU every day, zero sales with a probability that depends on the area and
    the pack type) and written with plain SQL straight into `sales_fact_*` and
-   `sales_facts` (SQLite: executemany in one transaction; PostgreSQL: COPY through psql),
-   with the secondary index `sales_facts_by_outlet` dropped during the load and built
-   once afterwards — not through the import endpoint, which is the import's own
-   benchmark.
+   `sales_facts` (SQLite: executemany in one transaction; PostgreSQL: COPY through psql)
+   — not through the import endpoint, which is the import's own benchmark. (Databases
+   migrated before `20261205100200` had a secondary index on the facts: dropped during
+   the load and rebuilt afterwards when present.)
 3. The rollups are rebuilt with the same SQL as `sales::facts::rebuild_rollups` (copied
-   below: one daily statement for the whole range, one monthly statement per month).
+   below: the daily statements for the whole range, the monthly ones month by month).
 4. `meridian serve` runs on the file/database; one connection (http.client) sends
    `--requests` requests of each query, one at a time, and p50/p99 are printed.
 5. DuckDB (in process, default threads) loads the same raw rows (no rollups) and runs

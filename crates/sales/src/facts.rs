@@ -323,6 +323,8 @@ pub async fn write_fact_batch_reporting(
 
     let total = facts.len() * 2;
     let written = |done: usize| progress(done, total);
+    let started = std::time::Instant::now();
+    tracing::debug!(target: "meridian::import", facts = facts.len(), "dimensions written");
     let before = count_facts(tx, org_id, first_day, last_day).await?;
     match tx.backend() {
         Backend::Sqlite => insert_facts_sqlite(tx, org_id, import_id, &facts, &written).await?,
@@ -330,10 +332,12 @@ pub async fn write_fact_batch_reporting(
     }
     let after = count_facts(tx, org_id, first_day, last_day).await?;
     let inserted = after.saturating_sub(before);
+    tracing::debug!(target: "meridian::import", elapsed = ?started.elapsed(), "facts written");
     // The rollups take about as long as the facts: their steps report the second half.
     let steps = ROLLUP_STEPS + month_span(rebuild.0, rebuild.1);
     let rebuilt = |step: usize| progress(facts.len() + facts.len() * step / steps, total);
     rebuild_rollups_reporting(tx, org_id, rebuild.0, rebuild.1, &rebuilt).await?;
+    tracing::debug!(target: "meridian::import", elapsed = ?started.elapsed(), "rollups rebuilt");
     Ok(FactsWritten {
         inserted,
         replaced: (facts.len() as u64).saturating_sub(inserted),
@@ -676,7 +680,9 @@ async fn upsert_skus(
     Ok((ids, repacked))
 }
 
-/// The days holding facts of `ids` in `column` (`outlet_id` or `sku_id`), if any.
+/// The days of the months holding facts of `ids` in `column` (`outlet_id` or `sku_id`),
+/// if any: a superset of their facts' days, read from the outlet × SKU × month rollup
+/// (the facts have no index by outlet or SKU; rebuilding a few more days is harmless).
 async fn days_of(
     tx: &mut Tx,
     org_id: Uuid,
@@ -687,7 +693,7 @@ async fn days_of(
     for chunk in ids.chunks(SQLITE_CHUNK) {
         let list: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 2)).collect();
         let sql = format!(
-            "SELECT MIN(day), MAX(day) FROM sales_facts WHERE org_id = $1 AND {column} IN ({})",
+            "SELECT MIN(month), MAX(month) FROM sales_outlet_sku_monthly WHERE org_id = $1 AND {column} IN ({})",
             list.join(", ")
         );
         let (first, last): (Option<i32>, Option<i32>) = on_tx!(tx, |c| {
@@ -698,6 +704,7 @@ async fn days_of(
             query.fetch_one(c).await
         })?;
         if let (Some(a), Some(b)) = (first, last) {
+            let (a, b) = (month_days(a).0, month_days(b).1);
             span = Some(span.map_or((a, b), |(x, y)| (x.min(a), y.max(b))));
         }
     }
@@ -777,6 +784,7 @@ async fn rebuild_rollups_reporting(
             .execute(c)
             .await
             .map(|_| ()))?;
+        tracing::debug!(target: "meridian::import", statement = n, "daily rollup step");
         step(n + 1);
     }
 

@@ -1017,8 +1017,30 @@ identity_test!(
             );
         }
 
-        // The call list (purchase-day rollup + the window's facts) predicts exactly what the
-        // store's own page (every fact of the year) does.
+        // The store's page and the call list (purchase-day rollup + the basket window's
+        // facts) predict exactly what the pure algorithm does over every purchase of the
+        // year, built here from the rows written above.
+        let mut full: Vec<sales::predict::Purchase> = rows
+            .iter()
+            .filter(|(ago, _, qty)| *qty > 0 && *ago <= 365)
+            .map(|(ago, sku, qty)| sales::predict::Purchase {
+                day: day_number(today - Duration::days(*ago)),
+                sku: (*sku).to_owned(),
+                qty: *qty as f64,
+                value: *qty as f64 * 3.0,
+            })
+            .collect();
+        full.push(sales::predict::Purchase {
+            day: day_number(today - Duration::days(2)),
+            sku: "COLA-1".to_owned(),
+            qty: 4.0,
+            value: 12.0,
+        });
+        let expected = sales::predict::next_order::predict(
+            &full,
+            day_number(today),
+            &sales::predict::next_order::NextOrderParams::default(),
+        );
         let next = get(
             &server,
             t,
@@ -1026,6 +1048,30 @@ identity_test!(
         )
         .await;
         assert_eq!(next["orders_seen"], 15, "{next}");
+        assert_eq!(expected.orders_seen, 15);
+        assert_eq!(
+            next["expected_on"],
+            json!(expected.expected_on.map(sales::facts::date_of_day)),
+            "{next}"
+        );
+        assert_eq!(next["overdue_days"], json!(expected.overdue_days));
+        let expected_basket: Vec<String> = expected.basket.iter().map(|b| b.sku.clone()).collect();
+        let page_basket: Vec<String> = next["basket"]
+            .as_array()
+            .expect("basket")
+            .iter()
+            .filter_map(|b| b["sku"].as_str().map(str::to_owned))
+            .collect();
+        assert_eq!(page_basket, expected_basket, "{next}");
+        for (line, item) in next["basket"]
+            .as_array()
+            .expect("basket")
+            .iter()
+            .zip(&expected.basket)
+        {
+            let rounded = (item.expected_qty * 100.0).round() / 100.0;
+            assert_eq!(line["expected_qty"], json!(rounded), "{line}");
+        }
         let list = get(&server, t, "/api/v1/sales/call-list").await;
         let entry = list["stores"]
             .as_array()
