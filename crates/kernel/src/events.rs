@@ -16,8 +16,9 @@ use std::collections::HashSet;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicI64, Ordering};
-use std::time::Duration;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
+use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -153,7 +154,23 @@ struct Subscriber {
     /// Every event with a sequence number at or below this one is known to be delivered,
     /// so a pass need not look at them again (see [`EventDispatcher::advance_floor`]).
     floor: AtomicI64,
+    /// The highest sequence number this process has looked at. An ordinary pass reads
+    /// only events above it; a full pass reads from the floor (see
+    /// [`EventDispatcher::deliver_pending`]).
+    high_water: AtomicI64,
+    /// The next pass must read from the floor: at start, and after a handler failed.
+    rescan: AtomicBool,
+    /// When the last full pass ended.
+    last_full_pass: Mutex<Option<Instant>>,
 }
+
+/// How often a pass reads every event above the floor rather than only the new ones. On
+/// PostgreSQL the floor trails 30 minutes behind (a transaction may commit a lower
+/// sequence number after a higher one is visible), so reading from it on every pass meant
+/// an anti-join over every event of the last half hour — after a 100,000-contact import,
+/// once a second and after every commit, for half an hour. An event committed late below
+/// the high-water mark waits at most this long.
+pub const FULL_PASS_EVERY: Duration = Duration::from_secs(10);
 
 #[derive(sqlx::FromRow)]
 struct EventRow {
@@ -185,12 +202,25 @@ impl From<EventRow> for DomainEvent {
     }
 }
 
+/// What one batch did.
+struct BatchOutcome {
+    /// Deliveries made.
+    made: usize,
+    /// The batch was full: there may be more.
+    more: bool,
+    /// The highest sequence number read.
+    last_seq: Option<i64>,
+    /// A handler failed (or an event waited behind a failed one of its record).
+    failed: bool,
+}
+
 /// Delivers committed outbox events to in-process subscribers.
 pub struct EventDispatcher {
     db: Db,
     clock: SharedClock,
     subscribers: Vec<Subscriber>,
     poll_interval: Duration,
+    full_pass_every: Duration,
     batch_size: i64,
 }
 
@@ -202,6 +232,7 @@ impl EventDispatcher {
             clock,
             subscribers: Vec::new(),
             poll_interval: Duration::from_secs(1),
+            full_pass_every: FULL_PASS_EVERY,
             batch_size: 1_000,
         }
     }
@@ -209,6 +240,12 @@ impl EventDispatcher {
     /// How often to look for undelivered events when no commit signals one.
     pub fn with_poll_interval(mut self, every: Duration) -> Self {
         self.poll_interval = every;
+        self
+    }
+
+    /// How often a pass reads every event above the floor (default [`FULL_PASS_EVERY`]).
+    pub fn with_full_pass_every(mut self, every: Duration) -> Self {
+        self.full_pass_every = every;
         self
     }
 
@@ -222,20 +259,53 @@ impl EventDispatcher {
             name: name.into(),
             handler: Arc::new(move |event| Box::pin(handler(event))),
             floor: AtomicI64::new(0),
+            high_water: AtomicI64::new(0),
+            rescan: AtomicBool::new(true),
+            last_full_pass: Mutex::new(None),
         });
     }
 
     /// One pass: delivers every undelivered event to every subscriber; returns the number
     /// of deliveries made.
+    ///
+    /// A pass reads the events above the subscriber's high-water mark; every
+    /// [`FULL_PASS_EVERY`] (see [`EventDispatcher::with_full_pass_every`]), at start and after a handler failed, it reads everything above
+    /// the floor instead (events committed late below the mark, and retries).
     pub async fn deliver_pending(&self) -> Result<usize, sqlx::Error> {
         let mut delivered = 0;
         for subscriber in &self.subscribers {
+            let floor = subscriber.floor.load(Ordering::Relaxed);
+            let full = subscriber.rescan.swap(false, Ordering::AcqRel)
+                || subscriber.last_full_pass.lock().map_or(true, |last| {
+                    last.is_none_or(|at| at.elapsed() >= self.full_pass_every)
+                });
+            let mut after = if full {
+                floor
+            } else {
+                floor.max(subscriber.high_water.load(Ordering::Relaxed))
+            };
             loop {
-                let (made, more) = self.deliver_batch(subscriber).await?;
-                delivered += made;
-                if !more || made == 0 {
+                let batch = match self.deliver_batch(subscriber, after).await {
+                    Ok(batch) => batch,
+                    Err(err) => {
+                        subscriber.rescan.store(true, Ordering::Release);
+                        return Err(err);
+                    }
+                };
+                delivered += batch.made;
+                if batch.failed {
+                    subscriber.rescan.store(true, Ordering::Release);
+                }
+                if let Some(last) = batch.last_seq {
+                    subscriber.high_water.fetch_max(last, Ordering::Relaxed);
+                    after = last;
+                }
+                if !batch.more || batch.made == 0 {
                     break;
                 }
+            }
+            if full && let Ok(mut last) = subscriber.last_full_pass.lock() {
+                *last = Some(Instant::now());
             }
         }
         Ok(delivered)
@@ -247,8 +317,11 @@ impl EventDispatcher {
     /// crash in between redelivers, which at-least-once allows): one write per batch
     /// instead of one per event keeps a 100,000-event import from queueing 100,000 write
     /// transactions behind everyone else's.
-    async fn deliver_batch(&self, subscriber: &Subscriber) -> Result<(usize, bool), sqlx::Error> {
-        let floor = subscriber.floor.load(Ordering::Relaxed);
+    async fn deliver_batch(
+        &self,
+        subscriber: &Subscriber,
+        after: i64,
+    ) -> Result<BatchOutcome, sqlx::Error> {
         let rows: Vec<EventRow> = crate::on_pool!(self.db, |pool| {
             sqlx::query_as(
                 "SELECT seq, id, org_id, event_type, record_type, record_id, actor, occurred_at, data \
@@ -259,11 +332,12 @@ impl EventDispatcher {
             )
             .bind(&subscriber.name)
             .bind(self.batch_size)
-            .bind(floor)
+            .bind(after)
             .fetch_all(pool)
             .await
         })?;
         let full = rows.len() as i64 == self.batch_size;
+        let last_seq = rows.last().map(|r| r.seq);
         let mut blocked: HashSet<(String, Uuid)> = HashSet::new();
         let mut delivered: Vec<i64> = Vec::with_capacity(rows.len());
         // The rows up to the first one not delivered, for the floor.
@@ -322,7 +396,12 @@ impl EventDispatcher {
         }
         let made = delivered.len();
         // A batch where everything was blocked must not spin: report no progress.
-        Ok((made, full && made > 0))
+        Ok(BatchOutcome {
+            made,
+            more: full && made > 0,
+            last_seq,
+            failed: unsettled,
+        })
     }
 
     /// Moves a subscriber's floor up to `seq`, the last of a run of delivered events.
