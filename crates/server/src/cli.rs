@@ -66,7 +66,9 @@ enum Command {
     /// organisation id. Run again with another name for another organisation.
     Init(InitArgs),
     /// Create a demo organisation with a year of generated CRM data (companies, contacts,
-    /// deals on the board, leads, activities). Does nothing if it exists already.
+    /// deals on the board, leads, activities) and sales data (products, stores, two sales
+    /// reps, 13 months of imported sales, orders, market totals). Does nothing if it
+    /// exists already.
     Demo(DemoArgs),
     /// Import data files into an organisation.
     #[command(subcommand)]
@@ -128,6 +130,10 @@ struct DemoArgs {
     /// Activities to generate.
     #[arg(long, default_value_t = 1500)]
     activities: usize,
+    /// Stores to make from the first companies (with their sales history); 0 leaves out
+    /// the sales data.
+    #[arg(long, default_value_t = 60)]
+    stores: usize,
 }
 
 #[derive(Debug, Subcommand)]
@@ -506,6 +512,7 @@ async fn run(cli: Cli) -> Result<(), CliError> {
                 deals: args.deals,
                 leads: args.leads,
                 activities: args.activities,
+                stores: args.stores,
             };
             let started = std::time::Instant::now();
             let demo = crate::demo::create(
@@ -532,6 +539,12 @@ async fn run(cli: Cli) -> Result<(), CliError> {
                     started.elapsed().as_secs_f64(),
                     demo.admin_email
                 );
+                if !demo.sales_reps.is_empty() {
+                    println!(
+                        "sales reps (same password; their calls at /sales/calls): {}",
+                        demo.sales_reps.join(", ")
+                    );
+                }
             }
             Ok(())
         }

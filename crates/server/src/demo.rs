@@ -1,6 +1,8 @@
 //! `meridian demo`: a realistic, generated demo organisation so a newcomer sees a working
-//! CRM at once. Records go through the same service functions as the API (audit rows,
-//! events, search postings included), dated over the past year by a demo clock.
+//! CRM and sales module at once. Records go through the same service functions as the API
+//! (audit rows, events, search postings included), dated over the past year by a demo
+//! clock. The sales part (catalogue, stores, reps, imported sales facts, orders, market
+//! totals) is [`crate::demo_sales`].
 
 use std::sync::Arc;
 
@@ -26,6 +28,8 @@ pub struct DemoSize {
     pub leads: usize,
     /// Activities.
     pub activities: usize,
+    /// Stores (made from the first companies; 0 leaves out the whole sales part).
+    pub stores: usize,
 }
 
 impl Default for DemoSize {
@@ -36,6 +40,7 @@ impl Default for DemoSize {
             deals: 400,
             leads: 250,
             activities: 1500,
+            stores: 60,
         }
     }
 }
@@ -47,27 +52,49 @@ pub struct DemoOrg {
     pub org_id: Uuid,
     /// Sign-in email of its admin.
     pub admin_email: String,
+    /// Sign-in emails of its sales reps (same password as the admin); empty when the
+    /// organisation existed or the sales part was left out.
+    pub sales_reps: Vec<String>,
     /// Whether it already existed (nothing generated).
     pub existed: bool,
 }
 
+/// A generated company, as the sales part needs it.
+#[derive(Debug, Clone)]
+pub(crate) struct DemoCompany {
+    pub id: Uuid,
+    pub name: String,
+    pub industry: String,
+    pub created_at: chrono::DateTime<Utc>,
+}
+
 /// A small deterministic generator (xorshift64*), so every demo looks the same.
-struct Dice(u64);
+pub(crate) struct Dice(pub u64);
 
 impl Dice {
-    fn next(&mut self) -> u64 {
+    pub(crate) fn next(&mut self) -> u64 {
         self.0 ^= self.0 >> 12;
         self.0 ^= self.0 << 25;
         self.0 ^= self.0 >> 27;
         self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
     }
 
-    fn below(&mut self, n: usize) -> usize {
+    pub(crate) fn below(&mut self, n: usize) -> usize {
         (self.next() % n.max(1) as u64) as usize
     }
 
-    fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
+    pub(crate) fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
         items[self.below(items.len())]
+    }
+
+    /// Uniform in [0, 1).
+    pub(crate) fn unit(&mut self) -> f64 {
+        (self.next() >> 11) as f64 / (1_u64 << 53) as f64
+    }
+
+    /// True with probability `p`.
+    pub(crate) fn chance(&mut self, p: f64) -> bool {
+        self.unit() < p
     }
 }
 
@@ -206,6 +233,7 @@ pub async fn create(
         return Ok(DemoOrg {
             org_id: existing.id,
             admin_email: admin_email.to_owned(),
+            sales_reps: Vec::new(),
             existed: true,
         });
     }
@@ -229,6 +257,7 @@ pub async fn create(
     let tick = |clock: &FixedClock| clock.advance(step);
 
     let mut companies = Vec::with_capacity(size.companies);
+    let mut demo_companies = Vec::with_capacity(size.companies);
     for i in 0..size.companies {
         let name = format!(
             "{} {} {}",
@@ -251,6 +280,12 @@ pub async fn create(
             .await
             .map_err(|e| e.to_string())?;
         companies.push(company.id);
+        demo_companies.push(DemoCompany {
+            id: company.id,
+            name: company.name,
+            industry: company.industry.unwrap_or_default(),
+            created_at: company.created_at,
+        });
         tick(&clock);
         if i % 50 == 0 {
             progress("companies", i, size.companies);
@@ -386,9 +421,24 @@ pub async fn create(
             progress("activities", i, size.activities);
         }
     }
+    let sales_reps = if size.stores > 0 {
+        crate::demo_sales::create(
+            identity,
+            &ctx,
+            admin_email,
+            password,
+            &demo_companies,
+            size.stores,
+            &mut progress,
+        )
+        .await?
+    } else {
+        Vec::new()
+    };
     Ok(DemoOrg {
         org_id: org,
         admin_email: admin_email.to_owned(),
+        sales_reps,
         existed: false,
     })
 }

@@ -6,6 +6,7 @@
 pub mod cli;
 pub mod config;
 pub mod demo;
+mod demo_sales;
 pub mod events;
 pub mod helpdesk_eval_cli;
 pub mod http;

@@ -472,8 +472,9 @@ fn keys_rotate_re_encrypts_personal_data_under_the_new_key() {
         String::from_utf8_lossy(&rotate.stderr)
     );
     let text = String::from_utf8_lossy(&rotate.stdout);
-    // 2 admins × (email, name) + 3 contacts × (email, phone) + 2 leads × email.
-    assert!(text.contains("re-encrypted 12 value(s)"), "{text}");
+    // 2 admins and the demo's 2 sales reps × (email, name) + 3 contacts × (email, phone)
+    // + 2 leads × email.
+    assert!(text.contains("re-encrypted 16 value(s)"), "{text}");
     let again = run(&rotating_path, &["keys", "rotate"]);
     assert!(String::from_utf8_lossy(&again.stdout).contains("re-encrypted 0 value(s)"));
 
@@ -685,24 +686,7 @@ fn sentiment_from_the_shell() {
 #[test]
 fn demo_data_is_created_once_and_usable() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let run = || {
-        meridian(dir.path())
-            .args([
-                "demo",
-                "--companies",
-                "8",
-                "--contacts",
-                "20",
-                "--deals",
-                "12",
-                "--leads",
-                "5",
-                "--activities",
-                "30",
-            ])
-            .output()
-            .expect("run")
-    };
+    let run = || meridian(dir.path()).args(SMALL_DEMO).output().expect("run");
     let first = run();
     assert!(
         first.status.success(),
@@ -713,6 +697,10 @@ fn demo_data_is_created_once_and_usable() {
     assert!(
         text.contains("created demo organisation") && text.contains("admin@demo.meridian"),
         "{text}"
+    );
+    assert!(
+        text.contains("sara.rep@demo.meridian") && text.contains("omar.rep@demo.meridian"),
+        "the sales reps' logins are printed: {text}"
     );
     let second = run();
     assert!(String::from_utf8_lossy(&second.stdout).contains("already exists"));
@@ -733,4 +721,200 @@ fn demo_data_is_created_once_and_usable() {
         .find_map(|w| w.parse().ok())
         .unwrap_or(0);
     assert!(rows >= 8 + 20 + 12 + 5 + 30, "{text}");
+
+    // The sales screens of the demo have data, seen by the admin and a rep over HTTP.
+    let (_server, port) = serve(dir.path(), &[]);
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime")
+        .block_on(demo_sales_screens_have_data(port));
+}
+
+/// The demo's sizes in these tests: 8 companies, hence 8 stores (all the sales data).
+const SMALL_DEMO: [&str; 11] = [
+    "demo",
+    "--companies",
+    "8",
+    "--contacts",
+    "20",
+    "--deals",
+    "12",
+    "--leads",
+    "5",
+    "--activities",
+    "30",
+];
+
+#[tokio::test]
+async fn demo_sales_data_on_postgresql() {
+    let Some(database) = TestDatabase::postgres().await else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let demo = meridian(dir.path())
+        .args(SMALL_DEMO)
+        .env("DATABASE_URL", &database.url)
+        .output()
+        .expect("run");
+    assert!(
+        demo.status.success(),
+        "{}",
+        String::from_utf8_lossy(&demo.stderr)
+    );
+    let path = dir.path().to_path_buf();
+    let url = database.url.clone();
+    let (_server, port) =
+        tokio::task::spawn_blocking(move || serve(&path, &[("DATABASE_URL", url.as_str())]))
+            .await
+            .expect("join");
+    demo_sales_screens_have_data(port).await;
+}
+
+/// A `meridian serve` that is stopped (SIGTERM, then waited for) when dropped, also when a
+/// check fails.
+struct Serving(Child);
+
+impl Drop for Serving {
+    fn drop(&mut self) {
+        terminate(&self.0);
+        let _ = self.0.wait();
+    }
+}
+
+/// Serves the working directory `dir` (its data and keys) on a free port once healthy.
+fn serve(dir: &std::path::Path, env: &[(&str, &str)]) -> (Serving, u16) {
+    let port = free_port();
+    let mut command = meridian(dir);
+    command
+        .args(["serve", "--addr", &format!("127.0.0.1:{port}")])
+        .stderr(Stdio::null());
+    for (k, v) in env {
+        command.env(k, v);
+    }
+    let server = Serving(command.spawn().expect("spawn"));
+    wait_healthy(port);
+    (server, port)
+}
+
+/// Signs in (demo password) and returns the access token.
+async fn sign_in(client: &reqwest::Client, port: u16, email: &str) -> String {
+    let response = client
+        .post(format!("http://127.0.0.1:{port}/api/v1/auth/login"))
+        .json(&serde_json::json!({"email": email, "password": "meridian demo password"}))
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(response.status(), 200, "sign-in of {email}");
+    let tokens: serde_json::Value = response.json().await.expect("tokens");
+    tokens["access_token"]
+        .as_str()
+        .expect("access token")
+        .to_owned()
+}
+
+/// GET `path` with `token`; must answer 200; returns its `data`.
+async fn data(client: &reqwest::Client, port: u16, token: &str, path: &str) -> serde_json::Value {
+    let response = client
+        .get(format!("http://127.0.0.1:{port}{path}"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(response.status(), 200, "GET {path}");
+    let body: serde_json::Value = response.json().await.expect("json");
+    body["data"].clone()
+}
+
+/// What `meridian demo` promises of its sales part, through the API the web app calls:
+/// distribution gaps with a HIGH one, a trend, market share with erosion, the import in
+/// the import log, orders in several states, and a rep's call list whose stores have a
+/// purchase history (next order) and show the decline factor.
+async fn demo_sales_screens_have_data(port: u16) {
+    // reqwest is built without a default TLS provider (the S3 store installs ring).
+    helpdesk::store::install_tls_provider();
+    let client = reqwest::Client::new();
+    let admin = sign_in(&client, port, "admin@demo.meridian").await;
+    let rep = sign_in(&client, port, "sara.rep@demo.meridian").await;
+
+    let gaps = data(&client, port, &admin, "/api/v1/sales/distribution-gaps").await;
+    let rows = gaps["rows"].as_array().expect("gap rows");
+    assert!(
+        rows.iter().any(|r| r["urgency"] == "HIGH"),
+        "a gap above 60%: {gaps}"
+    );
+
+    let trends = data(&client, port, &admin, "/api/v1/sales/trends").await;
+    let series = trends["series"].as_array().expect("series");
+    assert!(!series.is_empty(), "{trends}");
+    let total: Vec<f64> = trends["total"]["values"]
+        .as_array()
+        .expect("total")
+        .iter()
+        .filter_map(|v| v.as_str()?.parse().ok())
+        .collect();
+    assert!(
+        total.len() >= 12 && total.iter().all(|v| *v > 0.0),
+        "{trends}"
+    );
+
+    let share = data(
+        &client,
+        port,
+        &admin,
+        "/api/v1/sales/market-share?by=region",
+    )
+    .await;
+    let series = share["series"].as_array().expect("share series");
+    assert!(
+        series
+            .iter()
+            .any(|s| s["key"] == "Western" && s["eroding"] == true),
+        "{share}"
+    );
+
+    let imports = data(&client, port, &admin, "/api/v1/sales/imports").await;
+    assert_eq!(imports[0]["status"], "committed", "{imports}");
+    assert!(
+        imports[0]["rows_inserted"].as_u64().unwrap_or(0) > 1000,
+        "{imports}"
+    );
+
+    let orders = data(&client, port, &admin, "/api/v1/sales-orders").await;
+    let statuses: Vec<&str> = orders
+        .as_array()
+        .expect("orders")
+        .iter()
+        .filter_map(|o| o["status"].as_str())
+        .collect();
+    for status in ["draft", "confirmed", "delivered", "invoiced"] {
+        assert!(statuses.contains(&status), "{status} in {statuses:?}");
+    }
+
+    let calls = data(&client, port, &rep, "/api/v1/sales/call-list").await;
+    let stores = calls["stores"].as_array().expect("call list");
+    assert!(!stores.is_empty(), "{calls}");
+    assert!(
+        stores
+            .iter()
+            .any(|s| s["reasons"].as_array().is_some_and(|r| r
+                .iter()
+                .any(|r| r["factor"] == "decline" && r["points"].as_f64().unwrap_or(0.0) > 0.0))),
+        "a declining store: {calls}"
+    );
+    let mut seen = 0;
+    for store in stores {
+        let id = store["store_id"].as_str().expect("store id");
+        let next = data(
+            &client,
+            port,
+            &rep,
+            &format!("/api/v1/stores/{id}/next-order"),
+        )
+        .await;
+        if next["orders_seen"].as_u64().unwrap_or(0) > 0 {
+            seen += 1;
+        }
+    }
+    assert_eq!(seen, stores.len(), "every store has a purchase history");
 }
