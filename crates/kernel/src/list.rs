@@ -387,9 +387,9 @@ impl ListSpec {
             let mut values = Vec::new();
             for raw_value in raw_values {
                 match parse_value(field.kind, raw_value) {
-                    Ok(SqlValue::Text(text)) if sql_op == "LIKE" => values.push(SqlValue::Text(
-                        format!("%{}%", escape_like(&text.to_lowercase())),
-                    )),
+                    Ok(SqlValue::Text(text)) if sql_op == "LIKE" => {
+                        values.push(SqlValue::Text(contains_pattern(&text)))
+                    }
                     Ok(value) => values.push(value),
                     Err(message) => errors.push(FieldError::new(key.clone(), message)),
                 }
@@ -425,10 +425,15 @@ fn names(fields: &[DynamicField], pick: impl Fn(&DynamicField) -> bool) -> Strin
     }
 }
 
-fn escape_like(text: &str) -> String {
-    text.replace('\\', "\\\\")
+/// `%text%` for `LOWER(column) LIKE $n ESCAPE '\'`: lower-cased, with the wildcards `%`
+/// and `_` (and the escape character itself) escaped, so they match only themselves.
+pub fn contains_pattern(text: &str) -> String {
+    let escaped = text
+        .to_lowercase()
+        .replace('\\', "\\\\")
         .replace('%', "\\%")
-        .replace('_', "\\_")
+        .replace('_', "\\_");
+    format!("%{escaped}%")
 }
 
 fn parse_value(kind: FieldKind, raw: &str) -> Result<SqlValue, String> {
@@ -666,6 +671,15 @@ macro_rules! bind_values {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn contains_pattern_escapes_like_wildcards() {
+        assert_eq!(contains_pattern("Kiosk"), "%kiosk%");
+        assert_eq!(contains_pattern("%"), "%\\%%");
+        assert_eq!(contains_pattern("a_b"), "%a\\_b%");
+        assert_eq!(contains_pattern("a\\b"), "%a\\\\b%");
+        assert_eq!(contains_pattern("50%_off\\"), "%50\\%\\_off\\\\%");
+    }
 
     const FIELDS: &[FieldSpec] = &[
         FieldSpec {

@@ -105,18 +105,12 @@ impl OutletQuery {
     }
 }
 
-/// `LIKE` pattern matching `text` anywhere, with `%`, `_` and `\` taken literally.
-fn contains_pattern(text: &str) -> String {
-    let mut pattern = String::with_capacity(text.len() + 2);
-    pattern.push('%');
-    for c in text.to_lowercase().chars() {
-        if matches!(c, '%' | '_' | '\\') {
-            pattern.push('\\');
-        }
-        pattern.push(c);
-    }
-    pattern.push('%');
-    pattern
+/// `$first, $first+1, ...`: `n` numbered placeholders.
+fn placeholders(first: usize, n: usize) -> String {
+    (first..first + n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 const OUTLET_SELECT: &str = "SELECT o.outlet_code, o.outlet_name, o.channel, a.region, a.province, \
@@ -134,7 +128,7 @@ impl Sales {
         let mut sql = OUTLET_SELECT.to_owned();
         let mut texts: Vec<String> = Vec::new();
         if let Some(q) = &query.q {
-            texts.push(contains_pattern(q));
+            texts.push(kernel::list::contains_pattern(q));
             let n = texts.len() + 1;
             sql.push_str(&format!(
                 " AND (LOWER(o.outlet_code) LIKE ${n} ESCAPE '\\' OR LOWER(o.outlet_name) LIKE ${n} ESCAPE '\\')"
@@ -202,21 +196,24 @@ impl Sales {
             .collect();
         let org = ctx.org_id();
         let mut tx = self.db.begin().await?;
-        let mut known: HashMap<String, (i64, Option<Uuid>)> = HashMap::new();
-        for code in codes.iter().collect::<BTreeSet<_>>() {
-            let row: Option<(i64, Option<Uuid>)> = on_tx!(tx, |c| {
-                sqlx::query_as(
-                "SELECT id, store_id FROM sales_fact_outlets WHERE org_id = $1 AND outlet_code = $2"
-            )
-            .bind(org)
-            .bind(code.as_str())
-            .fetch_optional(c)
-            .await
+        // Every code in one query (at most MAX_LINKED of them).
+        let wanted: Vec<&String> = codes.iter().collect::<BTreeSet<_>>().into_iter().collect();
+        let known: HashMap<String, Option<Uuid>> = if wanted.is_empty() {
+            HashMap::new()
+        } else {
+            let sql = format!(
+                "SELECT outlet_code, store_id FROM sales_fact_outlets WHERE org_id = $1 AND outlet_code IN ({})",
+                placeholders(2, wanted.len())
+            );
+            let rows: Vec<(String, Option<Uuid>)> = on_tx!(tx, |c| {
+                let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql.clone())).bind(org);
+                for code in &wanted {
+                    q = q.bind(code.as_str());
+                }
+                q.fetch_all(c).await
             })?;
-            if let Some(row) = row {
-                known.insert(code.clone(), row);
-            }
-        }
+            rows.into_iter().collect()
+        };
         let mut errors = Vec::new();
         for (i, code) in codes.iter().enumerate() {
             let field = format!("outlet_codes[{i}]");
@@ -226,7 +223,7 @@ impl Sales {
                     &field,
                     format!("`{code}` is not an imported outlet of this organisation"),
                 )),
-                Some((_, Some(other))) if *other != store_id => errors.push(FieldError::new(
+                Some(Some(other)) if *other != store_id => errors.push(FieldError::new(
                     &field,
                     format!("`{code}` is linked to another store; unlink it there first"),
                 )),
@@ -248,28 +245,23 @@ impl Sales {
         let after: BTreeSet<String> = codes.into_iter().collect();
         let removed: Vec<&String> = before.difference(&after).collect();
         let added: Vec<&String> = after.difference(&before).collect();
-        for code in &removed {
+        for (codes, link) in [(&removed, None), (&added, Some(store_id))] {
+            if codes.is_empty() {
+                continue;
+            }
+            let sql = format!(
+                "UPDATE sales_fact_outlets SET store_id = $2 WHERE org_id = $1 AND outlet_code IN ({})",
+                placeholders(3, codes.len())
+            );
             on_tx!(tx, |c| {
-                sqlx::query(
-                "UPDATE sales_fact_outlets SET store_id = NULL WHERE org_id = $1 AND outlet_code = $2"
-            )
-            .bind(org)
-            .bind(code.as_str())
-            .execute(c)
-            .await
-            .map(|_| ())
+                let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.clone()))
+                    .bind(org)
+                    .bind(link);
+                for code in codes.iter() {
+                    q = q.bind(code.as_str());
+                }
+                q.execute(c).await.map(|_| ())
             })?;
-        }
-        for code in &added {
-            on_tx!(tx, |c| sqlx::query(
-                "UPDATE sales_fact_outlets SET store_id = $3 WHERE org_id = $1 AND outlet_code = $2"
-            )
-            .bind(org)
-            .bind(code.as_str())
-            .bind(store_id)
-            .execute(c)
-            .await
-            .map(|_| ()))?;
         }
         if !added.is_empty() || !removed.is_empty() {
             record_action(
@@ -285,16 +277,5 @@ impl Sales {
         }
         tx.commit().await?;
         self.store_outlets(ctx, store_id).await
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn wildcards_in_a_search_are_literal() {
-        assert_eq!(contains_pattern("K-1"), "%k-1%");
-        assert_eq!(contains_pattern("50%_off\\"), "%50\\%\\_off\\\\%");
     }
 }

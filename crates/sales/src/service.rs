@@ -542,17 +542,6 @@ fn store_search(query: &BTreeMap<String, String>) -> Result<Option<String>, Sale
     Ok((!text.is_empty()).then(|| text.to_owned()))
 }
 
-/// `%text%` for `LOWER(column) LIKE $n ESCAPE '\'`: lower-cased, with the wildcards `%`
-/// and `_` (and the escape character itself) escaped, so they match only themselves.
-fn contains_pattern(text: &str) -> String {
-    let escaped = text
-        .to_lowercase()
-        .replace('\\', "\\\\")
-        .replace('%', "\\%")
-        .replace('_', "\\_");
-    format!("%{escaped}%")
-}
-
 /// Ids as one bound value: a JSON array of their 32 lower-case hex digits.
 fn hex_id_list(ids: &[Uuid]) -> String {
     let hex: Vec<String> = ids.iter().map(|id| id.simple().to_string()).collect();
@@ -926,7 +915,7 @@ impl Sales {
             scope = format!(" AND assigned_rep = ${}", own.len());
         }
         if let Some(text) = &search {
-            own.push(SqlValue::Text(contains_pattern(text)));
+            own.push(SqlValue::Text(kernel::list::contains_pattern(text)));
             let pattern = own.len();
             let mut terms: Vec<String> = STORE_SEARCH_COLUMNS
                 .iter()
@@ -2959,14 +2948,6 @@ mod tests {
             Err(SalesError::Validation(errors)) => assert_eq!(errors[0].field, "q"),
             other => panic!("expected a 422 naming q, got {other:?}"),
         }
-    }
-
-    #[test]
-    fn contains_pattern_escapes_like_wildcards() {
-        assert_eq!(contains_pattern("Kiosk"), "%kiosk%");
-        assert_eq!(contains_pattern("%"), "%\\%%");
-        assert_eq!(contains_pattern("a_b"), "%a\\_b%");
-        assert_eq!(contains_pattern("a\\b"), "%a\\\\b%");
     }
 
     #[test]
