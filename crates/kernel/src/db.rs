@@ -106,6 +106,30 @@ pub struct Db {
     writers: Arc<Semaphore>,
     /// How long a write transaction waits in that queue before giving up (503).
     write_wait: Duration,
+    /// Shared by every clone: the WAL checkpointer stops once the last clone is gone.
+    alive: Arc<()>,
+}
+
+/// How often the WAL is checkpointed in the background (SQLite).
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(500);
+
+/// Copies committed WAL frames into the database file every [`CHECKPOINT_EVERY`], off
+/// every request's path, until the pool closes or the last [`Db`] clone is dropped.
+/// `PASSIVE` never waits for readers or writers: what a long read still needs is copied
+/// on a later pass. Closing the pool checkpoints what is left.
+async fn checkpoint_wal(pool: SqlitePool, alive: std::sync::Weak<()>) {
+    loop {
+        tokio::time::sleep(CHECKPOINT_EVERY).await;
+        if alive.strong_count() == 0 || pool.is_closed() {
+            break;
+        }
+        if let Err(err) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+            .execute(&pool)
+            .await
+        {
+            tracing::debug!(error = %err, "WAL checkpoint failed; will retry");
+        }
+    }
 }
 
 /// Connections in use and idle, for `/metrics`.
@@ -140,6 +164,7 @@ impl Db {
             url: redact_url(url),
             reason,
         };
+        let alive = Arc::new(());
         let pool = if url.starts_with("sqlite:") {
             let options = SqliteConnectOptions::from_str(url)
                 .map_err(|e| invalid(e.to_string()))?
@@ -147,6 +172,10 @@ impl Db {
                 .journal_mode(SqliteJournalMode::Wal)
                 .synchronous(SqliteSynchronous::Normal)
                 .foreign_keys(true)
+                // Checkpoints run in the background (`checkpoint_wal`), not inside the
+                // commit that crosses SQLite's 1,000-page mark: a 100,000-contact import's
+                // commit spent 0.33 s of its 0.51 s copying the WAL into the database.
+                .pragma("wal_autocheckpoint", "0")
                 .busy_timeout(settings.sqlite_busy_timeout);
             let path = options.get_filename();
             if let Some(parent) = path.parent()
@@ -163,6 +192,7 @@ impl Db {
                 .acquire_timeout(settings.acquire_timeout)
                 .connect_with(options)
                 .await?;
+            tokio::spawn(checkpoint_wal(pool.clone(), Arc::downgrade(&alive)));
             Pool::Sqlite(pool)
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             let options = PgConnectOptions::from_str(url).map_err(|e| invalid(e.to_string()))?;
@@ -179,6 +209,7 @@ impl Db {
         };
         let mut db = Self::from_pool(pool);
         db.write_wait = settings.sqlite_busy_timeout;
+        db.alive = alive;
         Ok(db)
     }
 
@@ -189,6 +220,7 @@ impl Db {
             events_committed: Arc::new(Notify::new()),
             writers: Arc::new(Semaphore::new(1)),
             write_wait: Duration::from_secs(5),
+            alive: Arc::new(()),
         }
     }
 
@@ -317,12 +349,72 @@ impl Tx {
         Ok(())
     }
 
+    /// Executes `sql` with arguments built by [`PreparedArgs`]; returns the rows affected.
+    pub async fn execute_prepared(
+        &mut self,
+        sql: String,
+        args: PreparedArgs,
+    ) -> Result<u64, sqlx::Error> {
+        let sql = sqlx::AssertSqlSafe(sql);
+        match (&mut self.inner, args) {
+            (TxInner::Sqlite(c), PreparedArgs::Sqlite(args)) => sqlx::query_with(sql, args)
+                .execute(&mut **c)
+                .await
+                .map(|r| r.rows_affected()),
+            (TxInner::Postgres(c), PreparedArgs::Postgres(args)) => sqlx::query_with(sql, args)
+                .execute(&mut **c)
+                .await
+                .map(|r| r.rows_affected()),
+            _ => Err(sqlx::Error::Protocol(
+                "arguments prepared for the other database backend".to_owned(),
+            )),
+        }
+    }
+
     /// Rolls back explicitly (dropping does the same, later).
     pub async fn rollback(self) -> Result<(), sqlx::Error> {
         match self.inner {
             TxInner::Sqlite(tx) => tx.rollback().await,
             TxInner::Postgres(tx) => tx.rollback().await,
         }
+    }
+}
+
+/// A statement's arguments, built ahead of its execution for the backend it will run on.
+///
+/// A bulk write builds the next statement's arguments on another thread while the
+/// database executes the current one ([`Tx::execute_prepared`]); values are moved in, not
+/// copied (binding a borrowed `&str` clones it).
+pub enum PreparedArgs {
+    /// SQLite arguments (anonymous `?` placeholders).
+    Sqlite(sqlx::sqlite::SqliteArguments),
+    /// PostgreSQL arguments (`$N` placeholders).
+    Postgres(sqlx::postgres::PgArguments),
+}
+
+impl PreparedArgs {
+    /// Empty arguments for `backend`.
+    pub fn new(backend: Backend) -> Self {
+        match backend {
+            Backend::Sqlite => Self::Sqlite(Default::default()),
+            Backend::Postgres => Self::Postgres(Default::default()),
+        }
+    }
+
+    /// Appends one value.
+    pub fn add<T>(&mut self, value: T) -> Result<(), sqlx::Error>
+    where
+        T: for<'q> sqlx::Encode<'q, Sqlite>
+            + sqlx::Type<Sqlite>
+            + for<'q> sqlx::Encode<'q, Postgres>
+            + sqlx::Type<Postgres>,
+    {
+        use sqlx::Arguments;
+        match self {
+            Self::Sqlite(args) => args.add(value),
+            Self::Postgres(args) => args.add(value),
+        }
+        .map_err(sqlx::Error::Encode)
     }
 }
 
@@ -370,6 +462,47 @@ mod tests {
             "postgres://meridian:***@db:5432/app"
         );
         assert_eq!(redact_url("sqlite://./data/m.db"), "sqlite://./data/m.db");
+    }
+
+    /// Commits leave the WAL alone (no automatic checkpoint), and the background
+    /// checkpointer copies it into the database file soon after.
+    #[tokio::test]
+    async fn sqlite_wal_is_checkpointed_in_the_background() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("m.db");
+        let db = Db::connect(
+            &format!("sqlite://{}", path.display()),
+            &PoolSettings::default(),
+        )
+        .await
+        .expect("connect");
+        let setting: i64 = on_pool!(db, |p| sqlx::query_scalar("PRAGMA wal_autocheckpoint")
+            .fetch_one(p)
+            .await)
+        .expect("pragma");
+        assert_eq!(setting, 0, "commits must not checkpoint");
+        let mut tx = db.begin().await.expect("begin");
+        on_tx!(tx, |c| sqlx::query(
+            "CREATE TABLE payload (body BLOB NOT NULL); \
+             INSERT INTO payload (body) SELECT zeroblob(4096) FROM (WITH RECURSIVE n(i) AS \
+             (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 500) SELECT i FROM n)"
+        )
+        .execute(&mut *c)
+        .await
+        .map(|_| ()))
+        .expect("write");
+        tx.commit().await.expect("commit");
+        // 500 pages of 4 KiB: only a checkpoint puts them into the database file.
+        let mut size = 0;
+        for _ in 0..100 {
+            size = std::fs::metadata(&path).expect("db file").len();
+            if size >= 2_000_000 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        assert!(size >= 2_000_000, "database file still {size} bytes");
+        db.close().await;
     }
 
     #[tokio::test]

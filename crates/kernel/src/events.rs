@@ -28,7 +28,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::clock::SharedClock;
-use crate::db::{Db, Tx};
+use crate::db::{Backend, Db, PreparedArgs, Tx};
 
 /// The record an event is about.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -113,33 +113,58 @@ pub async fn record_many(
     clock: &SharedClock,
     events: Vec<NewEvent>,
 ) -> Result<(), sqlx::Error> {
+    let prepared = prepare_many(tx.backend(), clock.now(), events)?;
+    record_prepared(tx, prepared).await
+}
+
+/// Events whose insert statements are built, ready for [`record_prepared`].
+pub struct PreparedEvents {
+    statements: Vec<(String, PreparedArgs)>,
+}
+
+/// Builds the multi-row inserts of `events` for `backend` without touching the database,
+/// so a bulk write can build them on another thread while the database is busy.
+pub fn prepare_many(
+    backend: Backend,
+    occurred_at: DateTime<Utc>,
+    events: Vec<NewEvent>,
+) -> Result<PreparedEvents, sqlx::Error> {
     // 8 parameters a row: 500 rows stay under both backends' parameter limits.
     const CHUNK: usize = 500;
-    let occurred_at = clock.now();
-    for chunk in events.chunks(CHUNK) {
+    let mut statements = Vec::with_capacity(events.len().div_ceil(CHUNK));
+    let mut events = events.into_iter().peekable();
+    while events.peek().is_some() {
+        let mut args = PreparedArgs::new(backend);
+        let mut rows = 0;
+        for event in events.by_ref().take(CHUNK) {
+            args.add(Uuid::now_v7())?;
+            args.add(event.org_id)?;
+            args.add(event.event_type)?;
+            args.add(event.record_type)?;
+            args.add(event.record_id)?;
+            args.add(event.actor)?;
+            args.add(occurred_at)?;
+            args.add(Json(event.data))?;
+            rows += 1;
+        }
         let text = format!(
             "INSERT INTO outbox_events (id, org_id, event_type, record_type, record_id, actor, occurred_at, data) VALUES {}",
-            crate::db::values_placeholders(tx.backend(), chunk.len(), 8)
+            crate::db::values_placeholders(backend, rows, 8)
         );
-        crate::on_tx!(tx, |conn| {
-            let mut query = sqlx::query(sqlx::AssertSqlSafe(text.clone()));
-            for event in chunk {
-                query = query
-                    .bind(Uuid::now_v7())
-                    .bind(event.org_id)
-                    .bind(&event.event_type)
-                    .bind(&event.record_type)
-                    .bind(event.record_id)
-                    .bind(&event.actor)
-                    .bind(occurred_at)
-                    .bind(Json(&event.data));
-            }
-            query.execute(conn).await.map(|_| ())
-        })?;
+        statements.push((text, args));
     }
-    if !events.is_empty() {
-        tx.mark_events_recorded();
+    Ok(PreparedEvents { statements })
+}
+
+/// Appends events built by [`prepare_many`] to the outbox inside `tx`.
+pub async fn record_prepared(tx: &mut Tx, prepared: PreparedEvents) -> Result<(), sqlx::Error> {
+    if prepared.statements.is_empty() {
+        return Ok(());
     }
+    for (text, args) in prepared.statements {
+        tx.execute_prepared(text, args).await?;
+    }
+    tx.mark_events_recorded();
     Ok(())
 }
 
