@@ -7,8 +7,9 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use chrono::{DateTime, Utc};
 use kernel::audit::{self, AuditEntry};
-use kernel::db::values_placeholders;
+use kernel::db::{Backend, PreparedArgs, values_placeholders};
 use kernel::events::{self, NewEvent};
 use kernel::{TenantContext, Tx, on_tx};
 use uuid::Uuid;
@@ -111,6 +112,25 @@ struct PreparedContact {
     search: DocInput,
 }
 
+/// What every contact of one import shares.
+struct ContactBatch {
+    backend: Backend,
+    org: Uuid,
+    owner: Option<Uuid>,
+    actor: String,
+    now: DateTime<Utc>,
+}
+
+/// A chunk of contacts ready to write: its insert with the arguments bound, its events'
+/// inserts, and its search entries (applied after the last chunk).
+struct ReadyChunk {
+    rows: usize,
+    sql: String,
+    args: PreparedArgs,
+    events: events::PreparedEvents,
+    search: Vec<DocChange>,
+}
+
 impl Crm {
     /// Inserts companies by name (new ones only), with events and search postings.
     pub(crate) async fn bulk_insert_companies(
@@ -174,6 +194,10 @@ impl Crm {
 
     /// Inserts validated contacts with their `contact.created` events and search postings,
     /// reporting each written chunk to `progress`. Returns the new ids in input order.
+    ///
+    /// A pipeline: one thread prepares the next chunk (encryption, event payloads, the
+    /// statements' arguments) while the database writes the current one, so a large
+    /// import keeps both a core preparing and the database busy instead of taking turns.
     pub(crate) async fn bulk_insert_contacts(
         &self,
         tx: &mut Tx,
@@ -182,80 +206,115 @@ impl Crm {
         progress: Option<&ImportProgress>,
     ) -> Result<Vec<Uuid>, CrmError> {
         let org = ctx.org_id();
-        let now = self.now();
-        let owner = ctx.actor().user_id();
-        let actor = ctx.actor().label();
-        // Ids first, on one thread: v7 ids in input order keep the primary key's inserts
-        // appending at the end of its B-tree.
+        let batch = ContactBatch {
+            backend: tx.backend(),
+            org,
+            owner: ctx.actor().user_id(),
+            actor: ctx.actor().label(),
+            now: self.now(),
+        };
+        // Ids first, in input order: v7 ids keep the primary key's inserts appending at
+        // the end of its B-tree.
         let inputs: Vec<(Uuid, ContactInput)> =
             contacts.into_iter().map(|c| (Uuid::now_v7(), c)).collect();
-        let prepared_rows = in_parallel(&inputs, |(id, input)| {
-            self.prepare_contact(org, owner, &actor, *id, input)
-        });
-        drop(inputs);
-        let mut prepared = Vec::with_capacity(prepared_rows.len());
-        let mut created = Vec::with_capacity(prepared_rows.len());
-        for row in prepared_rows {
-            let (contact, event) = row?;
-            prepared.push(contact);
-            created.push(event);
-        }
-        tracing::debug!(target: "meridian::import", "prepared");
-        for chunk in prepared.chunks(CHUNK) {
-            let text = format!(
-                "INSERT INTO contacts (org_id, id, company_id, first_name, last_name, name_key, email_enc, email_index, \
-                 phone_enc, phone_index, title, owner_id, created_at, updated_at, custom_fields) VALUES {}",
-                values_placeholders(self.db.backend(), chunk.len(), 15)
-            );
-            on_tx!(tx, |c| {
-                let mut q = sqlx::query(sqlx::AssertSqlSafe(text.clone()));
-                for r in chunk {
-                    q = q
-                        .bind(org)
-                        .bind(r.id)
-                        .bind(r.company_id)
-                        .bind(&r.first_name)
-                        .bind(&r.last_name)
-                        .bind(&r.name_key)
-                        .bind(&r.email_enc)
-                        .bind(&r.email_index)
-                        .bind(&r.phone_enc)
-                        .bind(&r.phone_index)
-                        .bind(&r.title)
-                        .bind(owner)
-                        .bind(now)
-                        .bind(now)
-                        .bind(&r.custom);
+        let ids: Vec<Uuid> = inputs.iter().map(|(id, _)| *id).collect();
+        // Two chunks ahead at most: enough to keep the database busy, little memory.
+        let (ready, mut written) = tokio::sync::mpsc::channel::<Result<ReadyChunk, CrmError>>(2);
+        let crm = self.clone();
+        let producer = tokio::task::spawn_blocking(move || {
+            let mut inputs = inputs.into_iter().peekable();
+            while inputs.peek().is_some() {
+                let chunk: Vec<(Uuid, ContactInput)> = inputs.by_ref().take(CHUNK).collect();
+                let chunk = crm.prepare_chunk(&batch, chunk);
+                let failed = chunk.is_err();
+                // A closed channel means the writer gave up (its error is the import's).
+                if ready.blocking_send(chunk).is_err() || failed {
+                    break;
                 }
-                q.execute(c).await.map(|_| ())
-            })?;
+            }
+        });
+        let mut search = Vec::with_capacity(ids.len());
+        let mut rows_written = 0;
+        while let Some(chunk) = written.recv().await {
+            let chunk = chunk?;
+            tx.execute_prepared(chunk.sql, chunk.args).await?;
+            events::record_prepared(tx, chunk.events).await?;
+            rows_written += chunk.search.len();
+            search.extend(chunk.search);
             if let Some(progress) = progress {
-                progress.advance(chunk.len());
+                progress.advance(chunk.rows);
             }
         }
-        tracing::debug!(target: "meridian::import", "contacts inserted");
-        events::record_many(tx, &self.clock, created).await?;
-        tracing::debug!(target: "meridian::import", "events recorded");
-        let ids = prepared.iter().map(|p| p.id).collect();
-        self.index_changes(
-            org,
-            prepared
-                .into_iter()
-                .map(|p| DocChange::Upsert(p.search))
-                .collect(),
-        );
+        if let Err(err) = producer.await {
+            // A panic while preparing is a bug: carry it on as a serial loop would.
+            if err.is_panic() {
+                std::panic::resume_unwind(err.into_panic());
+            }
+        }
+        // Every row or none: the caller's transaction is not committed on an error.
+        if rows_written != ids.len() {
+            return Err(CrmError::Db(sqlx::Error::Protocol(format!(
+                "import pipeline stopped after {rows_written} of {} contacts",
+                ids.len()
+            ))));
+        }
+        tracing::debug!(target: "meridian::import", "contacts and events written");
+        self.index_changes(org, search);
         Ok(ids)
+    }
+
+    /// One chunk's contact rows and `contact.created` events as ready-built statements.
+    fn prepare_chunk(
+        &self,
+        batch: &ContactBatch,
+        chunk: Vec<(Uuid, ContactInput)>,
+    ) -> Result<ReadyChunk, CrmError> {
+        let rows = chunk.len();
+        let mut args = PreparedArgs::new(batch.backend);
+        let mut created = Vec::with_capacity(rows);
+        let mut search = Vec::with_capacity(rows);
+        for (id, input) in chunk {
+            let (contact, event) = self.prepare_contact(batch, id, input)?;
+            args.add(batch.org)?;
+            args.add(contact.id)?;
+            args.add(contact.company_id)?;
+            args.add(contact.first_name)?;
+            args.add(contact.last_name)?;
+            args.add(contact.name_key)?;
+            args.add(contact.email_enc)?;
+            args.add(contact.email_index)?;
+            args.add(contact.phone_enc)?;
+            args.add(contact.phone_index)?;
+            args.add(contact.title)?;
+            args.add(batch.owner)?;
+            args.add(batch.now)?;
+            args.add(batch.now)?;
+            args.add(contact.custom)?;
+            created.push(event);
+            search.push(DocChange::Upsert(contact.search));
+        }
+        let sql = format!(
+            "INSERT INTO contacts (org_id, id, company_id, first_name, last_name, name_key, email_enc, email_index, \
+             phone_enc, phone_index, title, owner_id, created_at, updated_at, custom_fields) VALUES {}",
+            values_placeholders(batch.backend, rows, 15)
+        );
+        Ok(ReadyChunk {
+            rows,
+            sql,
+            args,
+            events: events::prepare_many(batch.backend, batch.now, created)?,
+            search,
+        })
     }
 
     /// One contact's row (email and phone encrypted) and its `contact.created` event.
     fn prepare_contact(
         &self,
-        org: Uuid,
-        owner: Option<Uuid>,
-        actor: &str,
+        batch: &ContactBatch,
         id: Uuid,
-        input: &ContactInput,
+        input: ContactInput,
     ) -> Result<(PreparedContact, NewEvent), CrmError> {
+        let org = batch.org;
         let email_enc = match &input.email {
             Some(e) => Some(self.encrypt(e, &pii_aad(org, "contacts", id, "email"))?),
             None => None,
@@ -266,17 +325,10 @@ impl Crm {
         };
         let phone_digits = input.phone.as_deref().map(normalise_phone);
         let full_name = format!("{} {}", input.first_name, input.last_name);
-        // What `index_record` indexes: the name, and the email and phone digits.
-        let search = DocInput {
-            kind: Kind::Contact,
-            id,
-            clear: vec![full_name.clone()],
-            private: input.email.iter().cloned().chain(phone_digits).collect(),
-        };
         let event = NewEvent {
             event_type: "contact.created".to_owned(),
             org_id: org,
-            actor: Some(actor.to_owned()),
+            actor: Some(batch.actor.clone()),
             record_type: "contact".to_owned(),
             record_id: id,
             // PII stays out of events: only that it was set.
@@ -284,7 +336,7 @@ impl Crm {
                 "first_name": {"before": null, "after": input.first_name},
                 "last_name": {"before": null, "after": input.last_name},
                 "company_id": {"before": null, "after": input.company_id},
-                "owner_id": {"before": null, "after": owner},
+                "owner_id": {"before": null, "after": batch.owner},
                 "email": {"before": null, "after": input.email.as_ref().map(|_| "(set)")},
                 "phone": {"before": null, "after": input.phone.as_ref().map(|_| "(set)")},
             }),
@@ -293,15 +345,21 @@ impl Crm {
             id,
             company_id: input.company_id,
             name_key: name_key(&full_name),
-            email_index: input.email_index.clone(),
-            phone_index: input.phone_index.clone(),
-            first_name: input.first_name.clone(),
-            last_name: input.last_name.clone(),
+            email_index: input.email_index,
+            phone_index: input.phone_index,
+            first_name: input.first_name,
+            last_name: input.last_name,
             email_enc,
             phone_enc,
-            title: input.title.clone(),
+            title: input.title,
             custom: values_text(&input.custom),
-            search,
+            // What `index_record` indexes: the name, and the email and phone digits.
+            search: DocInput {
+                kind: Kind::Contact,
+                id,
+                clear: vec![full_name],
+                private: input.email.into_iter().chain(phone_digits).collect(),
+            },
         };
         Ok((contact, event))
     }

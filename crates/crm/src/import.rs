@@ -116,6 +116,14 @@ pub struct ImportReport {
     pub mapping: BTreeMap<String, String>,
 }
 
+impl ImportReport {
+    /// Duplicates in row order (then by field), wherever they were found.
+    fn sort_duplicates(&mut self) {
+        self.duplicates
+            .sort_by(|a, b| (a.row, &a.field).cmp(&(b.row, &b.field)));
+    }
+}
+
 /// Imports at least this large write with a larger SQLite page cache
 /// (`enlarge_page_cache`) and refresh PostgreSQL's statistics before returning
 /// (`Crm::refresh_statistics`); smaller ones are left to the defaults and autovacuum.
@@ -621,9 +629,10 @@ impl Crm {
                     .map(|p| self.ring.blind_index("contact-phone", &normalise_phone(p))),
             )
         });
+        // (field, row, blind index) of each value's first row: looked up in the database.
+        let mut probes: Vec<(&'static str, usize, &str)> = Vec::new();
         for field in ["email", "phone"] {
             let mut seen: HashMap<&str, usize> = HashMap::new();
-            let mut first_seen: Vec<(usize, &str)> = Vec::new();
             for (r, (email_index, phone_index)) in valid.iter().zip(&indexes) {
                 let index = match field {
                     "email" => email_index,
@@ -643,47 +652,9 @@ impl Crm {
                     continue;
                 }
                 seen.insert(value, r.row);
-                first_seen.push((r.row, value));
-            }
-            let column = if field == "email" {
-                "email_index"
-            } else {
-                "phone_index"
-            };
-            for chunk in first_seen.chunks(500) {
-                let list: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 2)).collect();
-                let text = format!(
-                    "SELECT {column}, id FROM contacts WHERE org_id = $1 AND archived_at IS NULL AND {column} IN ({}) ORDER BY id",
-                    list.join(", ")
-                );
-                let found: Vec<(String, Uuid)> = on_pool!(self.db, |p| {
-                    let mut q =
-                        sqlx::query_as(sqlx::AssertSqlSafe(text.clone())).bind(ctx.org_id());
-                    for (_, index) in chunk {
-                        q = q.bind(*index);
-                    }
-                    q.fetch_all(p).await
-                })?;
-                // The oldest contact with the value stands for all of them.
-                let mut oldest: HashMap<String, Uuid> = HashMap::new();
-                for (index, id) in found {
-                    oldest.entry(index).or_insert(id);
-                }
-                let found = oldest;
-                for (row, index) in chunk {
-                    if let Some(id) = found.get(*index) {
-                        duplicates.push(Duplicate {
-                            row: *row,
-                            field: field.to_owned(),
-                            existing_id: Some(*id),
-                            same_as_row: None,
-                        });
-                    }
-                }
+                probes.push((field, r.row, value));
             }
         }
-        duplicates.sort_by(|a, b| (a.row, &a.field).cmp(&(b.row, &b.field)));
-
         let refuse = invalid_rows > 0 && !options.skip_invalid;
         let mut report = ImportReport {
             dry_run: options.dry_run,
@@ -696,9 +667,54 @@ impl Crm {
             mapping,
         };
         if options.dry_run || refuse || valid.is_empty() {
+            report
+                .duplicates
+                .extend(self.existing_duplicates(ctx.org_id(), &probes).await?);
+            report.sort_duplicates();
             return Ok(report);
         }
-        tracing::debug!(target: "meridian::import", elapsed = ?phase.elapsed(), "duplicates");
+        // The rows are written while the database is searched for contacts they
+        // duplicate: the search reads through another connection, so it sees the
+        // organisation as it was before this import, and it ends before the commit.
+        let (existing, written) = tokio::join!(
+            self.existing_duplicates(ctx.org_id(), &probes),
+            self.write_contacts(
+                ctx,
+                &valid,
+                &indexes,
+                total_rows,
+                invalid_rows,
+                progress,
+                phase
+            ),
+        );
+        let (existing, (tx, large)) = (existing?, written?);
+        tracing::debug!(target: "meridian::import", elapsed = ?phase.elapsed(), "duplicates found");
+        report.duplicates.extend(existing);
+        report.sort_duplicates();
+        tx.commit().await?;
+        tracing::debug!(target: "meridian::import", elapsed = ?phase.elapsed(), "committed");
+        if large {
+            self.refresh_statistics().await;
+            tracing::debug!(target: "meridian::import", elapsed = ?phase.elapsed(), "statistics refreshed");
+        }
+        report.imported = valid.len();
+        Ok(report)
+    }
+
+    /// Writes the valid rows (companies they name, contacts, events, the audit row) in
+    /// one transaction, returned uncommitted, and whether the import counts as large.
+    #[allow(clippy::too_many_arguments)]
+    async fn write_contacts(
+        &self,
+        ctx: &TenantContext,
+        valid: &[ContactRow],
+        indexes: &[(Option<String>, Option<String>)],
+        total_rows: usize,
+        invalid_rows: usize,
+        progress: Option<&ImportProgress>,
+        phase: std::time::Instant,
+    ) -> Result<(kernel::Tx, bool), CrmError> {
         // One transaction: every valid row, or none.
         let mut tx = self.db.begin().await?;
         let large = valid.len() >= LARGE_IMPORT_ROWS;
@@ -711,7 +727,7 @@ impl Crm {
         // are created together.
         let mut wanted: Vec<(String, String)> = Vec::new();
         let mut wanted_keys: std::collections::HashSet<String> = std::collections::HashSet::new();
-        for r in &valid {
+        for r in valid {
             let Some(name) = &r.company else { continue };
             let key = crate::service::name_key(name);
             if wanted_keys.insert(key.clone()) {
@@ -752,9 +768,9 @@ impl Crm {
                 first_name: r.first_name.clone(),
                 last_name: r.last_name.clone(),
                 email: r.email.clone(),
-                email_index,
+                email_index: email_index.clone(),
                 phone: r.phone.clone(),
-                phone_index,
+                phone_index: phone_index.clone(),
                 title: r.title.clone(),
                 company_id: r
                     .company
@@ -781,14 +797,58 @@ impl Crm {
         if let Some(pages) = cache_pages {
             restore_page_cache(&mut tx, pages).await?;
         }
-        tx.commit().await?;
-        tracing::debug!(target: "meridian::import", elapsed = ?phase.elapsed(), "committed");
-        if large {
-            self.refresh_statistics().await;
-            tracing::debug!(target: "meridian::import", elapsed = ?phase.elapsed(), "statistics refreshed");
+        Ok((tx, large))
+    }
+
+    /// The contacts of the organisation that `probes` (field, row, blind index) match,
+    /// many values a query; the oldest contact with a value stands for all of them.
+    async fn existing_duplicates(
+        &self,
+        org: Uuid,
+        probes: &[(&'static str, usize, &str)],
+    ) -> Result<Vec<Duplicate>, CrmError> {
+        let mut duplicates = Vec::new();
+        for field in ["email", "phone"] {
+            let column = if field == "email" {
+                "email_index"
+            } else {
+                "phone_index"
+            };
+            let wanted: Vec<(usize, &str)> = probes
+                .iter()
+                .filter(|(f, _, _)| *f == field)
+                .map(|(_, row, index)| (*row, *index))
+                .collect();
+            for chunk in wanted.chunks(500) {
+                let list: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 2)).collect();
+                let text = format!(
+                    "SELECT {column}, id FROM contacts WHERE org_id = $1 AND archived_at IS NULL AND {column} IN ({}) ORDER BY id",
+                    list.join(", ")
+                );
+                let found: Vec<(String, Uuid)> = on_pool!(self.db, |p| {
+                    let mut q = sqlx::query_as(sqlx::AssertSqlSafe(text.clone())).bind(org);
+                    for (_, index) in chunk {
+                        q = q.bind(*index);
+                    }
+                    q.fetch_all(p).await
+                })?;
+                let mut oldest: HashMap<String, Uuid> = HashMap::new();
+                for (index, id) in found {
+                    oldest.entry(index).or_insert(id);
+                }
+                for (row, index) in chunk {
+                    if let Some(id) = oldest.get(*index) {
+                        duplicates.push(Duplicate {
+                            row: *row,
+                            field: field.to_owned(),
+                            existing_id: Some(*id),
+                            same_as_row: None,
+                        });
+                    }
+                }
+            }
         }
-        report.imported = valid.len();
-        Ok(report)
+        Ok(duplicates)
     }
 
     /// Refreshes PostgreSQL's planner statistics of the tables a large import grew.

@@ -1073,6 +1073,22 @@ identity_test!(
         .expect("json");
         assert_eq!(done["data"]["imported"], 3);
         assert_eq!(count(&server, "contacts").await, before + 3);
+        // Duplicates are judged against the organisation as it was before the import
+        // (the search runs while the rows are written): row 5 matches the contact that
+        // existed, row 6 an earlier row; the rows just written match nothing.
+        let flagged: Vec<(u64, bool, Option<u64>)> = done["data"]["duplicates"]
+            .as_array()
+            .expect("duplicates")
+            .iter()
+            .map(|d| {
+                (
+                    d["row"].as_u64().unwrap_or(0),
+                    d["existing_id"].is_string(),
+                    d["same_as_row"].as_u64(),
+                )
+            })
+            .collect();
+        assert_eq!(flagged, [(5, true, None), (6, false, Some(2))], "{done}");
         let lee = get(&server, t, "/api/v1/companies?name[contains]=lee").await;
         assert_eq!(lee["data"].as_array().map(Vec::len), Some(1));
 
