@@ -623,15 +623,33 @@ impl Crm {
             .plan_list(ctx.org_id(), "companies", &COMPANY_LIST, query, &[], group)
             .await?;
         let sql = plan.sql(2);
+        let scope = ctx.scope();
+        // A user limited to some sites sees companies of those sites and those of none. In
+        // SQL, not after the fetch: the page size and whether a next page exists are
+        // decided by the rows fetched, so filtering afterwards returned short pages and
+        // could end the list early (three out-of-site companies first, limit 2: an empty
+        // page and no cursor, the in-site ones never reached).
+        let mut binds = sql.binds.clone();
+        let mut site_condition = String::new();
+        if !scope.site_ids.is_empty() {
+            let list: Vec<String> = scope
+                .site_ids
+                .iter()
+                .map(|site| {
+                    binds.push(kernel::list::SqlValue::Uuid(*site));
+                    format!("${}", binds.len() + 1)
+                })
+                .collect();
+            site_condition = format!(" AND (site_id IS NULL OR site_id IN ({}))", list.join(", "));
+        }
         let text = format!(
-            "SELECT {COMPANY_COLUMNS} FROM companies WHERE org_id = $1 AND archived_at IS NULL{}{}{}",
+            "SELECT {COMPANY_COLUMNS} FROM companies WHERE org_id = $1 AND archived_at IS NULL{}{site_condition}{}{}",
             sql.conditions, sql.order_by, sql.limit
         );
         let rows: Vec<CompanyRow> = on_pool!(self.db, |p| {
             let q = sqlx::query_as(sqlx::AssertSqlSafe(text.clone())).bind(ctx.org_id());
-            bind_values!(q, &sql.binds).fetch_all(p).await
+            bind_values!(q, &binds).fetch_all(p).await
         })?;
-        let scope = ctx.scope();
         let companies: Vec<Company> = rows
             .into_iter()
             .filter(|r| r.site_id.is_none() || scope.allows_site(r.site_id))

@@ -2296,3 +2296,82 @@ identity_test!(concurrent_creates_never_fail, |server, _clock| {
         }
     }
 });
+
+identity_test!(
+    site_limited_users_page_through_their_sites_companies,
+    |server, _clock| {
+        let acme = org(&server, "Acme", "admin@acme.test").await;
+        let t = &acme.admin_token;
+        let mut sites = Vec::new();
+        for name in ["North", "South"] {
+            let site = post(
+                &server,
+                t,
+                "/api/v1/orgs/current/sites",
+                json!({"name": name, "kind": "branch"}),
+            )
+            .await;
+            sites.push(site["id"].as_str().expect("site id").to_owned());
+        }
+        // Three companies of the other site come first in creation order.
+        for (name, site) in [
+            ("South 1", &sites[1]),
+            ("South 2", &sites[1]),
+            ("South 3", &sites[1]),
+            ("North 1", &sites[0]),
+            ("North 2", &sites[0]),
+            ("North 3", &sites[0]),
+        ] {
+            post(
+                &server,
+                t,
+                "/api/v1/companies",
+                json!({"name": name, "site_id": site}),
+            )
+            .await;
+        }
+        post(
+            &server,
+            t,
+            "/api/v1/companies",
+            json!({"name": "Head Office"}),
+        )
+        .await;
+        let created = call(
+            &server,
+            Method::POST,
+            "/api/v1/users",
+            t,
+            Some(
+                json!({"email": "north@acme.test", "name": "North Rep", "password": PASSWORD,
+                "role": "Sales Rep", "site_ids": [sites[0]]}),
+            ),
+        )
+        .await;
+        assert_eq!(created.status(), 201);
+        let north = token_of(&server, "north@acme.test").await;
+        let mut seen = Vec::new();
+        let mut path = "/api/v1/companies?limit=2&sort=created_at".to_owned();
+        for _ in 0..10 {
+            let page = get(&server, &north, &path).await;
+            let names: Vec<String> = page["data"]
+                .as_array()
+                .expect("list")
+                .iter()
+                .map(|c| c["name"].as_str().unwrap_or("").to_owned())
+                .collect();
+            assert!(names.len() <= 2, "{page}");
+            seen.extend(names);
+            match page["meta"]["next_cursor"].as_str() {
+                Some(cursor) => {
+                    path = format!("/api/v1/companies?limit=2&sort=created_at&cursor={cursor}")
+                }
+                None => break,
+            }
+        }
+        assert_eq!(seen, ["North 1", "North 2", "North 3", "Head Office"]);
+        // The admin (no site limit) sees all seven.
+        let all = get(&server, t, "/api/v1/companies?limit=50").await;
+        assert_eq!(all["data"].as_array().map(Vec::len), Some(7));
+    }
+);
