@@ -12,7 +12,7 @@
 //!
 //! Handlers must therefore be idempotent (keyed on the event id).
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -187,15 +187,31 @@ struct Subscriber {
     rescan: AtomicBool,
     /// When the last full pass ended.
     last_full_pass: Mutex<Option<Instant>>,
+    /// PostgreSQL: sequence numbers an ordinary pass skipped over (a transaction that took
+    /// one may commit it later), with when each was first missed. Every pass looks them up
+    /// until they appear or are older than [`OPEN_TRANSACTION_BOUND`].
+    gaps: Mutex<BTreeMap<i64, DateTime<Utc>>>,
+    /// PostgreSQL: the highest sequence number looked at for gaps (-1: not started; the
+    /// first pass starts it at the newest event, which that full pass covers).
+    gaps_checked: AtomicI64,
 }
 
-/// How often a pass reads every event above the floor rather than only the new ones. On
-/// PostgreSQL the floor trails 30 minutes behind (a transaction may commit a lower
-/// sequence number after a higher one is visible), so reading from it on every pass meant
-/// an anti-join over every event of the last half hour — after a 100,000-contact import,
-/// once a second and after every commit, for half an hour. An event committed late below
-/// the high-water mark waits at most this long.
-pub const FULL_PASS_EVERY: Duration = Duration::from_secs(10);
+/// How often a pass reads every event above the floor rather than only the new ones: a
+/// safety net. On PostgreSQL the floor trails [`OPEN_TRANSACTION_BOUND`] behind (a
+/// transaction may commit a lower sequence number after a higher one is visible), so a
+/// full pass is an anti-join over every event of the last half hour (0.6 s of PostgreSQL
+/// CPU after two 100,000-contact imports, once every 10 s while that was the period).
+/// Events committed late below the high-water mark are found through the gaps the
+/// ordinary passes saw instead (`Subscriber::gaps`), on the next pass.
+pub const FULL_PASS_EVERY: Duration = Duration::from_secs(600);
+
+/// How long a PostgreSQL transaction is assumed to stay open at most: the floor passes
+/// only events older than this, and a gap younger than this may still fill.
+const OPEN_TRANSACTION_BOUND: chrono::TimeDelta = chrono::TimeDelta::minutes(30);
+
+/// More missing numbers than this between two events read (a burst of rolled-back
+/// transactions) are not tracked one by one: the next pass is a full one instead.
+const MAX_TRACKED_GAPS: i64 = 10_000;
 
 #[derive(sqlx::FromRow)]
 struct EventRow {
@@ -208,6 +224,14 @@ struct EventRow {
     actor: Option<String>,
     occurred_at: DateTime<Utc>,
     data: Json<serde_json::Value>,
+}
+
+/// An event looked up in a gap, and whether it was delivered already.
+#[derive(sqlx::FromRow)]
+struct GapRow {
+    #[sqlx(flatten)]
+    event: EventRow,
+    delivered: bool,
 }
 
 impl From<EventRow> for DomainEvent {
@@ -287,6 +311,8 @@ impl EventDispatcher {
             high_water: AtomicI64::new(0),
             rescan: AtomicBool::new(true),
             last_full_pass: Mutex::new(None),
+            gaps: Mutex::new(BTreeMap::new()),
+            gaps_checked: AtomicI64::new(-1),
         });
     }
 
@@ -304,6 +330,37 @@ impl EventDispatcher {
                 || subscriber.last_full_pass.lock().map_or(true, |last| {
                     last.is_none_or(|at| at.elapsed() >= self.full_pass_every)
                 });
+            // The newest event before a full pass: once the pass is done, everything
+            // visible up to it was read, so ordinary passes can start above it (after a
+            // restart with nothing to deliver the mark would otherwise stay at 0).
+            let newest = if full {
+                match self.newest_event().await {
+                    Ok(newest) => newest,
+                    Err(err) => {
+                        subscriber.rescan.store(true, Ordering::Release);
+                        return Err(err);
+                    }
+                }
+            } else {
+                0
+            };
+            if let crate::db::Pool::Postgres(pool) = self.db.pool() {
+                if subscriber.gaps_checked.load(Ordering::Relaxed) < 0 {
+                    subscriber.gaps_checked.store(newest, Ordering::Relaxed);
+                }
+                let late = match self.find_gaps(subscriber, pool).await {
+                    Ok(()) if !full => self.deliver_gaps(subscriber, pool).await,
+                    Ok(()) => Ok(0),
+                    Err(err) => Err(err),
+                };
+                match late {
+                    Ok(made) => delivered += made,
+                    Err(err) => {
+                        subscriber.rescan.store(true, Ordering::Release);
+                        return Err(err);
+                    }
+                }
+            }
             let mut after = if full {
                 floor
             } else {
@@ -329,19 +386,27 @@ impl EventDispatcher {
                     break;
                 }
             }
-            if full && let Ok(mut last) = subscriber.last_full_pass.lock() {
-                *last = Some(Instant::now());
+            if full {
+                subscriber.high_water.fetch_max(newest, Ordering::Relaxed);
+                if let Ok(mut last) = subscriber.last_full_pass.lock() {
+                    *last = Some(Instant::now());
+                }
             }
         }
         Ok(delivered)
     }
 
-    /// Delivers up to one batch; returns (deliveries made, whether the batch was full).
-    ///
-    /// The batch's delivery rows are written in one statement after its handlers ran (a
-    /// crash in between redelivers, which at-least-once allows): one write per batch
-    /// instead of one per event keeps a 100,000-event import from queueing 100,000 write
-    /// transactions behind everyone else's.
+    /// The highest sequence number visible now (0 when there is none).
+    async fn newest_event(&self) -> Result<i64, sqlx::Error> {
+        let newest: Option<i64> = crate::on_pool!(self.db, |pool| {
+            sqlx::query_scalar("SELECT MAX(seq) FROM outbox_events")
+                .fetch_one(pool)
+                .await
+        })?;
+        Ok(newest.unwrap_or(0))
+    }
+
+    /// Delivers up to one batch of the events above `after`.
     async fn deliver_batch(
         &self,
         subscriber: &Subscriber,
@@ -363,6 +428,116 @@ impl EventDispatcher {
         })?;
         let full = rows.len() as i64 == self.batch_size;
         let last_seq = rows.last().map(|r| r.seq);
+        let (made, failed) = self.deliver_rows(subscriber, rows, true).await?;
+        // A batch where everything was blocked must not spin: report no progress.
+        Ok(BatchOutcome {
+            made,
+            more: full && made > 0,
+            last_seq,
+            failed,
+        })
+    }
+
+    /// PostgreSQL: records the sequence numbers missing among the events committed since
+    /// the last look (`Subscriber::gaps_checked`); each event is read here once, by its
+    /// number only. A missing number is an event whose transaction has not committed yet
+    /// (or rolled back: it expires after [`OPEN_TRANSACTION_BOUND`]).
+    async fn find_gaps(
+        &self,
+        subscriber: &Subscriber,
+        pool: &sqlx::PgPool,
+    ) -> Result<(), sqlx::Error> {
+        let checked = subscriber.gaps_checked.load(Ordering::Relaxed);
+        let seqs: Vec<i64> = sqlx::query_scalar(
+            "SELECT seq FROM outbox_events WHERE seq > $1 ORDER BY seq LIMIT 10000",
+        )
+        .bind(checked)
+        .fetch_all(pool)
+        .await?;
+        let Some(last) = seqs.last().copied() else {
+            return Ok(());
+        };
+        let now = self.clock.now();
+        if let Ok(mut gaps) = subscriber.gaps.lock() {
+            let mut expected = checked + 1;
+            for seq in seqs {
+                let missing = seq - expected;
+                if missing > 0 && gaps.len() as i64 + missing > MAX_TRACKED_GAPS {
+                    // Too many to look up one by one: read everything from the floor.
+                    subscriber.rescan.store(true, Ordering::Release);
+                } else {
+                    for number in expected..seq {
+                        gaps.entry(number).or_insert(now);
+                    }
+                }
+                expected = seq + 1;
+            }
+        }
+        subscriber.gaps_checked.store(last, Ordering::Relaxed);
+        Ok(())
+    }
+
+    /// Delivers the events that appeared in the subscriber's gaps since the last pass, and
+    /// forgets the gaps that filled or are too old to fill.
+    async fn deliver_gaps(
+        &self,
+        subscriber: &Subscriber,
+        pool: &sqlx::PgPool,
+    ) -> Result<usize, sqlx::Error> {
+        let wanted: Vec<i64> = {
+            let Ok(mut gaps) = subscriber.gaps.lock() else {
+                return Ok(0);
+            };
+            let oldest = self.clock.now() - OPEN_TRANSACTION_BOUND;
+            gaps.retain(|_, missed_at| *missed_at >= oldest);
+            gaps.keys().copied().collect()
+        };
+        if wanted.is_empty() {
+            return Ok(0);
+        }
+        let rows: Vec<(EventRow, bool)> = sqlx::query_as::<_, GapRow>(
+            "SELECT e.seq, e.id, e.org_id, e.event_type, e.record_type, e.record_id, e.actor, e.occurred_at, e.data, \
+             EXISTS (SELECT 1 FROM outbox_deliveries d WHERE d.subscriber = $1 AND d.event_seq = e.seq) AS delivered \
+             FROM outbox_events e WHERE e.seq = ANY($2) ORDER BY e.seq",
+        )
+        .bind(&subscriber.name)
+        .bind(&wanted)
+        .fetch_all(pool)
+        .await?
+        .into_iter()
+        .map(|r| (r.event, r.delivered))
+        .collect();
+        if let Ok(mut gaps) = subscriber.gaps.lock() {
+            for (row, _) in &rows {
+                gaps.remove(&row.seq);
+            }
+        }
+        let late: Vec<EventRow> = rows
+            .into_iter()
+            .filter(|(_, delivered)| !delivered)
+            .map(|(row, _)| row)
+            .collect();
+        let (made, failed) = self.deliver_rows(subscriber, late, false).await?;
+        if failed {
+            subscriber.rescan.store(true, Ordering::Release);
+        }
+        Ok(made)
+    }
+
+    /// Runs the handler on `rows` (in order, a record's later events waiting behind a
+    /// failed one) and marks what succeeded; returns (deliveries made, whether any event
+    /// was left undelivered). `move_floor`: the rows are a run from the floor upwards.
+    ///
+    /// The delivery rows are written in one statement after the handlers ran (a crash in
+    /// between redelivers, which at-least-once allows): one write per batch instead of one
+    /// per event keeps a 100,000-event import from queueing 100,000 write transactions
+    /// behind everyone else's.
+    async fn deliver_rows(
+        &self,
+        subscriber: &Subscriber,
+        rows: Vec<EventRow>,
+        move_floor: bool,
+    ) -> Result<(usize, bool), sqlx::Error> {
         let mut blocked: HashSet<(String, Uuid)> = HashSet::new();
         let mut delivered: Vec<i64> = Vec::with_capacity(rows.len());
         // The rows up to the first one not delivered, for the floor.
@@ -416,17 +591,10 @@ impl EventDispatcher {
             }
             tx.commit().await?;
         }
-        if let Some((seq, occurred_at)) = settled {
+        if move_floor && let Some((seq, occurred_at)) = settled {
             self.advance_floor(subscriber, seq, occurred_at);
         }
-        let made = delivered.len();
-        // A batch where everything was blocked must not spin: report no progress.
-        Ok(BatchOutcome {
-            made,
-            more: full && made > 0,
-            last_seq,
-            failed: unsettled,
-        })
+        Ok((delivered.len(), unsettled))
     }
 
     /// Moves a subscriber's floor up to `seq`, the last of a run of delivered events.
@@ -436,7 +604,6 @@ impl EventDispatcher {
     /// took a lower number may still commit after a higher one is visible; the floor only
     /// passes events recorded long enough ago that no transaction can still be open.
     fn advance_floor(&self, subscriber: &Subscriber, seq: i64, occurred_at: DateTime<Utc>) {
-        const OPEN_TRANSACTION_BOUND: chrono::TimeDelta = chrono::TimeDelta::minutes(30);
         let safe = match self.db.backend() {
             crate::db::Backend::Sqlite => true,
             crate::db::Backend::Postgres => occurred_at < self.clock.now() - OPEN_TRANSACTION_BOUND,
