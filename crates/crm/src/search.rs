@@ -12,7 +12,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
-use kernel::{TenantContext, on_pool};
+use kernel::db::Pool;
+use kernel::{Backend, TenantContext, on_pool};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -610,8 +611,15 @@ impl Crm {
         if ids.is_empty() {
             return Ok(out);
         }
-        let list: Vec<String> = (0..ids.len()).map(|i| format!("${}", i + 2)).collect();
-        let list = list.join(", ");
+        // One statement per record type, whatever the number of ids: a list of `$n`
+        // placeholders made each count a statement of its own, which PostgreSQL prepared
+        // and planned anew (churning the statement cache too). PostgreSQL takes the ids
+        // as one `uuid[]`; SQLite, which stores a UUID as a 16-byte blob, as one JSON
+        // array of their hex digits, turned back into blobs.
+        let list = match self.db.backend() {
+            Backend::Postgres => "id = ANY($2)",
+            Backend::Sqlite => "id IN (SELECT unhex(value) FROM json_each($2))",
+        };
         // (id, first text, second text, third, fourth, site) — the columns differ per type.
         type Row = (
             Uuid,
@@ -623,26 +631,36 @@ impl Crm {
         );
         let sql = match record_type {
             "company" => format!(
-                "SELECT id, name, CAST(NULL AS TEXT), CAST(NULL AS TEXT), CAST(NULL AS TEXT), site_id FROM companies WHERE org_id = $1 AND archived_at IS NULL AND id IN ({list})"
+                "SELECT id, name, CAST(NULL AS TEXT), CAST(NULL AS TEXT), CAST(NULL AS TEXT), site_id FROM companies WHERE org_id = $1 AND archived_at IS NULL AND {list}"
             ),
             "deal" => format!(
-                "SELECT id, title, CAST(NULL AS TEXT), CAST(NULL AS TEXT), CAST(NULL AS TEXT), CAST(NULL AS UUID) FROM deals WHERE org_id = $1 AND id IN ({list})"
+                "SELECT id, title, CAST(NULL AS TEXT), CAST(NULL AS TEXT), CAST(NULL AS TEXT), CAST(NULL AS UUID) FROM deals WHERE org_id = $1 AND {list}"
             ),
             "contact" => format!(
-                "SELECT id, first_name, last_name, email_enc, phone_enc, CAST(NULL AS UUID) FROM contacts WHERE org_id = $1 AND archived_at IS NULL AND id IN ({list})"
+                "SELECT id, first_name, last_name, email_enc, phone_enc, CAST(NULL AS UUID) FROM contacts WHERE org_id = $1 AND archived_at IS NULL AND {list}"
             ),
             "lead" => format!(
-                "SELECT id, first_name, last_name, company_name, email_enc, CAST(NULL AS UUID) FROM leads WHERE org_id = $1 AND id IN ({list})"
+                "SELECT id, first_name, last_name, company_name, email_enc, CAST(NULL AS UUID) FROM leads WHERE org_id = $1 AND {list}"
             ),
             _ => return Ok(out),
         };
-        let rows: Vec<Row> = on_pool!(self.db, |p| {
-            let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql.clone())).bind(org);
-            for id in ids {
-                q = q.bind(*id);
+        let rows: Vec<Row> = match self.db.pool() {
+            Pool::Postgres(p) => {
+                sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                    .bind(org)
+                    .bind(ids)
+                    .fetch_all(p)
+                    .await?
             }
-            q.fetch_all(p).await
-        })?;
+            Pool::Sqlite(p) => {
+                let hex: Vec<String> = ids.iter().map(|id| id.simple().to_string()).collect();
+                sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                    .bind(org)
+                    .bind(serde_json::Value::from(hex).to_string())
+                    .fetch_all(p)
+                    .await?
+            }
+        };
         let scope = ctx.scope();
         for (id, first, second, third, fourth, site) in rows {
             let entry =
