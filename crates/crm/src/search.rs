@@ -104,6 +104,7 @@ fn shared_grams(a: &[PackedGram], b: &[PackedGram]) -> usize {
 
 /// A text split into words as [`words`] does, each word with its trigram set: computed
 /// once per text, so that scoring it against a query allocates nothing per word pair.
+#[derive(Default)]
 struct Analysed {
     lower: String,
     /// Per word: its byte range in `lower`, then its trigrams' range in `grams`.
@@ -113,28 +114,41 @@ struct Analysed {
 
 impl Analysed {
     fn new(text: &str) -> Self {
-        let lower = text.to_lowercase();
-        let mut words = Vec::new();
-        let mut grams = Vec::new();
+        let mut analysed = Self::default();
+        analysed.fill(text);
+        analysed
+    }
+
+    /// Analyses `text` into this value's buffers, so one value serves many texts.
+    fn fill(&mut self, text: &str) {
+        let Self {
+            lower,
+            words,
+            grams,
+        } = self;
+        lower.clear();
+        words.clear();
+        grams.clear();
+        if text.is_ascii() {
+            // What `str::to_lowercase` gives for ASCII, without a new `String`.
+            lower.extend(text.chars().map(|c| c.to_ascii_lowercase()));
+        } else {
+            lower.push_str(&text.to_lowercase());
+        }
         let mut start = None;
         for (i, c) in lower.char_indices() {
             if c.is_alphanumeric() {
                 start.get_or_insert(i);
             } else if let Some(from) = start.take() {
                 let at = grams.len();
-                push_word_grams(&lower[from..i], &mut grams);
+                push_word_grams(&lower[from..i], grams);
                 words.push((from, i, at, grams.len()));
             }
         }
         if let Some(from) = start {
             let at = grams.len();
-            push_word_grams(&lower[from..], &mut grams);
+            push_word_grams(&lower[from..], grams);
             words.push((from, lower.len(), at, grams.len()));
-        }
-        Self {
-            lower,
-            words,
-            grams,
         }
     }
 
@@ -219,7 +233,8 @@ impl Query {
     /// Match against an email or phone (`value`, analysed as `text`): containment (of the
     /// digits, for phones) counts as a full match, else word similarity.
     fn private_score(&self, value: &str, text: &Analysed) -> f64 {
-        if value.to_lowercase().contains(&self.lower) {
+        // `text.lower` is the lower-cased value.
+        if text.lower.contains(&self.lower) {
             return 1.0;
         }
         if let Some(qd) = &self.digits
@@ -232,14 +247,25 @@ impl Query {
 
     /// A record's final score, if it reaches [`THRESHOLD`]: names score by word
     /// similarity; emails and phones by containment, else word similarity; a share of the
-    /// query's trigrams found in any of the texts breaks ties. Each text is analysed once.
-    fn rank(&self, title: &str, private: &[String]) -> Option<f64> {
-        let title_words = Analysed::new(title);
-        let private_words: Vec<Analysed> = private.iter().map(|p| Analysed::new(p)).collect();
-        let by_name = self.score(&title_words);
+    /// query's trigrams found in any of the texts breaks ties. Each text is analysed once,
+    /// into `scratch`'s buffers (reused from one candidate to the next).
+    fn rank(&self, title: &str, private: &[String], scratch: &mut Scratch) -> Option<f64> {
+        let Scratch {
+            title: title_words,
+            private: private_words,
+        } = scratch;
+        title_words.fill(title);
+        if private_words.len() < private.len() {
+            private_words.resize_with(private.len(), Analysed::default);
+        }
+        for (value, words) in private.iter().zip(private_words.iter_mut()) {
+            words.fill(value);
+        }
+        let (title_words, private_words) = (&*title_words, &private_words[..private.len()]);
+        let by_name = self.score(title_words);
         let by_private = private
             .iter()
-            .zip(&private_words)
+            .zip(private_words)
             .map(|(p, words)| self.private_score(p, words))
             .fold(0.0, f64::max);
         let found = self
@@ -251,6 +277,13 @@ impl Query {
         let best = by_name.max(by_private);
         (best >= THRESHOLD).then(|| (0.8 * best + 0.2 * overlap).min(1.0))
     }
+}
+
+/// Analysis buffers reused across the candidates of one search.
+#[derive(Default)]
+struct Scratch {
+    title: Analysed,
+    private: Vec<Analysed>,
 }
 
 /// Dice similarity of two words' trigram sets, in [0, 1].
@@ -572,6 +605,7 @@ impl Crm {
         }
         // The query's words and trigrams are prepared once per search, not per candidate.
         let prepared = Query::new(query);
+        let mut scratch = Scratch::default();
         let mut results = Vec::new();
         for (kind, ids) in by_type {
             let titles = self.titles(ctx, kind.as_str(), &ids).await?;
@@ -579,7 +613,7 @@ impl Crm {
                 let Some((title, private)) = titles.get(&id) else {
                     continue;
                 };
-                if let Some(score) = prepared.rank(title, private) {
+                if let Some(score) = prepared.rank(title, private, &mut scratch) {
                     results.push(SearchHit {
                         record_type: kind.as_str().to_owned(),
                         id,
@@ -852,6 +886,7 @@ mod tests {
 
     #[test]
     fn fast_ranking_equals_the_reference_formula() {
+        let mut scratch = Scratch::default();
         for query in QUERIES {
             let prepared = Query::new(query.trim());
             for text in TEXTS {
@@ -870,7 +905,9 @@ mod tests {
                 for private in [&[][..], &TEXTS[11..13], &TEXTS[13..15], &TEXTS[18..21]] {
                     let private: Vec<String> = private.iter().map(|p| (*p).to_owned()).collect();
                     assert_eq!(
-                        prepared.rank(text, &private).map(f64::to_bits),
+                        prepared
+                            .rank(text, &private, &mut scratch)
+                            .map(f64::to_bits),
                         reference_rank(query.trim(), text, &private).map(f64::to_bits),
                         "rank({query:?}, {text:?}, {private:?})"
                     );

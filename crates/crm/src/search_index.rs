@@ -155,12 +155,17 @@ impl Vocabulary {
         // Shared grams are counted over the rare lists; for the words found there, the
         // common grams are checked one by one (cheap: few words, few grams), so the
         // similarity is exact, but words sharing only common grams are not considered.
-        let mut shared: HashMap<WordId, u16> = HashMap::new();
+        // Counted by sorting rather than in a hash map: each list is already sorted (word
+        // ids are handed out in order), so the sort only merges a few runs.
+        let mut found: Vec<WordId> =
+            Vec::with_capacity(lists[..used].iter().map(|(_, l)| l.len()).sum());
         for (_, list) in &lists[..used] {
-            for word in list.iter() {
-                *shared.entry(*word).or_default() += 1;
-            }
+            found.extend_from_slice(list);
         }
+        found.sort();
+        let shared = found
+            .chunk_by(|a, b| a == b)
+            .map(|run| (run[0], u16::try_from(run.len()).unwrap_or(u16::MAX)));
         let common: Vec<Gram> = lists[used..].iter().map(|(g, _)| *g).collect();
         let qlen = keys.len() as f64;
         let prefix_ok = query_word.chars().count() >= 2;
