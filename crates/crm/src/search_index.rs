@@ -275,6 +275,36 @@ struct Matches {
     private: BestMatch,
 }
 
+/// The order of candidates as one integer tuple: estimate descending (as
+/// `f64::total_cmp` orders it), then id ascending (a `Uuid` orders as its big-endian
+/// `u128`), then slot.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct RankKey {
+    estimate: std::cmp::Reverse<i64>,
+    id: u128,
+    slot: Slot,
+}
+
+impl RankKey {
+    fn new(estimate: f64, id: Uuid, slot: Slot) -> Self {
+        // The same mapping as `f64::total_cmp`: flip every bit but the sign of negative
+        // values, then compare as signed integers.
+        let mut bits = estimate.to_bits() as i64;
+        bits ^= (((bits >> 63) as u64) >> 1) as i64;
+        RankKey {
+            estimate: std::cmp::Reverse(bits),
+            id: id.as_u128(),
+            slot,
+        }
+    }
+
+    fn estimate(&self) -> f64 {
+        let mut bits = self.estimate.0;
+        bits ^= (((bits >> 63) as u64) >> 1) as i64;
+        f64::from_bits(bits as u64)
+    }
+}
+
 /// A candidate record with its estimated score.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Candidate {
@@ -441,37 +471,33 @@ impl OrgIndex {
             scored.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(b.1.total_cmp(&a.1)));
             scored.dedup_by_key(|(slot, _)| *slot);
         }
-        let mut out: Vec<(Slot, Candidate)> = scored
+        // Ranked best estimate first, then by id, then by slot: a total order, so selecting
+        // the best `limit` and sorting only those gives exactly what sorting every match
+        // (thousands, for a common name) would. The order is held as one integer key, so
+        // comparing is cheap: most matches of a common name tie on the estimate.
+        let mut ranked: Vec<(RankKey, Kind)> = scored
             .into_iter()
             .filter_map(|(slot, estimate)| {
                 let doc = &self.docs[slot as usize];
-                (doc.live && readable.contains(&doc.kind)).then_some((
-                    slot,
-                    Candidate {
-                        kind: doc.kind,
-                        id: doc.id,
-                        estimate,
-                    },
-                ))
+                (doc.live && readable.contains(&doc.kind))
+                    .then(|| (RankKey::new(estimate, doc.id, slot), doc.kind))
             })
             .collect();
-        // Best estimate first, then by id, then by slot: a total order, so selecting the
-        // best `limit` and sorting only those gives exactly what sorting all (thousands,
-        // for a common name) would.
-        let order = |a: &(Slot, Candidate), b: &(Slot, Candidate)| {
-            b.1.estimate
-                .total_cmp(&a.1.estimate)
-                .then_with(|| a.1.id.cmp(&b.1.id))
-                .then(a.0.cmp(&b.0))
-        };
-        if out.len() > limit {
+        if ranked.len() > limit {
             if limit > 0 {
-                out.select_nth_unstable_by(limit - 1, order);
+                ranked.select_nth_unstable_by_key(limit - 1, |(key, _)| *key);
             }
-            out.truncate(limit);
+            ranked.truncate(limit);
         }
-        out.sort_unstable_by(order);
-        out.into_iter().map(|(_, candidate)| candidate).collect()
+        ranked.sort_unstable_by_key(|(key, _)| *key);
+        ranked
+            .into_iter()
+            .map(|(key, kind)| Candidate {
+                kind,
+                id: Uuid::from_u128(key.id),
+                estimate: key.estimate(),
+            })
+            .collect()
     }
 }
 
@@ -559,6 +585,27 @@ mod tests {
             for limit in [0, 1, 5, 80] {
                 let head = &all[..limit.min(all.len())];
                 assert_eq!(index.candidates(q, ALL, limit), head, "{q} {limit}");
+            }
+        }
+    }
+
+    #[test]
+    fn rank_keys_order_as_the_comparisons_they_replace() {
+        let values = [-1.5, -0.0, 0.0, 0.25, 0.45, 0.5, 0.8, 1.0, f64::INFINITY];
+        let ids = [
+            Uuid::from_u128(1),
+            Uuid::from_u128(u128::MAX - 7),
+            Uuid::now_v7(),
+        ];
+        for (a, b) in values
+            .iter()
+            .flat_map(|a| values.iter().map(move |b| (*a, *b)))
+        {
+            for (x, y) in ids.iter().flat_map(|x| ids.iter().map(move |y| (*x, *y))) {
+                let (ka, kb) = (RankKey::new(a, x, 1), RankKey::new(b, y, 2));
+                let expected = b.total_cmp(&a).then(x.cmp(&y)).then(1.cmp(&2));
+                assert_eq!(ka.cmp(&kb), expected, "{a} {x} / {b} {y}");
+                assert_eq!(ka.estimate().to_bits(), a.to_bits());
             }
         }
     }
