@@ -19,7 +19,7 @@
 //! record never shows, and titles are always current.
 
 use std::cell::Cell;
-use std::collections::HashMap;
+use std::collections::{BinaryHeap, HashMap};
 
 use uuid::Uuid;
 
@@ -471,26 +471,28 @@ impl OrgIndex {
             scored.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(b.1.total_cmp(&a.1)));
             scored.dedup_by_key(|(slot, _)| *slot);
         }
-        // Ranked best estimate first, then by id, then by slot: a total order, so selecting
-        // the best `limit` and sorting only those gives exactly what sorting every match
-        // (thousands, for a common name) would. The order is held as one integer key, so
-        // comparing is cheap: most matches of a common name tie on the estimate.
-        let mut ranked: Vec<(RankKey, Kind)> = scored
-            .into_iter()
-            .filter_map(|(slot, estimate)| {
-                let doc = &self.docs[slot as usize];
-                (doc.live && readable.contains(&doc.kind))
-                    .then(|| (RankKey::new(estimate, doc.id, slot), doc.kind))
-            })
-            .collect();
-        if ranked.len() > limit {
-            if limit > 0 {
-                ranked.select_nth_unstable_by_key(limit - 1, |(key, _)| *key);
+        // Ranked best estimate first, then by id, then by slot: a total order, so keeping
+        // the best `limit` seen so far (a max-heap whose top is the worst kept) gives
+        // exactly what sorting every match (thousands, for a common name) would. The
+        // order is one integer key, so comparing is cheap: most matches of a common name
+        // tie on the estimate.
+        let mut best: BinaryHeap<(RankKey, Kind)> =
+            BinaryHeap::with_capacity(limit.min(scored.len()));
+        for (slot, estimate) in scored {
+            let doc = &self.docs[slot as usize];
+            if !doc.live || !readable.contains(&doc.kind) {
+                continue;
             }
-            ranked.truncate(limit);
+            let key = RankKey::new(estimate, doc.id, slot);
+            if best.len() < limit {
+                best.push((key, doc.kind));
+            } else if let Some(mut worst) = best.peek_mut()
+                && key < worst.0
+            {
+                *worst = (key, doc.kind);
+            }
         }
-        ranked.sort_unstable_by_key(|(key, _)| *key);
-        ranked
+        best.into_sorted_vec()
             .into_iter()
             .map(|(key, kind)| Candidate {
                 kind,
