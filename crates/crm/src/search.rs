@@ -12,7 +12,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
-use kernel::{TenantContext, on_pool};
+use kernel::db::Pool;
+use kernel::{Backend, TenantContext, on_pool};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -54,60 +55,254 @@ pub(crate) fn words(text: &str) -> Vec<String> {
         .collect()
 }
 
+/// A trigram with its three characters packed into 21 bits each (a `char` is at most
+/// 0x10FFFF): a word's trigram set is then a sorted `Vec<u64>`, built and compared
+/// without an allocation per trigram (ranking compares every query word with every word
+/// of ~80 candidates per search).
+type PackedGram = u64;
+
+fn pack(a: char, b: char, c: char) -> PackedGram {
+    (u64::from(a) << 42) | (u64::from(b) << 21) | u64::from(c)
+}
+
+/// Appends one word's trigram set to `out`, sorted and deduplicated: the windows of the
+/// word padded as `"  word "`, as [`trigrams`] takes them.
+fn push_word_grams(word: &str, out: &mut Vec<PackedGram>) {
+    let start = out.len();
+    let (mut a, mut b) = (' ', ' ');
+    for c in word.chars().chain(std::iter::once(' ')) {
+        out.push(pack(a, b, c));
+        (a, b) = (b, c);
+    }
+    out[start..].sort_unstable();
+    let mut kept = start;
+    for i in start..out.len() {
+        if kept == start || out[i] != out[kept - 1] {
+            out[kept] = out[i];
+            kept += 1;
+        }
+    }
+    out.truncate(kept);
+}
+
+/// How many trigrams two sorted, deduplicated sets share.
+fn shared_grams(a: &[PackedGram], b: &[PackedGram]) -> usize {
+    let (mut i, mut j, mut shared) = (0, 0, 0);
+    while i < a.len() && j < b.len() {
+        match a[i].cmp(&b[j]) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => {
+                shared += 1;
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    shared
+}
+
+/// A text split into words as [`words`] does, each word with its trigram set: computed
+/// once per text, so that scoring it against a query allocates nothing per word pair.
+#[derive(Default)]
+struct Analysed {
+    lower: String,
+    /// Per word: its byte range in `lower`, then its trigrams' range in `grams`.
+    words: Vec<(usize, usize, usize, usize)>,
+    grams: Vec<PackedGram>,
+}
+
+impl Analysed {
+    fn new(text: &str) -> Self {
+        let mut analysed = Self::default();
+        analysed.fill(text);
+        analysed
+    }
+
+    /// Analyses `text` into this value's buffers, so one value serves many texts.
+    fn fill(&mut self, text: &str) {
+        let Self {
+            lower,
+            words,
+            grams,
+        } = self;
+        lower.clear();
+        words.clear();
+        grams.clear();
+        if text.is_ascii() {
+            // What `str::to_lowercase` gives for ASCII, without a new `String`.
+            lower.extend(text.chars().map(|c| c.to_ascii_lowercase()));
+        } else {
+            lower.push_str(&text.to_lowercase());
+        }
+        let mut start = None;
+        for (i, c) in lower.char_indices() {
+            if c.is_alphanumeric() {
+                start.get_or_insert(i);
+            } else if let Some(from) = start.take() {
+                let at = grams.len();
+                push_word_grams(&lower[from..i], grams);
+                words.push((from, i, at, grams.len()));
+            }
+        }
+        if let Some(from) = start {
+            let at = grams.len();
+            push_word_grams(&lower[from..], grams);
+            words.push((from, lower.len(), at, grams.len()));
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.words.is_empty()
+    }
+
+    /// Each word with its trigram set.
+    fn iter(&self) -> impl Iterator<Item = (&str, &[PackedGram])> {
+        self.words
+            .iter()
+            .map(|&(from, to, at, end)| (&self.lower[from..to], &self.grams[at..end]))
+    }
+
+    /// Whether one of the words has this trigram (the text's trigram set is the union of
+    /// its words').
+    fn has_gram(&self, gram: PackedGram) -> bool {
+        self.iter()
+            .any(|(_, grams)| grams.binary_search(&gram).is_ok())
+    }
+}
+
+/// A query prepared once per search: its words with their trigram sets, its whole
+/// trigram set, and what containment matching of emails and phones needs.
+struct Query {
+    words: Analysed,
+    /// Per word: whether it is long enough (two characters) for a prefix to count in full.
+    prefix_ok: Vec<bool>,
+    /// Every trigram of the query, sorted and deduplicated (as [`trigrams`] gives them).
+    grams: Vec<PackedGram>,
+    /// The trimmed, lower-cased query, which an email may contain.
+    lower: String,
+    /// The query's digits, when they are most of it (a phone number or part of one).
+    digits: Option<String>,
+}
+
+impl Query {
+    fn new(query: &str) -> Self {
+        let words = Analysed::new(query);
+        let prefix_ok = words.iter().map(|(w, _)| w.chars().count() >= 2).collect();
+        let mut grams = words.grams.clone();
+        grams.sort_unstable();
+        grams.dedup();
+        let lower = query.trim().to_lowercase();
+        let qd = digits(&lower);
+        let digits = (qd.len() >= 4
+            && qd.len() * 2 >= lower.chars().filter(|c| !c.is_whitespace()).count())
+        .then_some(qd);
+        Self {
+            words,
+            prefix_ok,
+            grams,
+            lower,
+            digits,
+        }
+    }
+
+    /// [`score`] of this query against an analysed text.
+    fn score(&self, text: &Analysed) -> f64 {
+        if self.words.is_empty() || text.is_empty() {
+            return 0.0;
+        }
+        let total: f64 = self
+            .words
+            .iter()
+            .zip(&self.prefix_ok)
+            .map(|((qw, qgrams), prefix_ok)| {
+                text.iter()
+                    .map(|(tw, tgrams)| {
+                        if tw.starts_with(qw) && *prefix_ok {
+                            1.0
+                        } else {
+                            dice(qgrams, tgrams)
+                        }
+                    })
+                    .fold(0.0, f64::max)
+            })
+            .sum();
+        total / self.words.words.len() as f64
+    }
+
+    /// Match against an email or phone (`value`, analysed as `text`): containment (of the
+    /// digits, for phones) counts as a full match, else word similarity.
+    fn private_score(&self, value: &str, text: &Analysed) -> f64 {
+        // `text.lower` is the lower-cased value.
+        if text.lower.contains(&self.lower) {
+            return 1.0;
+        }
+        if let Some(qd) = &self.digits
+            && digits(value).contains(qd.as_str())
+        {
+            return 1.0;
+        }
+        self.score(text)
+    }
+
+    /// A record's final score, if it reaches [`THRESHOLD`]: names score by word
+    /// similarity; emails and phones by containment, else word similarity; a share of the
+    /// query's trigrams found in any of the texts breaks ties. Each text is analysed once,
+    /// into `scratch`'s buffers (reused from one candidate to the next).
+    fn rank(&self, title: &str, private: &[String], scratch: &mut Scratch) -> Option<f64> {
+        let Scratch {
+            title: title_words,
+            private: private_words,
+        } = scratch;
+        title_words.fill(title);
+        if private_words.len() < private.len() {
+            private_words.resize_with(private.len(), Analysed::default);
+        }
+        for (value, words) in private.iter().zip(private_words.iter_mut()) {
+            words.fill(value);
+        }
+        let (title_words, private_words) = (&*title_words, &private_words[..private.len()]);
+        let by_name = self.score(title_words);
+        let by_private = private
+            .iter()
+            .zip(private_words)
+            .map(|(p, words)| self.private_score(p, words))
+            .fold(0.0, f64::max);
+        let found = self
+            .grams
+            .iter()
+            .filter(|g| title_words.has_gram(**g) || private_words.iter().any(|p| p.has_gram(**g)))
+            .count();
+        let overlap = (found as f64 / self.grams.len().max(1) as f64).min(1.0);
+        let best = by_name.max(by_private);
+        (best >= THRESHOLD).then(|| (0.8 * best + 0.2 * overlap).min(1.0))
+    }
+}
+
+/// Analysis buffers reused across the candidates of one search.
+#[derive(Default)]
+struct Scratch {
+    title: Analysed,
+    private: Vec<Analysed>,
+}
+
 /// Dice similarity of two words' trigram sets, in [0, 1].
-fn word_similarity(a: &str, b: &str) -> f64 {
-    let (ta, tb) = (trigrams(a), trigrams(b));
-    if ta.is_empty() || tb.is_empty() {
+fn dice(a: &[PackedGram], b: &[PackedGram]) -> f64 {
+    if a.is_empty() || b.is_empty() {
         return 0.0;
     }
-    let shared = ta.intersection(&tb).count() as f64;
-    2.0 * shared / (ta.len() + tb.len()) as f64
+    let shared = shared_grams(a, b) as f64;
+    2.0 * shared / (a.len() + b.len()) as f64
 }
 
 /// How well `query` matches `text`: each query word is matched to its best word of the
 /// text (a prefix counts as a full match), averaged.
 pub fn score(query: &str, text: &str) -> f64 {
-    let q = words(query);
-    let t = words(text);
-    if q.is_empty() || t.is_empty() {
-        return 0.0;
-    }
-    let total: f64 = q
-        .iter()
-        .map(|qw| {
-            t.iter()
-                .map(|tw| {
-                    if tw.starts_with(qw.as_str()) && qw.chars().count() >= 2 {
-                        1.0
-                    } else {
-                        word_similarity(qw, tw)
-                    }
-                })
-                .fold(0.0, f64::max)
-        })
-        .sum();
-    total / q.len() as f64
+    Query::new(query).score(&Analysed::new(text))
 }
 
 fn digits(text: &str) -> String {
     text.chars().filter(char::is_ascii_digit).collect()
-}
-
-/// Match of a query against an email or phone: containment (of the digits, for phones)
-/// counts as a full match, else word similarity.
-fn private_score(query: &str, value: &str) -> f64 {
-    let q = query.trim().to_lowercase();
-    if value.to_lowercase().contains(&q) {
-        return 1.0;
-    }
-    let qd = digits(&q);
-    if qd.len() >= 4
-        && qd.len() * 2 >= q.chars().filter(|c| !c.is_whitespace()).count()
-        && digits(value).contains(&qd)
-    {
-        return 1.0;
-    }
-    score(query, value)
 }
 
 /// The searchable texts of a record: (clear texts, PII texts indexed blind).
@@ -408,8 +603,9 @@ impl Crm {
                 .or_default()
                 .push(candidate.id);
         }
-        let plain = trigrams(query);
-        let query_grams = plain.len().max(1) as f64;
+        // The query's words and trigrams are prepared once per search, not per candidate.
+        let prepared = Query::new(query);
+        let mut scratch = Scratch::default();
         let mut results = Vec::new();
         for (kind, ids) in by_type {
             let titles = self.titles(ctx, kind.as_str(), &ids).await?;
@@ -417,25 +613,12 @@ impl Crm {
                 let Some((title, private)) = titles.get(&id) else {
                     continue;
                 };
-                // Names score by word similarity; emails and phones by containment, else
-                // word similarity; a share of the query's trigrams found breaks ties.
-                let by_name = score(query, title);
-                let by_private = private
-                    .iter()
-                    .map(|p| private_score(query, p))
-                    .fold(0.0, f64::max);
-                let mut grams = trigrams(title);
-                for p in private {
-                    grams.extend(trigrams(p));
-                }
-                let overlap = (plain.intersection(&grams).count() as f64 / query_grams).min(1.0);
-                let best = by_name.max(by_private);
-                if best >= THRESHOLD {
+                if let Some(score) = prepared.rank(title, private, &mut scratch) {
                     results.push(SearchHit {
                         record_type: kind.as_str().to_owned(),
                         id,
                         title: title.clone(),
-                        score: (0.8 * best + 0.2 * overlap).min(1.0),
+                        score,
                     });
                 }
             }
@@ -462,8 +645,15 @@ impl Crm {
         if ids.is_empty() {
             return Ok(out);
         }
-        let list: Vec<String> = (0..ids.len()).map(|i| format!("${}", i + 2)).collect();
-        let list = list.join(", ");
+        // One statement per record type, whatever the number of ids: a list of `$n`
+        // placeholders made each count a statement of its own, which PostgreSQL prepared
+        // and planned anew (churning the statement cache too). PostgreSQL takes the ids
+        // as one `uuid[]`; SQLite, which stores a UUID as a 16-byte blob, as one JSON
+        // array of their hex digits, turned back into blobs.
+        let list = match self.db.backend() {
+            Backend::Postgres => "id = ANY($2)",
+            Backend::Sqlite => "id IN (SELECT unhex(value) FROM json_each($2))",
+        };
         // (id, first text, second text, third, fourth, site) — the columns differ per type.
         type Row = (
             Uuid,
@@ -475,26 +665,36 @@ impl Crm {
         );
         let sql = match record_type {
             "company" => format!(
-                "SELECT id, name, CAST(NULL AS TEXT), CAST(NULL AS TEXT), CAST(NULL AS TEXT), site_id FROM companies WHERE org_id = $1 AND archived_at IS NULL AND id IN ({list})"
+                "SELECT id, name, CAST(NULL AS TEXT), CAST(NULL AS TEXT), CAST(NULL AS TEXT), site_id FROM companies WHERE org_id = $1 AND archived_at IS NULL AND {list}"
             ),
             "deal" => format!(
-                "SELECT id, title, CAST(NULL AS TEXT), CAST(NULL AS TEXT), CAST(NULL AS TEXT), CAST(NULL AS UUID) FROM deals WHERE org_id = $1 AND id IN ({list})"
+                "SELECT id, title, CAST(NULL AS TEXT), CAST(NULL AS TEXT), CAST(NULL AS TEXT), CAST(NULL AS UUID) FROM deals WHERE org_id = $1 AND {list}"
             ),
             "contact" => format!(
-                "SELECT id, first_name, last_name, email_enc, phone_enc, CAST(NULL AS UUID) FROM contacts WHERE org_id = $1 AND archived_at IS NULL AND id IN ({list})"
+                "SELECT id, first_name, last_name, email_enc, phone_enc, CAST(NULL AS UUID) FROM contacts WHERE org_id = $1 AND archived_at IS NULL AND {list}"
             ),
             "lead" => format!(
-                "SELECT id, first_name, last_name, company_name, email_enc, CAST(NULL AS UUID) FROM leads WHERE org_id = $1 AND id IN ({list})"
+                "SELECT id, first_name, last_name, company_name, email_enc, CAST(NULL AS UUID) FROM leads WHERE org_id = $1 AND {list}"
             ),
             _ => return Ok(out),
         };
-        let rows: Vec<Row> = on_pool!(self.db, |p| {
-            let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql.clone())).bind(org);
-            for id in ids {
-                q = q.bind(*id);
+        let rows: Vec<Row> = match self.db.pool() {
+            Pool::Postgres(p) => {
+                sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                    .bind(org)
+                    .bind(ids)
+                    .fetch_all(p)
+                    .await?
             }
-            q.fetch_all(p).await
-        })?;
+            Pool::Sqlite(p) => {
+                let hex: Vec<String> = ids.iter().map(|id| id.simple().to_string()).collect();
+                sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                    .bind(org)
+                    .bind(serde_json::Value::from(hex).to_string())
+                    .fetch_all(p)
+                    .await?
+            }
+        };
         let scope = ctx.scope();
         for (id, first, second, third, fourth, site) in rows {
             let entry =
@@ -559,5 +759,192 @@ mod tests {
         assert!(score("maria", "John Smith") < THRESHOLD);
         assert!(score("acme", "Acme Sugar Co") >= 0.99);
         assert!(trigrams("ab").contains("  a"));
+    }
+
+    // The ranking as first written (a `BTreeSet<String>` of trigrams per word pair), kept
+    // as the reference the allocation-free path must equal exactly.
+    fn reference_similarity(a: &str, b: &str) -> f64 {
+        let (ta, tb) = (trigrams(a), trigrams(b));
+        if ta.is_empty() || tb.is_empty() {
+            return 0.0;
+        }
+        let shared = ta.intersection(&tb).count() as f64;
+        2.0 * shared / (ta.len() + tb.len()) as f64
+    }
+
+    fn reference_score(query: &str, text: &str) -> f64 {
+        let q = words(query);
+        let t = words(text);
+        if q.is_empty() || t.is_empty() {
+            return 0.0;
+        }
+        let total: f64 = q
+            .iter()
+            .map(|qw| {
+                t.iter()
+                    .map(|tw| {
+                        if tw.starts_with(qw.as_str()) && qw.chars().count() >= 2 {
+                            1.0
+                        } else {
+                            reference_similarity(qw, tw)
+                        }
+                    })
+                    .fold(0.0, f64::max)
+            })
+            .sum();
+        total / q.len() as f64
+    }
+
+    fn reference_private_score(query: &str, value: &str) -> f64 {
+        let q = query.trim().to_lowercase();
+        if value.to_lowercase().contains(&q) {
+            return 1.0;
+        }
+        let qd = digits(&q);
+        if qd.len() >= 4
+            && qd.len() * 2 >= q.chars().filter(|c| !c.is_whitespace()).count()
+            && digits(value).contains(&qd)
+        {
+            return 1.0;
+        }
+        reference_score(query, value)
+    }
+
+    fn reference_rank(query: &str, title: &str, private: &[String]) -> Option<f64> {
+        let plain = trigrams(query);
+        let by_name = reference_score(query, title);
+        let by_private = private
+            .iter()
+            .map(|p| reference_private_score(query, p))
+            .fold(0.0, f64::max);
+        let mut grams = trigrams(title);
+        for p in private {
+            grams.extend(trigrams(p));
+        }
+        let overlap =
+            (plain.intersection(&grams).count() as f64 / plain.len().max(1) as f64).min(1.0);
+        let best = by_name.max(by_private);
+        (best >= THRESHOLD).then(|| (0.8 * best + 0.2 * overlap).min(1.0))
+    }
+
+    const QUERIES: &[&str] = &[
+        "jon smth",
+        "maria garc",
+        "ahmd khan",
+        "fatma haddad",
+        "company 1234",
+        "elena",
+        "garcia",
+        "omar rahmn",
+        "grace okafr",
+        "khalid",
+        "smithf",
+        "j.smith@smithfield",
+        "600123456",
+        "+34 600 123",
+        "5550001234",
+        "p2999",
+        "ortiz-berg",
+        "jo",
+        "a b",
+        "  lopez  ",
+        "ÖSTER straße",
+        "ΟΔΟΣ",
+        "İstanbul",
+        "東京 タワー",
+        "müller-lüdenscheidt",
+        "@@",
+        "x",
+    ];
+
+    const TEXTS: &[&str] = &[
+        "John Smith",
+        "Jon Smithfield",
+        "Maria Garcia17",
+        "Ahmed Khan42 (Acme Sugar Co)",
+        "Fatima Haddad",
+        "Company 1234",
+        "Company 12345",
+        "Elena Ivanova3",
+        "Grace Okafor96",
+        "Khalid Nasser",
+        "Ortiz-Berg Logistics",
+        "j.smith@smithfield.com",
+        "+34600123456",
+        "+1 555 000 1234",
+        "maria.garcia.c17@example.com",
+        "Österreich Strasse",
+        "Οδός Σταδίου",
+        "ISTANBUL İstanbul",
+        "東京タワー",
+        "Müller-Lüdenscheidt GmbH",
+        "",
+        "---",
+        "a",
+        "aaa aaaa",
+    ];
+
+    #[test]
+    fn fast_ranking_equals_the_reference_formula() {
+        let mut scratch = Scratch::default();
+        for query in QUERIES {
+            let prepared = Query::new(query.trim());
+            for text in TEXTS {
+                let expected = reference_score(query, text);
+                assert_eq!(
+                    score(query, text).to_bits(),
+                    expected.to_bits(),
+                    "score({query:?}, {text:?})"
+                );
+                let analysed = Analysed::new(text);
+                assert_eq!(
+                    prepared.private_score(text, &analysed).to_bits(),
+                    reference_private_score(query.trim(), text).to_bits(),
+                    "private_score({query:?}, {text:?})"
+                );
+                for private in [&[][..], &TEXTS[11..13], &TEXTS[13..15], &TEXTS[18..21]] {
+                    let private: Vec<String> = private.iter().map(|p| (*p).to_owned()).collect();
+                    assert_eq!(
+                        prepared
+                            .rank(text, &private, &mut scratch)
+                            .map(f64::to_bits),
+                        reference_rank(query.trim(), text, &private).map(f64::to_bits),
+                        "rank({query:?}, {text:?}, {private:?})"
+                    );
+                }
+            }
+        }
+    }
+
+    /// The fast path takes a word's trigrams from the word itself, where the reference
+    /// took `trigrams(word)`, which lower-cases and splits it again: the same only if
+    /// lower-casing is idempotent on what it produces. Checked for every `char` (and the
+    /// final sigma, which `str::to_lowercase` produces by context).
+    #[test]
+    fn lower_casing_is_idempotent_so_words_need_no_second_split() {
+        for c in (0..=0x10FFFF_u32).filter_map(char::from_u32) {
+            for lower in c.to_lowercase().chain(std::iter::once('ς')) {
+                assert!(
+                    lower.to_lowercase().eq(std::iter::once(lower)),
+                    "{c:?} lower-cases to {lower:?}, which lower-cases further"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn packed_trigram_sets_equal_the_string_sets() {
+        for text in TEXTS.iter().chain(QUERIES) {
+            for word in words(text) {
+                let mut packed = Vec::new();
+                push_word_grams(&word, &mut packed);
+                let strings = trigrams(&word);
+                assert_eq!(packed.len(), strings.len(), "{word:?}");
+                for gram in &strings {
+                    let c: Vec<char> = gram.chars().collect();
+                    assert!(packed.binary_search(&pack(c[0], c[1], c[2])).is_ok());
+                }
+            }
+        }
     }
 }

@@ -378,8 +378,20 @@ pub(crate) fn normalise_phone(phone: &str) -> String {
     out
 }
 
+/// `{org}:{table}:{id}:{column}`, the associated data a PII value is encrypted with.
+/// Written out by hand: through `format!`, the two UUIDs cost ~2,000 instructions, and a
+/// search decrypts the email and phone of each of its ~80 candidates.
 pub(crate) fn pii_aad(org: Uuid, table: &str, id: Uuid, column: &str) -> String {
-    format!("{org}:{table}:{id}:{column}")
+    let mut buf = Uuid::encode_buffer();
+    let mut out = String::with_capacity(2 * 36 + table.len() + column.len() + 3);
+    out.push_str(org.hyphenated().encode_lower(&mut buf));
+    out.push(':');
+    out.push_str(table);
+    out.push(':');
+    out.push_str(id.hyphenated().encode_lower(&mut buf));
+    out.push(':');
+    out.push_str(column);
+    out
 }
 
 impl Crm {
@@ -2148,6 +2160,15 @@ async fn apply_stage_totals(tx: &mut Tx, org: Uuid, shares: &[StageShare]) -> Re
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn pii_aad_is_the_formatted_form() {
+        let (org, id) = (Uuid::now_v7(), Uuid::from_u128(0xABCD_EF01));
+        assert_eq!(
+            pii_aad(org, "contacts", id, "email"),
+            format!("{org}:contacts:{id}:email")
+        );
+    }
 
     #[test]
     fn amounts_are_exact() {
