@@ -2,7 +2,7 @@
 //! organisation; reads need `<resource>:read`, creation `<resource>:create`, changes
 //! `<resource>:update` (or `<resource>:update:own` on records the caller owns).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -1625,9 +1625,10 @@ impl Crm {
             }
             q.fetch_all(p).await
         })?;
+        let at: HashMap<Uuid, usize> = deals.iter().enumerate().map(|(i, d)| (d.id, i)).collect();
         for (deal_id, contact_id) in links {
-            if let Some(deal) = deals.iter_mut().find(|d| d.id == deal_id) {
-                deal.contact_ids.push(contact_id);
+            if let Some(i) = at.get(&deal_id) {
+                deals[*i].contact_ids.push(contact_id);
             }
         }
         Ok(())
@@ -2016,22 +2017,41 @@ impl Crm {
             .fetch_all(p)
             .await
         })?;
+        // Every column's page in one statement: a UNION ALL of one index range scan per
+        // stage (each walks `deals_board` and stops at its limit), and the contacts of all
+        // of them in a second — two round trips instead of two per stage.
+        let parts: Vec<String> = (0..stages.len())
+            .map(|i| {
+                format!(
+                    "SELECT * FROM (SELECT {DEAL_COLUMNS} FROM deals WHERE org_id = $1 AND pipeline_id = $2 \
+                     AND stage_id = ${} ORDER BY position, id LIMIT $3 OFFSET $4) AS column_{i}",
+                    i + 5
+                )
+            })
+            .collect();
+        let text = parts.join(" UNION ALL ");
+        let rows: Vec<DealRow> = on_pool!(self.db, |p| {
+            let mut q = sqlx::query_as(sqlx::AssertSqlSafe(text.clone()))
+                .bind(org)
+                .bind(pipeline_id)
+                .bind(per_stage)
+                .bind(offset);
+            for stage in &stages {
+                q = q.bind(stage.id);
+            }
+            q.fetch_all(p).await
+        })?;
+        let mut deals: Vec<Deal> = rows.into_iter().map(Deal::from).collect();
+        self.attach_deal_contacts(org, &mut deals).await?;
+        // UNION ALL promises no order: each column is put back in board order here.
+        deals.sort_by_key(|d| (d.position, d.id));
+        let mut by_stage: HashMap<Uuid, Vec<Deal>> = HashMap::new();
+        for deal in deals {
+            by_stage.entry(deal.stage_id).or_default().push(deal);
+        }
         let mut columns = Vec::new();
         for stage in stages {
-            let deals: Vec<DealRow> = on_pool!(self.db, |p| {
-                sqlx::query_as(sqlx::AssertSqlSafe(format!(
-                "SELECT {DEAL_COLUMNS} FROM deals WHERE org_id = $1 AND pipeline_id = $5 AND stage_id = $2 ORDER BY position, id LIMIT $3 OFFSET $4"
-            )))
-            .bind(org)
-            .bind(stage.id)
-            .bind(per_stage)
-            .bind(offset)
-            .bind(pipeline_id)
-            .fetch_all(p)
-            .await
-            })?;
-            let mut deals: Vec<Deal> = deals.into_iter().map(Deal::from).collect();
-            self.attach_deal_contacts(org, &mut deals).await?;
+            let deals = by_stage.remove(&stage.id).unwrap_or_default();
             let mine: Vec<&TotalRow> = totals.iter().filter(|t| t.stage_id == stage.id).collect();
             columns.push(BoardColumn {
                 count: mine.iter().map(|t| t.deals).sum(),

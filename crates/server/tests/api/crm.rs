@@ -2375,3 +2375,82 @@ identity_test!(
         assert_eq!(all["data"].as_array().map(Vec::len), Some(7));
     }
 );
+
+identity_test!(
+    board_pages_each_column_and_loads_more_of_one,
+    |server, _clock| {
+        let acme = org(&server, "Acme", "admin@acme.test").await;
+        let t = &acme.admin_token;
+        let pipelines = get(&server, t, "/api/v1/pipelines").await;
+        let pipeline = &pipelines["data"][0];
+        let pipeline_id = pipeline["id"].as_str().expect("id").to_owned();
+        let stages: Vec<Value> = pipeline["stages"].as_array().expect("stages").clone();
+        let (first, second) = (
+            stages[0]["id"].as_str().expect("id").to_owned(),
+            stages[1]["id"].as_str().expect("id").to_owned(),
+        );
+        let buyer = post(
+            &server,
+            t,
+            "/api/v1/contacts",
+            json!({"first_name": "Ann", "last_name": "Buyer"}),
+        )
+        .await;
+        for (title, stage) in [
+            ("First 1", &first),
+            ("Second 1", &second),
+            ("First 2", &first),
+            ("First 3", &first),
+            ("Second 2", &second),
+        ] {
+            let mut body =
+                json!({"title": title, "amount": "10", "currency": "USD", "stage_id": stage});
+            if title == "First 3" {
+                body["contact_ids"] = json!([buyer["id"]]);
+            }
+            post(&server, t, "/api/v1/deals", body).await;
+        }
+        let titles = |column: &Value| -> Vec<String> {
+            column["deals"]
+                .as_array()
+                .expect("deals")
+                .iter()
+                .map(|d| d["title"].as_str().unwrap_or("").to_owned())
+                .collect()
+        };
+        let board = get(
+            &server,
+            t,
+            &format!("/api/v1/pipelines/{pipeline_id}/board?per_stage=2"),
+        )
+        .await;
+        let columns = board["data"]["columns"].as_array().expect("columns");
+        assert_eq!(columns.len(), stages.len());
+        assert_eq!(titles(&columns[0]), ["First 1", "First 2"]);
+        assert_eq!(columns[0]["count"], 3);
+        assert_eq!(titles(&columns[1]), ["Second 1", "Second 2"]);
+        assert!(columns[2..].iter().all(|c| titles(c).is_empty()));
+        // "Load more" in the first column: its third deal, with its contact.
+        let more = get(
+            &server,
+            t,
+            &format!("/api/v1/pipelines/{pipeline_id}/board?per_stage=2&stage_id={first}&offset=2"),
+        )
+        .await;
+        let columns = more["data"]["columns"].as_array().expect("columns");
+        assert_eq!(columns.len(), 1);
+        assert_eq!(titles(&columns[0]), ["First 3"]);
+        assert_eq!(columns[0]["deals"][0]["contact_ids"], json!([buyer["id"]]));
+        // Another organisation's board of this pipeline does not exist.
+        let other = org(&server, "Other", "admin@other.test").await;
+        let response = call(
+            &server,
+            Method::GET,
+            &format!("/api/v1/pipelines/{pipeline_id}/board"),
+            &other.admin_token,
+            None,
+        )
+        .await;
+        problem(response, 404).await;
+    }
+);
