@@ -325,72 +325,64 @@ impl EventDispatcher {
     pub async fn deliver_pending(&self) -> Result<usize, sqlx::Error> {
         let mut delivered = 0;
         for subscriber in &self.subscribers {
-            let floor = subscriber.floor.load(Ordering::Relaxed);
-            let full = subscriber.rescan.swap(false, Ordering::AcqRel)
-                || subscriber.last_full_pass.lock().map_or(true, |last| {
-                    last.is_none_or(|at| at.elapsed() >= self.full_pass_every)
-                });
-            // The newest event before a full pass: once the pass is done, everything
-            // visible up to it was read, so ordinary passes can start above it (after a
-            // restart with nothing to deliver the mark would otherwise stay at 0).
-            let newest = if full {
-                match self.newest_event().await {
-                    Ok(newest) => newest,
-                    Err(err) => {
-                        subscriber.rescan.store(true, Ordering::Release);
-                        return Err(err);
-                    }
-                }
-            } else {
-                0
-            };
-            if let crate::db::Pool::Postgres(pool) = self.db.pool() {
-                if subscriber.gaps_checked.load(Ordering::Relaxed) < 0 {
-                    subscriber.gaps_checked.store(newest, Ordering::Relaxed);
-                }
-                let late = match self.find_gaps(subscriber, pool).await {
-                    Ok(()) if !full => self.deliver_gaps(subscriber, pool).await,
-                    Ok(()) => Ok(0),
-                    Err(err) => Err(err),
-                };
-                match late {
-                    Ok(made) => delivered += made,
-                    Err(err) => {
-                        subscriber.rescan.store(true, Ordering::Release);
-                        return Err(err);
-                    }
-                }
-            }
-            let mut after = if full {
-                floor
-            } else {
-                floor.max(subscriber.high_water.load(Ordering::Relaxed))
-            };
-            loop {
-                let batch = match self.deliver_batch(subscriber, after).await {
-                    Ok(batch) => batch,
-                    Err(err) => {
-                        subscriber.rescan.store(true, Ordering::Release);
-                        return Err(err);
-                    }
-                };
-                delivered += batch.made;
-                if batch.failed {
+            match self.deliver_to(subscriber).await {
+                Ok(made) => delivered += made,
+                Err(err) => {
+                    // Whatever was half done, the next pass reads from the floor.
                     subscriber.rescan.store(true, Ordering::Release);
-                }
-                if let Some(last) = batch.last_seq {
-                    subscriber.high_water.fetch_max(last, Ordering::Relaxed);
-                    after = last;
-                }
-                if !batch.more || batch.made == 0 {
-                    break;
+                    return Err(err);
                 }
             }
-            if full {
-                subscriber.high_water.fetch_max(newest, Ordering::Relaxed);
-                if let Ok(mut last) = subscriber.last_full_pass.lock() {
-                    *last = Some(Instant::now());
-                }
+        }
+        Ok(delivered)
+    }
+
+    /// One subscriber's share of [`Self::deliver_pending`].
+    async fn deliver_to(&self, subscriber: &Subscriber) -> Result<usize, sqlx::Error> {
+        let mut delivered = 0;
+        let floor = subscriber.floor.load(Ordering::Relaxed);
+        let full = subscriber.rescan.swap(false, Ordering::AcqRel)
+            || subscriber.last_full_pass.lock().map_or(true, |last| {
+                last.is_none_or(|at| at.elapsed() >= self.full_pass_every)
+            });
+        // The newest event before a full pass: once the pass is done, everything visible
+        // up to it was read, so ordinary passes can start above it (after a restart with
+        // nothing to deliver the mark would otherwise stay at 0).
+        let newest = if full { self.newest_event().await? } else { 0 };
+        if let crate::db::Pool::Postgres(pool) = self.db.pool() {
+            // The first pass is a full one: gaps are looked for above what it covers.
+            if subscriber.gaps_checked.load(Ordering::Relaxed) < 0 {
+                subscriber.gaps_checked.store(newest, Ordering::Relaxed);
+            }
+            self.find_gaps(subscriber, pool).await?;
+            // A full pass reads every gap that filled anyway.
+            if !full {
+                delivered += self.deliver_gaps(subscriber, pool).await?;
+            }
+        }
+        let mut after = if full {
+            floor
+        } else {
+            floor.max(subscriber.high_water.load(Ordering::Relaxed))
+        };
+        loop {
+            let batch = self.deliver_batch(subscriber, after).await?;
+            delivered += batch.made;
+            if batch.failed {
+                subscriber.rescan.store(true, Ordering::Release);
+            }
+            if let Some(last) = batch.last_seq {
+                subscriber.high_water.fetch_max(last, Ordering::Relaxed);
+                after = last;
+            }
+            if !batch.more || batch.made == 0 {
+                break;
+            }
+        }
+        if full {
+            subscriber.high_water.fetch_max(newest, Ordering::Relaxed);
+            if let Ok(mut last) = subscriber.last_full_pass.lock() {
+                *last = Some(Instant::now());
             }
         }
         Ok(delivered)
