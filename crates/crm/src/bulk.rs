@@ -234,12 +234,10 @@ impl Crm {
             }
         });
         let mut search = Vec::with_capacity(ids.len());
-        let mut rows_written = 0;
         while let Some(chunk) = written.recv().await {
             let chunk = chunk?;
             tx.execute_prepared(chunk.sql, chunk.args).await?;
             events::record_prepared(tx, chunk.events).await?;
-            rows_written += chunk.search.len();
             search.extend(chunk.search);
             if let Some(progress) = progress {
                 progress.advance(chunk.rows);
@@ -251,10 +249,12 @@ impl Crm {
                 std::panic::resume_unwind(err.into_panic());
             }
         }
-        // Every row or none: the caller's transaction is not committed on an error.
-        if rows_written != ids.len() {
+        // Every row or none (one search entry a written row): the caller's transaction is
+        // not committed on an error.
+        if search.len() != ids.len() {
             return Err(CrmError::Db(sqlx::Error::Protocol(format!(
-                "import pipeline stopped after {rows_written} of {} contacts",
+                "import pipeline stopped after {} of {} contacts",
+                search.len(),
                 ids.len()
             ))));
         }

@@ -688,13 +688,13 @@ impl Crm {
                 phase
             ),
         );
-        let (existing, (tx, large)) = (existing?, written?);
+        let (existing, tx) = (existing?, written?);
         tracing::debug!(target: "meridian::import", elapsed = ?phase.elapsed(), "duplicates found");
         report.duplicates.extend(existing);
         report.sort_duplicates();
         tx.commit().await?;
         tracing::debug!(target: "meridian::import", elapsed = ?phase.elapsed(), "committed");
-        if large {
+        if valid.len() >= LARGE_IMPORT_ROWS {
             self.refresh_statistics().await;
             tracing::debug!(target: "meridian::import", elapsed = ?phase.elapsed(), "statistics refreshed");
         }
@@ -703,7 +703,7 @@ impl Crm {
     }
 
     /// Writes the valid rows (companies they name, contacts, events, the audit row) in
-    /// one transaction, returned uncommitted, and whether the import counts as large.
+    /// one transaction, returned uncommitted.
     #[allow(clippy::too_many_arguments)]
     async fn write_contacts(
         &self,
@@ -714,7 +714,7 @@ impl Crm {
         invalid_rows: usize,
         progress: Option<&ImportProgress>,
         phase: std::time::Instant,
-    ) -> Result<(kernel::Tx, bool), CrmError> {
+    ) -> Result<kernel::Tx, CrmError> {
         // One transaction: every valid row, or none.
         let mut tx = self.db.begin().await?;
         let large = valid.len() >= LARGE_IMPORT_ROWS;
@@ -797,7 +797,7 @@ impl Crm {
         if let Some(pages) = cache_pages {
             restore_page_cache(&mut tx, pages).await?;
         }
-        Ok((tx, large))
+        Ok(tx)
     }
 
     /// The contacts of the organisation that `probes` (field, row, blind index) match,
